@@ -1,0 +1,99 @@
+# fukivmm: one Makefile for the VMM, its tests, test guests, fuzzers and benchmarks.
+#
+#   make          build/fukivmm and build/toml-decode
+#   make test     install missing packages, build everything, run every test
+#   make demo     install, build and run configs/demo.toml
+#   make bench    run the benchmarks
+#   make deps     install missing Debian packages (idempotent)
+
+CC       ?= gcc
+CLANG    ?= clang
+BUILD    := build
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS := -I. -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -fno-strict-aliasing
+LDLIBS   := -lpthread -lcrypto -lcbor -luring
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+SRC_DIRS := vmm devices loader snp tdx
+LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))))
+HDRS     := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) tests/model/*.h tests/unit/*.h)
+MODEL_SRCS := $(sort $(wildcard tests/model/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS_SAN  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+MODEL_OBJS    := $(MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
+MODEL_OBJS_SAN:= $(MODEL_SRCS:%.c=$(BUILD)/san/%.o)
+UNIT_BINS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+UNIT_BINS_SAN := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
+FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+
+.PHONY: all test demo bench deps clean unit unit-san fuzz guests check-tools
+
+all: $(BUILD)/fukivmm $(BUILD)/toml-decode
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzzobj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -DFUKI_FUZZING -c -o $@ $<
+
+$(BUILD)/libfuki.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libfuki-san.a: $(LIB_OBJS_SAN)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fukivmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libfuki.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/toml-decode: tools/toml-decode.c $(BUILD)/libfuki.a $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libfuki.a $(MODEL_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(MODEL_OBJS) $(BUILD)/libfuki.a -lcriterion $(LDLIBS)
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(BUILD)/libfuki-san.a $(MODEL_OBJS_SAN) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $< $(MODEL_OBJS_SAN) $(BUILD)/libfuki-san.a -lcriterion $(LDLIBS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DFUKI_FUZZING -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+unit-san: $(UNIT_BINS_SAN)
+fuzz: $(FUZZ_BINS)
+
+-include tests/guest/guest.mk
+
+deps:
+	@sh tools/deps.sh
+
+test: deps
+	$(MAKE) all unit unit-san fuzz guests
+	sh tests/run.sh
+
+demo: deps
+	$(MAKE) all guests
+	sh tools/demo.sh
+
+bench: deps
+	$(MAKE) all guests
+	sh tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,121 @@
+/* loader/plan.c: the launch plan container and the plain-KVM builder.
+ * Platform builders live in snp/ and tdx/. */
+#include "plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void plan_init(struct launch_plan *p, enum plan_platform platform)
+{
+	memset(p, 0, sizeof(*p));
+	p->platform = platform;
+}
+
+void plan_free(struct launch_plan *p)
+{
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+	free(p->owned);
+	free(p->regions);
+	free(p->vmsa);
+	memset(p, 0, sizeof(*p));
+}
+
+static int plan_keep(struct launch_plan *p, void *buf)
+{
+	if (p->nowned == p->owned_cap) {
+		size_t cap = p->owned_cap ? p->owned_cap * 2 : 8;
+		void **n = realloc(p->owned, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->owned = n;
+		p->owned_cap = cap;
+	}
+	p->owned[p->nowned++] = buf;
+	return 0;
+}
+
+void *plan_alloc(struct launch_plan *p, size_t size)
+{
+	void *buf = NULL;
+	size_t rounded = (size + PLAN_PAGE - 1) & ~(PLAN_PAGE - 1);
+
+	if (rounded < size || rounded == 0)
+		return NULL;
+	if (posix_memalign(&buf, PLAN_PAGE, rounded))
+		return NULL;
+	memset(buf, 0, rounded);
+	if (plan_keep(p, buf)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void *plan_dup(struct launch_plan *p, const void *data, size_t size)
+{
+	void *buf = plan_alloc(p, size);
+
+	if (buf && size)
+		memcpy(buf, data, size);
+	return buf;
+}
+
+int plan_add_region(struct launch_plan *p, const struct plan_region *r)
+{
+	if (r->size == 0 || (r->gpa | r->size) & (PLAN_PAGE - 1) ||
+	    r->gpa + r->size < r->gpa || r->data_len > r->size)
+		return -EINVAL;
+	if (p->nregions == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct plan_region *n = realloc(p->regions, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->regions = n;
+		p->cap = cap;
+	}
+	p->regions[p->nregions++] = *r;
+	return 0;
+}
+
+int plan_build_plain(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
+		     unsigned nvcpus)
+{
+	struct plan_region r;
+	uint8_t *copy;
+	uint64_t alias;
+	int ret;
+
+	if (fw_len == 0 || fw_len % PLAN_PAGE || fw_len > PLAN_FW_MAX)
+		return -EINVAL;
+	copy = plan_dup(p, fw, fw_len);
+	if (!copy)
+		return -ENOMEM;
+	p->fw = copy;
+	p->fw_size = fw_len;
+	p->fw_gpa = PLAN_4G - fw_len;
+	p->nvcpus = nvcpus;
+
+	memset(&r, 0, sizeof(r));
+	r.gpa = p->fw_gpa;
+	r.size = fw_len;
+	r.data = copy;
+	r.data_len = fw_len;
+	r.flags = PLAN_F_READONLY;
+	strcpy(r.what, "firmware");
+	ret = plan_add_region(p, &r);
+	if (ret)
+		return ret;
+
+	alias = fw_len < PLAN_BIOS_ALIAS_MAX ? fw_len : PLAN_BIOS_ALIAS_MAX;
+	r.gpa = 0x100000 - alias;
+	r.size = alias;
+	r.data = copy + fw_len - alias;
+	r.data_len = alias;
+	r.flags = PLAN_F_READONLY | PLAN_F_ALIAS;
+	strcpy(r.what, "bios-alias");
+	return plan_add_region(p, &r);
+}
