@@ -1,0 +1,85 @@
+# tests/guest/guest.mk: builds the freestanding test firmware images into
+# build/guest/*.rom (included by the top-level Makefile; target `guests`).
+# Owns only GUEST_* variables and build/guest/; see tests/guest/README.md.
+
+GUEST_DIR     := tests/guest
+GUEST_OUT     := $(BUILD)/guest
+GUEST_OBJ     := $(GUEST_OUT)/obj
+GUEST_CC      ?= gcc
+GUEST_LD      ?= ld
+GUEST_OBJCOPY ?= objcopy
+GUEST_CFLAGS  := -m32 -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+		 -nostdlib -mno-sse -mno-mmx -mno-80387 -msoft-float -Os \
+		 -fno-asynchronous-unwind-tables -fcf-protection=none \
+		 --param=min-pagesize=0 -Wall -Wextra -Werror -Wno-unused-parameter \
+		 -I$(GUEST_DIR)
+GUEST_ASFLAGS := -m32 -fno-pic -I$(GUEST_DIR)
+GUEST_LDFLAGS := -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments
+GUEST_HDRS    := $(wildcard $(GUEST_DIR)/*.h) $(GUEST_DIR)/guest.mk
+GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
+
+GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
+		 provider provider-oneshot provider-big doorbell-hostile
+GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
+
+.PHONY: guests
+guests: $(GUEST_ROMS)
+
+# ---- objects: one source may give several variants (GUEST_DEFS) ----
+$(GUEST_OBJ)/%.o: $(GUEST_DIR)/%.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
+$(GUEST_OBJ)/%.o: $(GUEST_DIR)/%.S $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
+$(GUEST_OBJ)/reset100.o: GUEST_DEFS := -DRESET_COUNT=100
+$(GUEST_OBJ)/reset100.o: $(GUEST_DIR)/reset.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
+$(GUEST_OBJ)/tenant-reset.o: GUEST_DEFS := -DTENANT_RESET=1
+$(GUEST_OBJ)/tenant-reset.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
+$(GUEST_OBJ)/provider-oneshot.o: GUEST_DEFS := -DPROVIDER_ONESHOT=1
+$(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/provider-big.o: $(GUEST_DIR)/provider.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
+# payloads: provider images carry a tenant image (incbin, built first)
+$(GUEST_OBJ)/payload-%.o: $(GUEST_DIR)/payload.S $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) $(GUEST_DEFS) -DPAYLOAD_FILE='"$(filter %.rom,$^)"' -c -o $@ $<
+$(GUEST_OBJ)/payload-tenant.o: $(GUEST_OUT)/tenant.rom
+$(GUEST_OBJ)/payload-tenant-reset.o: $(GUEST_OUT)/tenant-reset.rom
+# a 2 MiB tenant: 0x1F0000 zero bytes, then tenant.rom (code stays top-aligned)
+$(GUEST_OBJ)/payload-tenant-2m.o: GUEST_DEFS := -DPAYLOAD_PAD=0x1F0000
+$(GUEST_OBJ)/payload-tenant-2m.o: $(GUEST_OUT)/tenant.rom
+
+# ---- images: name, objects, size in bytes (a multiple of 4 KiB) ----
+define GUEST_IMAGE
+$(GUEST_OUT)/$(1).rom: $(2) $(GUEST_DIR)/guest.ld
+	@mkdir -p $(GUEST_OUT)
+	$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/guest.ld --defsym=ROM_SIZE=$(3) \
+		-Map=$(GUEST_OUT)/$(1).map -o $(GUEST_OUT)/$(1).elf $(2)
+	$(GUEST_OBJCOPY) -O binary $(GUEST_OUT)/$(1).elf $$@.tmp
+	@test "$$$$(stat -c %s $$@.tmp)" = "$$$$(($(3)))" || \
+		{ echo "$$@: image is not $(3) bytes"; rm -f $$@.tmp; exit 1; }
+	@mv $$@.tmp $$@
+endef
+
+$(eval $(call GUEST_IMAGE,hello,$(GUEST_OBJ)/hello.o,0x10000))
+$(eval $(call GUEST_IMAGE,basic,$(GUEST_RT) $(GUEST_OBJ)/basic.o,0x10000))
+$(eval $(call GUEST_IMAGE,smp,$(GUEST_RT) $(GUEST_OBJ)/smp.o,0x10000))
+$(eval $(call GUEST_IMAGE,reset,$(GUEST_RT) $(GUEST_OBJ)/reset.o,0x10000))
+$(eval $(call GUEST_IMAGE,reset100,$(GUEST_RT) $(GUEST_OBJ)/reset100.o,0x10000))
+$(eval $(call GUEST_IMAGE,triple,$(GUEST_RT) $(GUEST_OBJ)/triple.o,0x10000))
+$(eval $(call GUEST_IMAGE,tenant,$(GUEST_RT) $(GUEST_OBJ)/tenant.o,0x10000))
+$(eval $(call GUEST_IMAGE,tenant-reset,$(GUEST_RT) $(GUEST_OBJ)/tenant-reset.o,0x10000))
+$(eval $(call GUEST_IMAGE,provider,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
+$(eval $(call GUEST_IMAGE,provider-oneshot,$(GUEST_RT) $(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/payload-tenant-reset.o,0x20000))
+$(eval $(call GUEST_IMAGE,provider-big,$(GUEST_RT) $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/payload-tenant-2m.o,0x210000))
+$(eval $(call GUEST_IMAGE,doorbell-hostile,$(GUEST_RT) $(GUEST_OBJ)/doorbell-hostile.o,0x10000))

@@ -1,0 +1,74 @@
+/* tests/guest/provider.c: provider.rom (permanent swap to tenant.rom),
+ * provider-oneshot.rom (PROVIDER_ONESHOT: CTL_HOST_IGVM, payload
+ * tenant-reset.rom) and provider-big.rom (2 MiB tenant payload).
+ * Boot 1: checks etc/vmlaunchupdate (version 1, FORMAT_RAW_ROM), copies the
+ * tenant to IMAGE_COPY_ADDR, puts an opaque string at OPAQUE_ADDR, requests
+ * the swap with ONE 56-byte DMA write, re-reads the status and resets by
+ * 0xCF9 on success.  A later boot after the tenant ran (tenant boot counter)
+ * prints "provider: back again" and PASSes.
+ * The zero padding in front of a padded payload (provider-big) is not copied:
+ * RAM is zero-filled at first boot and this runs on boot 1 only. */
+#include "vlu.h"
+
+extern const uint8_t tenant_image_start[], tenant_image_data[], tenant_image_end[];
+
+#ifdef PROVIDER_ONESHOT
+#define PROVIDER_CONTROL (VLU_FORMAT_RAW_ROM | VLU_CTL_HOST_IGVM)
+#else
+#define PROVIDER_CONTROL VLU_FORMAT_RAW_ROM
+#endif
+
+static const char opaque_msg[] = "opaque: provider says hi";
+
+void guest_main(void)
+{
+	gputs("provider: booting\n");
+	uint32_t n = bootrec_advance(BOOTREC_MAIN, NULL);
+	uint32_t t = bootrec_peek(BOOTREC_TENANT);
+
+	gprintf("provider: boot %u, tenant boots %u\n", n, t);
+	if (t >= 1) {
+		gputs("provider: back again\n");
+		guest_pass();
+	}
+	if (n > 1)
+		guest_fail("provider: boot %u but the tenant never ran", n);
+
+	uint16_t key = vlu_find("provider");
+	struct vlu v;
+
+	vlu_read("provider", key, &v);
+	gprintf("provider: version %u status %u caps 0x%llx control 0x%llx\n", v.version,
+		v.status, v.capabilities, v.control);
+	if (v.version != VLU_VERSION)
+		guest_fail("provider: %s version %u, expected %u", VLU_FILE, v.version, VLU_VERSION);
+	if (!(v.capabilities & VLU_FORMAT_RAW_ROM))
+		guest_fail("provider: capabilities 0x%llx lack FORMAT_RAW_ROM", v.capabilities);
+
+	uint32_t size = (uint32_t)(tenant_image_end - tenant_image_start);
+
+	if (!size || size % 4096)
+		guest_fail("provider: payload size %u is not a multiple of 4 KiB", size);
+	uint32_t pad = (uint32_t)(tenant_image_data - tenant_image_start);
+
+	memcpy((void *)(IMAGE_COPY_ADDR + pad), tenant_image_data, size - pad);
+	gprintf("provider: copied 0x%x bytes to 0x%x (0x%x bytes of zero padding left to RAM)\n",
+		size - pad, IMAGE_COPY_ADDR + pad, pad);
+	memcpy((void *)OPAQUE_ADDR, opaque_msg, sizeof(opaque_msg));
+
+	v.control = PROVIDER_CONTROL;
+	v.fw_image_addr = IMAGE_COPY_ADDR;
+	v.fw_image_size = size;
+	v.opaque_addr = OPAQUE_ADDR;
+	v.opaque_size = sizeof(opaque_msg);
+	gprintf("provider: request control 0x%llx image 0x%x+0x%x opaque 0x%x+%u\n",
+		v.control, IMAGE_COPY_ADDR, size, OPAQUE_ADDR, (uint32_t)sizeof(opaque_msg));
+	if (gfw_dma_write(key, &v, sizeof(v)) != 0)
+		guest_fail("provider: DMA write of %s failed", VLU_FILE);
+	vlu_read("provider", key, &v);
+	gprintf("provider: status %u\n", v.status);
+	if (v.status != VLU_SUCCESS)
+		guest_fail("provider: update refused with status %u", v.status);
+	gputs("provider: resetting into the tenant\n");
+	reset_cf9();
+}
