@@ -74,7 +74,8 @@ struct fwcfg;
  * the device (it survives VM rebuilds). */
 struct fwcfg *fwcfg_create(const struct guestmem *gm);
 void fwcfg_destroy(struct fwcfg *fw);
-/* Register the three port ranges on @pio. */
+/* Register the port ranges on @pio: 0x510-0x511 (selector and data, one
+ * range so a 16-bit selector write is dispatched whole) and 0x514-0x51b. */
 int fwcfg_attach(struct fwcfg *fw, struct bus *pio);
 /* Back to the power-on state: selector 0, offset 0 (fw_cfg device reset). */
 void fwcfg_reset(struct fwcfg *fw);
