@@ -1,0 +1,207 @@
+/* snp/digest.c: the SEV-SNP launch digest of a launch plan.  Owns the
+ * PAGE_INFO fold only; it walks the plan in order and never reorders or
+ * re-types a region (that is snp/plan.c's job). */
+#include "snp/snp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "vmm/log.h"
+
+/* SEV-SNP Firmware ABI #56860, SNP_LAUNCH_UPDATE, "PAGE_INFO" (0x70 bytes):
+ * 0x00 DIGEST_CUR[48], 0x30 CONTENTS[48], 0x60 u16 LENGTH, 0x62 u8
+ * PAGE_TYPE, 0x63 u8 IMI_PAGE, 0x64..0x66 VMPL3..1_PERMS, 0x67 reserved,
+ * 0x68 u64 GPA.  CONTENTS = SHA-384(page) for NORMAL and VMSA pages, zero
+ * otherwise.  VMSA pages are measured at GPA (u64)-1 page aligned with bits
+ * above 51 cleared (PLAN_VMSA_GPA). */
+#define PAGE_INFO_LEN 0x70
+
+struct folder {
+	EVP_MD_CTX *ctx;
+	EVP_MD *md;
+	uint8_t ld[SNP_DIGEST_LEN];
+	const uint8_t *prev;          /* last page hashed and its digest */
+	uint8_t prev_hash[SNP_DIGEST_LEN];
+	bool have_prev;
+};
+
+static int hash(struct folder *f, const void *data, size_t len, uint8_t out[SNP_DIGEST_LEN])
+{
+	if (!EVP_DigestInit_ex2(f->ctx, f->md, NULL) ||
+	    !EVP_DigestUpdate(f->ctx, data, len) ||
+	    !EVP_DigestFinal_ex(f->ctx, out, NULL))
+		return -EIO;
+	return 0;
+}
+
+static int fold(struct folder *f, const uint8_t contents[SNP_DIGEST_LEN], uint8_t type,
+		uint64_t gpa)
+{
+	uint8_t pi[PAGE_INFO_LEN];
+
+	memcpy(pi, f->ld, SNP_DIGEST_LEN);
+	memcpy(pi + 0x30, contents, SNP_DIGEST_LEN);
+	pi[0x60] = PAGE_INFO_LEN;
+	pi[0x61] = 0;
+	pi[0x62] = type;
+	memset(pi + 0x63, 0, 5);  /* IMI_PAGE, VMPL3/2/1 perms, reserved */
+	for (int i = 0; i < 8; i++)
+		pi[0x68 + i] = (uint8_t)(gpa >> (8 * i));
+	return hash(f, pi, sizeof(pi), f->ld);
+}
+
+/* SHA-384 of one 4 KiB page; a page equal to the one hashed just before
+ * reuses its digest (firmware images have long runs of 0xff or 0x00). */
+static int page_hash(struct folder *f, const uint8_t *page, uint8_t out[SNP_DIGEST_LEN])
+{
+	int ret;
+
+	if (f->have_prev && (f->prev == page || !memcmp(f->prev, page, PLAN_PAGE))) {
+		memcpy(out, f->prev_hash, SNP_DIGEST_LEN);
+		f->prev = page;
+		return 0;
+	}
+	ret = hash(f, page, PLAN_PAGE, out);
+	if (ret)
+		return ret;
+	memcpy(f->prev_hash, out, SNP_DIGEST_LEN);
+	f->prev = page;
+	f->have_prev = true;
+	return 0;
+}
+
+static int fold_region(struct folder *f, const struct plan_region *r)
+{
+	static const uint8_t zero[SNP_DIGEST_LEN];
+	uint8_t tail[PLAN_PAGE] __attribute__((aligned(64)));
+	uint8_t h[SNP_DIGEST_LEN];
+	int ret;
+
+	switch (r->snp_type) {
+	case PLAN_SNP_NORMAL:
+		for (uint64_t off = 0; off < r->size; off += PLAN_PAGE) {
+			const uint8_t *page;
+
+			if (r->data && off + PLAN_PAGE <= r->data_len) {
+				page = r->data + off;
+			} else {
+				/* Past data_len the page is zero-filled. */
+				uint64_t n = r->data && off < r->data_len ? r->data_len - off : 0;
+
+				memset(tail, 0, sizeof(tail));
+				if (n)
+					memcpy(tail, r->data + off, n);
+				f->have_prev = false;  /* tail is reused: no identity cache */
+				page = tail;
+			}
+			ret = page_hash(f, page, h);
+			if (!ret)
+				ret = fold(f, h, PLAN_SNP_NORMAL, r->gpa + off);
+			if (page == tail)
+				f->have_prev = false;
+			if (ret)
+				return ret;
+		}
+		return 0;
+	case PLAN_SNP_ZERO: case PLAN_SNP_UNMEASURED:
+	case PLAN_SNP_SECRETS: case PLAN_SNP_CPUID:
+		for (uint64_t off = 0; off < r->size; off += PLAN_PAGE) {
+			ret = fold(f, zero, r->snp_type, r->gpa + off);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	default:
+		log_err("snp: region '%s' at 0x%llx has page type %u, not measurable as a region",
+			r->what, (unsigned long long)r->gpa, r->snp_type);
+		return -EINVAL;
+	}
+}
+
+int snp_digest_fold(uint8_t ld[SNP_DIGEST_LEN], const uint8_t contents[SNP_DIGEST_LEN],
+		    uint8_t page_type, uint64_t gpa)
+{
+	struct folder f = { 0 };
+	int ret = -EIO;
+
+	f.ctx = EVP_MD_CTX_new();
+	f.md = EVP_MD_fetch(NULL, "SHA384", NULL);
+	if (f.ctx && f.md) {
+		memcpy(f.ld, ld, SNP_DIGEST_LEN);
+		ret = fold(&f, contents, page_type, gpa);
+		if (!ret)
+			memcpy(ld, f.ld, SNP_DIGEST_LEN);
+	}
+	EVP_MD_free(f.md);
+	EVP_MD_CTX_free(f.ctx);
+	return ret;
+}
+
+static int measure(const struct launch_plan *p, const uint8_t *seed,
+		   struct snp_digest_stages *out)
+{
+	struct folder f = { 0 };
+	uint8_t h[SNP_DIGEST_LEN];
+	size_t i = 0;
+	int ret = -EIO;
+
+	memset(out, 0, sizeof(*out));
+	if (p->platform != PLAN_SNP || (p->nvcpus && !p->vmsa)) {
+		log_err("snp: measure: not an SNP plan (platform %d)", (int)p->platform);
+		return -EINVAL;
+	}
+	f.ctx = EVP_MD_CTX_new();
+	f.md = EVP_MD_fetch(NULL, "SHA384", NULL);
+	if (!f.ctx || !f.md) {
+		log_err("snp: measure: OpenSSL has no SHA-384");
+		goto out;
+	}
+	/* Stage 1: the firmware regions (labelled "firmware" by the builder). */
+	for (; i < p->nregions && !strcmp(p->regions[i].what, "firmware"); i++) {
+		if (seed)
+			continue;
+		ret = fold_region(&f, &p->regions[i]);
+		if (ret)
+			goto out;
+	}
+	if (seed)
+		memcpy(f.ld, seed, SNP_DIGEST_LEN);
+	memcpy(out->firmware, f.ld, SNP_DIGEST_LEN);
+	/* Stage 2: the metadata pages. */
+	for (; i < p->nregions; i++) {
+		ret = fold_region(&f, &p->regions[i]);
+		if (ret)
+			goto out;
+	}
+	memcpy(out->metadata, f.ld, SNP_DIGEST_LEN);
+	/* Stage 3: one VMSA per vCPU. */
+	f.have_prev = false;
+	for (unsigned v = 0; v < p->nvcpus; v++) {
+		ret = page_hash(&f, p->vmsa[v], h);
+		if (!ret)
+			ret = fold(&f, h, PLAN_SNP_VMSA, PLAN_VMSA_GPA);
+		if (ret)
+			goto out;
+	}
+	memcpy(out->final, f.ld, SNP_DIGEST_LEN);
+	ret = 0;
+out:
+	if (ret == -EIO)
+		log_err("snp: measure: SHA-384 failed");
+	EVP_MD_free(f.md);
+	EVP_MD_CTX_free(f.ctx);
+	return ret;
+}
+
+int snp_measure_plan(const struct launch_plan *p, struct snp_digest_stages *out)
+{
+	return measure(p, NULL, out);
+}
+
+int snp_measure_plan_seeded(const struct launch_plan *p, const uint8_t seed[SNP_DIGEST_LEN],
+			    struct snp_digest_stages *out)
+{
+	return measure(p, seed, out);
+}
