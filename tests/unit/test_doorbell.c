@@ -1,0 +1,916 @@
+/* tests/unit/test_doorbell.c: the firmware-swap doorbell (devices/doorbell.c)
+ * against QEMU's vm-launch-update table and every hostile write we know of.
+ * Owns only its fixtures: a small guest memory map, a fake clock, an event
+ * log and a validate callback.  Touches no other module's state. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "devices/doorbell.h"
+#include "devices/fwcfg.h"
+#include "vmm/guestmem.h"
+#include "vmm/log.h"
+
+#define MiB (1ULL << 20)
+#define G4 0x100000000ULL
+
+/* Guest map: low RAM [0, 640K), RAM [1M, 32M) + adjacent RAM [32M, 40M),
+ * private RAM [64M, 68M) (no host view), firmware ROM [4G-2M, 4G), high
+ * RAM [4G, 4G+8M). */
+#define LOW_END   0xA0000ULL
+#define MID_GPA   (1 * MiB)
+#define MID_END   (32 * MiB)
+#define ADJ_END   (40 * MiB)
+#define PRIV_GPA  (64 * MiB)
+#define ROM_GPA   (G4 - 2 * MiB)
+#define HIGH_END  (G4 + 8 * MiB)
+#define IMG_GPA   (2 * MiB)      /* where tests put images */
+#define OPQ_GPA   (20 * MiB)
+
+static struct guestmem gm;
+static uint8_t *low, *mid, *adj, *rom, *high;
+static struct doorbell *db;
+static uint64_t now_ns;
+
+#define MAX_EV 32
+static struct doorbell_event evs[MAX_EV];
+static char ev_why[MAX_EV][200];
+static int nev;
+
+static uint64_t fake_clock(void *opaque)
+{
+	return now_ns;
+}
+
+static void record_event(void *opaque, const struct doorbell_event *ev)
+{
+	if (nev < MAX_EV) {
+		evs[nev] = *ev;
+		snprintf(ev_why[nev], sizeof(ev_why[nev]), "%s", ev->reason);
+		evs[nev].reason = ev_why[nev];
+		nev++;
+	}
+}
+
+/* Test validator: IGVM images must start with "IGVM"; raw ROMs must not
+ * start with 0xBA. */
+static int validate(void *opaque, uint64_t format, const uint8_t *img,
+		    size_t len, char *why, size_t whylen)
+{
+	if (format == DOORBELL_FORMAT_IGVM && (len < 4 || memcmp(img, "IGVM", 4))) {
+		snprintf(why, whylen, "no IGVM magic");
+		return -EINVAL;
+	}
+	if (format == DOORBELL_FORMAT_RAW_ROM && img[0] == 0xBA) {
+		snprintf(why, whylen, "bad \"ROM\"\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct doorbell_policy default_policy(void)
+{
+	return (struct doorbell_policy){
+		.enabled = true, .max_image_size = 4 * MiB,
+		.max_opaque_size = 64 * 1024, .min_reset_interval_ns = 0,
+		.locked = false,
+	};
+}
+
+static struct doorbell_config base_config(void)
+{
+	return (struct doorbell_config){
+		.gm = &gm, .policy = default_policy(), .raw_rom = true,
+		.igvm = true, .fw_gpa = ROM_GPA, .fw_size = 2 * MiB,
+		.validate = validate, .event = record_event,
+		.clock = fake_clock,
+	};
+}
+
+static void setup_mem(void)
+{
+	log_set_level(LOG_ERR);
+	gm_init(&gm);
+	low = calloc(1, LOW_END);
+	mid = calloc(1, MID_END - MID_GPA);
+	adj = calloc(1, ADJ_END - MID_END);
+	rom = calloc(1, 2 * MiB);
+	high = calloc(1, HIGH_END - G4);
+	cr_assert(low && mid && adj && rom && high);
+	cr_assert_eq(gm_add(&gm, 0, LOW_END, low, GM_RAM, "low"), 0);
+	cr_assert_eq(gm_add(&gm, MID_GPA, MID_END - MID_GPA, mid, GM_RAM, "mid"), 0);
+	cr_assert_eq(gm_add(&gm, MID_END, ADJ_END - MID_END, adj, GM_RAM, "adj"), 0);
+	cr_assert_eq(gm_add(&gm, PRIV_GPA, 4 * MiB, NULL, GM_RAM | GM_PRIVATE, "priv"), 0);
+	cr_assert_eq(gm_add(&gm, ROM_GPA, 2 * MiB, rom, GM_ROM, "rom"), 0);
+	cr_assert_eq(gm_add(&gm, G4, HIGH_END - G4, high, GM_RAM, "high"), 0);
+	now_ns = 0;
+	nev = 0;
+}
+
+static void setup(void)
+{
+	struct doorbell_config cfg = base_config();
+
+	setup_mem();
+	db = doorbell_create(&cfg);
+	cr_assert_not_null(db);
+}
+
+static void teardown(void)
+{
+	doorbell_destroy(db);
+	db = NULL;
+	free(low);
+	free(mid);
+	free(adj);
+	free(rom);
+	free(high);
+}
+
+TestSuite(doorbell, .init = setup, .fini = teardown);
+
+/* ---- helpers: what a guest does over fw_cfg DMA ---- */
+
+struct view {
+	uint16_t version, status;
+	uint64_t caps, control, addr, size, oaddr, osize;
+};
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* SELECT then READ of the whole file. */
+static struct view db_read(void)
+{
+	const uint8_t *b;
+	struct view v;
+
+	doorbell_fwcfg_select(db);
+	b = doorbell_buffer(db);
+	v.version = (uint16_t)(b[0] | b[1] << 8);
+	v.status = (uint16_t)(b[2] | b[3] << 8);
+	v.caps = rd64(b + 8);
+	v.control = rd64(b + 16);
+	v.addr = rd64(b + 24);
+	v.size = rd64(b + 32);
+	v.oaddr = rd64(b + 40);
+	v.osize = rd64(b + 48);
+	return v;
+}
+
+/* SELECT then a DMA WRITE of @len bytes at @off taken from a full struct. */
+static uint16_t db_write_part(uint64_t ctl, uint64_t addr, uint64_t size,
+			      uint64_t oaddr, uint64_t osize, unsigned off,
+			      unsigned len)
+{
+	uint8_t s[DOORBELL_STRUCT_SIZE] = { 0 };
+
+	wr64(s + 16, ctl);
+	wr64(s + 24, addr);
+	wr64(s + 32, size);
+	wr64(s + 40, oaddr);
+	wr64(s + 48, osize);
+	doorbell_fwcfg_select(db);
+	memcpy(doorbell_buffer(db) + off, s + off, len);
+	doorbell_fwcfg_write(db, off, len);
+	return db_read().status;
+}
+
+static uint16_t db_write(uint64_t ctl, uint64_t addr, uint64_t size)
+{
+	return db_write_part(ctl, addr, size, 0, 0, 0, DOORBELL_STRUCT_SIZE);
+}
+
+/* Put a recognisable raw ROM of @len bytes at guest @gpa. */
+static void put_image(uint64_t gpa, size_t len, uint8_t seed)
+{
+	uint8_t *buf = malloc(len);
+
+	cr_assert_not_null(buf);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 7);
+	cr_assert_eq(gm_write(&gm, gpa, buf, len), 0);
+	free(buf);
+}
+
+static void sha384_of(uint64_t gpa, size_t len, uint8_t out[48])
+{
+	uint8_t *buf = malloc(len);
+
+	cr_assert_not_null(buf);
+	cr_assert_eq(gm_read(&gm, gpa, buf, len), 0);
+	cr_assert(EVP_Digest(buf, len, out, NULL, EVP_sha384(), NULL));
+	free(buf);
+}
+
+#define RAW DOORBELL_FORMAT_RAW_ROM
+#define IGVM DOORBELL_FORMAT_IGVM
+#define HOST DOORBELL_CTL_HOST_IGVM
+#define DISABLE DOORBELL_CTL_DISABLE
+#define IMG_LEN (64 * 1024)
+
+/* One reset: take the decision and report a successful rebuild. */
+static enum doorbell_fw_choice do_reset(const struct doorbell_image **img)
+{
+	enum doorbell_fw_choice ch = doorbell_take_pending(db, img);
+
+	doorbell_on_rebuilt(db, 0);
+	return ch;
+}
+
+static uint16_t submit_raw(uint64_t extra_ctl, uint8_t seed)
+{
+	put_image(IMG_GPA, IMG_LEN, seed);
+	return db_write(RAW | extra_ctl, IMG_GPA, IMG_LEN);
+}
+
+/* ---- select / capabilities ---- */
+
+Test(doorbell, select_refreshes_header)
+{
+	struct view v = db_read();
+
+	cr_assert_eq(v.version, 1);
+	cr_assert_eq(v.status, DOORBELL_SUCCESS);
+	cr_assert_eq(v.caps, RAW | IGVM);
+	cr_assert_eq(v.control, 0);
+	/* A guest scribbling over version/capabilities is not believed. */
+	memset(doorbell_buffer(db), 0xff, DOORBELL_STRUCT_SIZE);
+	v = db_read();
+	cr_assert_eq(v.version, 1);
+	cr_assert_eq(v.caps, RAW | IGVM);
+	cr_assert_eq(v.control, 0);
+	cr_assert_eq(v.addr, 0);
+	cr_assert_eq(v.oaddr, 0);
+}
+
+Test(doorbell, caps_follow_config_and_policy)
+{
+	struct doorbell_config cfg = base_config();
+	struct doorbell_policy p = default_policy();
+
+	doorbell_destroy(db);
+	cfg.igvm = false;
+	db = doorbell_create(&cfg);
+	cr_assert_not_null(db);
+	cr_assert_eq(db_read().caps, RAW);
+	p.enabled = false;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(db_read().caps, 0);
+}
+
+Test(doorbell, create_rejects_bad_config)
+{
+	struct doorbell_config cfg = base_config();
+
+	cfg.validate = NULL;   /* IGVM without a parser */
+	cr_assert_null(doorbell_create(&cfg));
+	cfg = base_config();
+	cfg.policy.max_image_size = DOORBELL_IMAGE_HARD_MAX + 1;
+	cr_assert_null(doorbell_create(&cfg));
+	cfg = base_config();
+	cfg.gm = NULL;
+	cr_assert_null(doorbell_create(&cfg));
+}
+
+/* ---- QEMU's four CTL_HOST_IGVM / CTL_DISABLE combinations ---- */
+
+Test(doorbell, combo_a_permanent_updatable)
+{
+	const struct doorbell_image *img;
+	uint8_t want[48];
+	struct view v;
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	sha384_of(IMG_GPA, IMG_LEN, want);
+	v = db_read();
+	cr_assert_eq(v.addr, 0, "addresses cleared on success (QEMU)");
+	cr_assert_eq(v.size, 0);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_not_null(img);
+	cr_assert_eq(img->format, RAW);
+	cr_assert_eq(img->len, IMG_LEN);
+	cr_assert_arr_eq(img->sha384, want, 48);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_not_null(img, "still the guest image after a plain reset");
+	cr_assert_arr_eq(img->sha384, want, 48);
+	cr_assert_not(doorbell_is_disabled(db));
+	/* Updating again is possible. */
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+}
+
+Test(doorbell, combo_b_permanent_locked)
+{
+	const struct doorbell_image *img;
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(db_write(DISABLE, 0, 0), DOORBELL_SUCCESS);
+	cr_assert(doorbell_is_disabled(db));
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_not_null(img);
+	cr_assert(doorbell_is_disabled(db), "disable survives plain resets");
+	cr_assert_eq(db_read().control, DISABLE);
+	cr_assert_eq(submit_raw(0, 3), DOORBELL_SUCCESS, "ignored, status 0");
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+}
+
+Test(doorbell, combo_c_one_shot_updatable)
+{
+	const struct doorbell_image *img;
+
+	cr_assert_eq(submit_raw(HOST, 1), DOORBELL_SUCCESS);
+	/* Reading the status back (a select) must not cancel the one-shot. */
+	cr_assert_eq(db_read().status, DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_not_null(img);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_HOST);
+	cr_assert_null(img);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_null(img);
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+}
+
+Test(doorbell, combo_d_one_shot_locked)
+{
+	const struct doorbell_image *img;
+
+	cr_assert_eq(submit_raw(HOST, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(db_write(DISABLE | HOST, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert(doorbell_is_disabled(db));
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);   /* ignored */
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_HOST);
+	cr_assert_null(img);
+	cr_assert_not(doorbell_is_disabled(db), "host restore re-enables");
+	cr_assert_eq(db_read().control, 0);
+	cr_assert_eq(submit_raw(0, 3), DOORBELL_SUCCESS);
+	cr_assert(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+}
+
+Test(doorbell, host_restore_request_now)
+{
+	const struct doorbell_image *img;
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_eq(db_write(HOST, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_HOST);
+	cr_assert_null(img);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_null(img);
+}
+
+Test(doorbell, latest_request_wins)
+{
+	const struct doorbell_image *img;
+
+	/* Image then host-restore: the image is dropped. */
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(db_write(HOST, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_null(img);
+	/* Host-restore then image: the image runs. */
+	cr_assert_eq(db_write(HOST, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+}
+
+Test(doorbell, disable_write_ignores_image_fields)
+{
+	cr_assert_eq(submit_raw(DISABLE, 1), DOORBELL_SUCCESS);
+	cr_assert(doorbell_is_disabled(db));
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	/* QEMU's disable test: writing 0 does not re-enable. */
+	cr_assert_eq(db_write(0, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_eq(db_read().control, DISABLE);
+}
+
+Test(doorbell, write_after_disable_changes_nothing)
+{
+	struct doorbell_stats st;
+	struct view v;
+
+	cr_assert_eq(db_write(DISABLE, 0, 0), DOORBELL_SUCCESS);
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, OPQ_GPA, 4096, 0, 56),
+		     DOORBELL_SUCCESS);
+	v = db_read();
+	cr_assert_eq(v.control, DISABLE);
+	cr_assert_eq(v.addr, IMG_GPA, "receipt: not cleared, nothing installed");
+	cr_assert_eq(v.oaddr, 0, "opaque not taken");
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	doorbell_get_stats(db, &st);
+	cr_assert_eq(st.accepted, 0);
+	cr_assert_eq(st.rejected, 0);
+}
+
+/* ---- hostile writes, each with its exact status ---- */
+
+Test(doorbell, zero_addr_or_size_with_format)
+{
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write(RAW, 0, IMG_LEN), DOORBELL_LOAD_FAIL);
+	cr_assert_eq(db_write(RAW, IMG_GPA, 0), DOORBELL_LOAD_FAIL);
+	cr_assert_eq(db_write(IGVM, 0, 0), DOORBELL_LOAD_FAIL);
+}
+
+Test(doorbell, range_without_format)
+{
+	struct view v;
+
+	/* QEMU's check_error(): 0xdeadbeef/50 without a format bit. */
+	cr_assert_eq(db_write(0, 0xdeadbeef, 50), DOORBELL_LOAD_FAIL);
+	v = db_read();
+	cr_assert_eq(v.addr, 0xdeadbeef, "failed write: addresses not cleared");
+	cr_assert_eq(v.size, 50);
+}
+
+Test(doorbell, over_policy_sizes)
+{
+	struct doorbell_policy p = default_policy();
+
+	cr_assert_eq(db_write(RAW, IMG_GPA, 4 * MiB + 4096), DOORBELL_TOO_LARGE);
+	cr_assert_eq(db_write(IGVM, IMG_GPA, 4 * MiB + 1), DOORBELL_TOO_LARGE);
+	/* Raw ROM: the host's limit even when the policy allows more. */
+	p.max_image_size = 20 * MiB;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(db_write(RAW, IMG_GPA, DOORBELL_RAW_ROM_MAX + 4096),
+		     DOORBELL_TOO_LARGE);
+	/* Opaque over its limit. */
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, OPQ_GPA, 64 * 1024 + 1,
+				   0, 56), DOORBELL_TOO_LARGE);
+	cr_assert_eq(db_write_part(0, 0, 0, OPQ_GPA, 64 * 1024 + 1, 0, 56),
+		     DOORBELL_TOO_LARGE);
+	/* Huge sizes are refused before any allocation. */
+	cr_assert_eq(db_write(IGVM, IMG_GPA, UINT64_MAX), DOORBELL_TOO_LARGE);
+}
+
+Test(doorbell, bad_ranges)
+{
+	cr_assert_eq(db_write(RAW, UINT64_MAX - 4095, 8192), DOORBELL_BAD_RANGE,
+		     "64-bit overflow");
+	cr_assert_eq(db_write(IGVM, UINT64_MAX, 1), DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write(RAW, HIGH_END - 4096, 8192), DOORBELL_BAD_RANGE,
+		     "past the end of RAM");
+	cr_assert_eq(db_write(RAW, HIGH_END, 4096), DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write(RAW, 0xE0000000ULL, 4096), DOORBELL_BAD_RANGE,
+		     "MMIO hole");
+	cr_assert_eq(db_write(RAW, ROM_GPA, 4096), DOORBELL_BAD_RANGE,
+		     "firmware ROM");
+	cr_assert_eq(db_write(RAW, LOW_END - 4096, 8192), DOORBELL_BAD_RANGE,
+		     "across the VGA hole");
+	cr_assert_eq(db_write(RAW, ADJ_END - 4096, 8192), DOORBELL_BAD_RANGE,
+		     "across the end of RAM into a hole");
+	cr_assert_eq(db_write(RAW, PRIV_GPA, 4096), DOORBELL_BAD_RANGE,
+		     "private memory");
+	cr_assert_eq(db_write(RAW, G4 - 4096, 8192), DOORBELL_BAD_RANGE,
+		     "from the ROM into high RAM");
+	/* Adjacent RAM regions are one range. */
+	put_image(MID_END - 8192, 16384, 3);
+	cr_assert_eq(db_write(RAW, MID_END - 8192, 16384), DOORBELL_SUCCESS);
+}
+
+Test(doorbell, firmware_region_in_ram)
+{
+	/* Confidential layouts keep the firmware in RAM. */
+	doorbell_set_fw_region(db, 8 * MiB, 2 * MiB);
+	put_image(7 * MiB, 2 * MiB, 1);
+	cr_assert_eq(db_write(RAW, 7 * MiB, 2 * MiB), DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write(RAW, 9 * MiB, 4096), DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write(RAW, 10 * MiB - 4096, 4096), DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write(RAW, 6 * MiB, 2 * MiB), DOORBELL_SUCCESS,
+		     "touching but not overlapping");
+	cr_assert_eq(db_write_part(RAW, 6 * MiB, 2 * MiB, 9 * MiB, 4096, 0, 56),
+		     DOORBELL_BAD_RANGE, "opaque over the firmware");
+}
+
+Test(doorbell, opaque_range_checked)
+{
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, 0xE0000000ULL, 4096, 0, 56),
+		     DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, UINT64_MAX, 2, 0, 56),
+		     DOORBELL_BAD_RANGE);
+	cr_assert_eq(db_write_part(0, 0, 0, PRIV_GPA, 4096, 0, 56),
+		     DOORBELL_BAD_RANGE);
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	cr_assert_eq(db_read().osize, 0);
+}
+
+Test(doorbell, raw_size_not_page_multiple)
+{
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN - 1), DOORBELL_MALFORMED);
+	cr_assert_eq(db_write(RAW, IMG_GPA, 100), DOORBELL_MALFORMED);
+}
+
+Test(doorbell, validate_rejects_content)
+{
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(gm_write(&gm, IMG_GPA, "\xba", 1), 0);
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN), DOORBELL_MALFORMED);
+	cr_assert_eq(db_write(IGVM, IMG_GPA, 50), DOORBELL_MALFORMED,
+		     "no IGVM magic");
+	cr_assert_eq(gm_write(&gm, IMG_GPA, "IGVM", 4), 0);
+	cr_assert_eq(db_write(IGVM, IMG_GPA, 50), DOORBELL_SUCCESS,
+		     "IGVM sizes need not be page multiples");
+}
+
+Test(doorbell, format_bits)
+{
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write(RAW | IGVM, IMG_GPA, IMG_LEN), DOORBELL_BAD_FORMAT,
+		     "both format bits");
+	cr_assert_eq(db_write(1ULL << 40, IMG_GPA, IMG_LEN), DOORBELL_BAD_FORMAT,
+		     "unknown format bit alone");
+	cr_assert_eq(db_write(RAW | 1ULL << 34, IMG_GPA, IMG_LEN),
+		     DOORBELL_BAD_FORMAT);
+	cr_assert_eq(db_write(RAW | 1ULL << 5, IMG_GPA, IMG_LEN),
+		     DOORBELL_BAD_FORMAT, "unknown control bit");
+	cr_assert_eq(db_write(1ULL << 5, 0, 0), DOORBELL_BAD_FORMAT);
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+}
+
+Test(doorbell, igvm_unsupported_is_load_fail)
+{
+	struct doorbell_config cfg = base_config();
+
+	doorbell_destroy(db);
+	cfg.igvm = false;
+	db = doorbell_create(&cfg);
+	cr_assert_not_null(db);
+	cr_assert_eq(db_read().caps & IGVM, 0, "IGVM not advertised");
+	cr_assert_eq(gm_write(&gm, IMG_GPA, "IGVM", 4), 0);
+	cr_assert_eq(db_write(IGVM, IMG_GPA, 4096), DOORBELL_LOAD_FAIL);
+	cr_assert_eq(db_write(IGVM, 0xdeadbeef, 50), DOORBELL_LOAD_FAIL);
+}
+
+Test(doorbell, raw_unsupported_is_bad_format)
+{
+	struct doorbell_config cfg = base_config();
+
+	doorbell_destroy(db);
+	cfg.raw_rom = false;
+	db = doorbell_create(&cfg);
+	cr_assert_not_null(db);
+	cr_assert_eq(db_read().caps, IGVM);
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN), DOORBELL_BAD_FORMAT);
+}
+
+Test(doorbell, host_policy_denies)
+{
+	const struct doorbell_image *img;
+	struct doorbell_policy p = default_policy();
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	p.locked = true;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_DENIED);
+	/* Going back to the host's own firmware stays possible. */
+	cr_assert_eq(db_write(HOST, 0, 0), DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_HOST);
+	p.locked = false;
+	p.enabled = false;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(submit_raw(0, 3), DOORBELL_DENIED);
+	p.enabled = true;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(submit_raw(0, 4), DOORBELL_SUCCESS);
+}
+
+Test(doorbell, lock_after_accept_drops_at_reset)
+{
+	const struct doorbell_image *img;
+	struct doorbell_policy p = default_policy();
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	p.locked = true;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_null(img);
+	cr_assert_eq(db_read().status, DOORBELL_DENIED);
+}
+
+Test(doorbell, policy_setter)
+{
+	struct doorbell_policy p = default_policy(), q;
+
+	p.max_image_size = DOORBELL_IMAGE_HARD_MAX + 1;
+	cr_assert_eq(doorbell_set_policy(db, &p), -EINVAL);
+	doorbell_get_policy(db, &q);
+	cr_assert_eq(q.max_image_size, 4 * MiB, "unchanged after a refusal");
+	p = default_policy();
+	p.locked = true;
+	p.min_reset_interval_ns = 42;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	doorbell_get_policy(db, &q);
+	cr_assert(q.locked);
+	cr_assert_eq(q.min_reset_interval_ns, 42);
+}
+
+Test(doorbell, partial_writes)
+{
+	struct view v;
+
+	put_image(IMG_GPA, IMG_LEN, 1);
+	/* Control alone, at its own offset: not acted on. */
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, 0, 0, 16, 8),
+		     DOORBELL_LOAD_FAIL);
+	/* Everything but the opaque fields. */
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, 0, 0, 0, 40),
+		     DOORBELL_LOAD_FAIL);
+	/* Header only: nothing happens beyond the status. */
+	cr_assert_eq(db_write_part(DISABLE, 0, 0, 0, 0, 0, 4), DOORBELL_LOAD_FAIL);
+	/* A control-only write carrying CTL_DISABLE does not disable. */
+	cr_assert_eq(db_write_part(DISABLE, 0, 0, 0, 0, 16, 8), DOORBELL_LOAD_FAIL);
+	cr_assert_not(doorbell_is_disabled(db));
+	cr_assert_not(doorbell_pending_digest(db, (uint8_t[48]){ 0 }));
+	v = db_read();
+	cr_assert_eq(v.control, 0);
+	cr_assert_eq(v.version, 1);
+	/* The whole struct still works. */
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN), DOORBELL_SUCCESS);
+}
+
+Test(doorbell, no_toctou_after_accept)
+{
+	const struct doorbell_image *img;
+	uint8_t want[48], got[48], after[48];
+	uint8_t *orig = malloc(IMG_LEN);
+
+	cr_assert_not_null(orig);
+	put_image(IMG_GPA, IMG_LEN, 9);
+	cr_assert_eq(gm_read(&gm, IMG_GPA, orig, IMG_LEN), 0);
+	sha384_of(IMG_GPA, IMG_LEN, want);
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN), DOORBELL_SUCCESS);
+	/* The guest rewrites the image after the doorbell accepted it. */
+	put_image(IMG_GPA, IMG_LEN, 77);
+	sha384_of(IMG_GPA, IMG_LEN, after);
+	cr_assert(memcmp(want, after, 48) != 0);
+	cr_assert(doorbell_pending_digest(db, got));
+	cr_assert_arr_eq(got, want, 48);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_arr_eq(img->sha384, want, 48);
+	cr_assert_arr_eq(img->data, orig, IMG_LEN, "the copy, not guest memory");
+	free(orig);
+}
+
+Test(doorbell, replacing_pending_image)
+{
+	const struct doorbell_image *img;
+	uint8_t second[48];
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);
+	sha384_of(IMG_GPA, IMG_LEN, second);
+	/* A rejected write keeps the accepted one. */
+	cr_assert_eq(db_write(RAW, IMG_GPA, 100), DOORBELL_MALFORMED);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_arr_eq(img->sha384, second, 48);
+}
+
+Test(doorbell, rate_limit)
+{
+	struct doorbell_policy p = default_policy();
+	const struct doorbell_image *img;
+
+	p.min_reset_interval_ns = 1000000000ULL;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	/* The initial launch does not start the clock: the first swap right
+	 * after boot is the normal flow. */
+	now_ns = 500000000ULL;
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	now_ns = 1000000000ULL;
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	now_ns = 2000000000ULL;
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);  /* rebuilt at 2 s */
+	now_ns = 2999999999ULL;
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_RATE_LIMITED);
+	/* Going back to the host is not a swap of guest bytes: allowed. */
+	cr_assert_eq(db_write(HOST, 0, 0), DOORBELL_SUCCESS);
+	now_ns = 3000000000ULL;
+	cr_assert_eq(submit_raw(0, 2), DOORBELL_SUCCESS);
+	/* A clock that goes backwards never opens the gate. */
+	now_ns = 4000000000ULL;
+	doorbell_on_rebuilt(db, 0);
+	now_ns = 1;
+	cr_assert_eq(submit_raw(0, 3), DOORBELL_RATE_LIMITED);
+}
+
+Test(doorbell, opaque_kept_across_rebuild)
+{
+	const struct doorbell_image *img;
+	uint64_t a, s;
+	struct view v;
+
+	put_image(IMG_GPA, IMG_LEN, 1);
+	cr_assert_eq(db_write_part(RAW, IMG_GPA, IMG_LEN, OPQ_GPA, 4096, 0, 56),
+		     DOORBELL_SUCCESS);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	v = db_read();   /* what the new firmware finds */
+	cr_assert_eq(v.oaddr, OPQ_GPA);
+	cr_assert_eq(v.osize, 4096);
+	cr_assert_eq(v.status, DOORBELL_SUCCESS);
+	doorbell_get_opaque(db, &a, &s);
+	cr_assert_eq(a, OPQ_GPA);
+	cr_assert_eq(s, 4096);
+	/* An opaque-only write replaces it; size 0 removes it. */
+	cr_assert_eq(db_write_part(0, 0, 0, OPQ_GPA + 4096, 8192, 0, 56),
+		     DOORBELL_SUCCESS);
+	cr_assert_eq(db_read().oaddr, OPQ_GPA + 4096);
+	cr_assert_eq(db_write_part(0, 0, 0, 0x1234, 0, 0, 56), DOORBELL_SUCCESS);
+	v = db_read();
+	cr_assert_eq(v.oaddr, 0);
+	cr_assert_eq(v.osize, 0);
+}
+
+Test(doorbell, failed_build_falls_back_to_host)
+{
+	const struct doorbell_image *img;
+
+	cr_assert_eq(submit_raw(0, 1), DOORBELL_SUCCESS);
+	cr_assert_eq(doorbell_take_pending(db, &img), DOORBELL_FW_GUEST);
+	doorbell_on_rebuilt(db, -EINVAL);
+	cr_assert_eq(db_read().status, DOORBELL_LOAD_FAIL);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_UNCHANGED);
+	cr_assert_null(img, "host firmware after the fallback");
+}
+
+Test(doorbell, events_and_stats)
+{
+	const struct doorbell_image *img;
+	struct doorbell_stats st;
+	uint8_t want[48];
+	char line[512];
+
+	cr_assert_eq(submit_raw(HOST, 1), DOORBELL_SUCCESS);
+	sha384_of(IMG_GPA, IMG_LEN, want);
+	cr_assert_eq(nev, 2);
+	cr_assert_eq(evs[0].kind, DOORBELL_EV_REQUESTED);
+	cr_assert_eq(evs[0].format, RAW);
+	cr_assert_eq(evs[0].size, IMG_LEN);
+	cr_assert(evs[0].has_digest);
+	cr_assert_arr_eq(evs[0].sha384, want, 48);
+	cr_assert_eq(evs[1].kind, DOORBELL_EV_ACCEPTED);
+	cr_assert_str_eq(evs[1].reason, "one-shot");
+
+	cr_assert_eq(db_write(RAW, 0xE0000000ULL, 4096), DOORBELL_BAD_RANGE);
+	cr_assert_eq(nev, 3);
+	cr_assert_eq(evs[2].kind, DOORBELL_EV_REJECTED);
+	cr_assert_eq(evs[2].status, DOORBELL_BAD_RANGE);
+	cr_assert_not(evs[2].has_digest);
+	cr_assert(strstr(evs[2].reason, "not wholly in RAM"), "%s", evs[2].reason);
+
+	/* Rejected by the validator: requested (with digest) + rejected. */
+	cr_assert_eq(gm_write(&gm, IMG_GPA, "\xba", 1), 0);
+	cr_assert_eq(db_write(RAW, IMG_GPA, IMG_LEN), DOORBELL_MALFORMED);
+	cr_assert_eq(nev, 5);
+	cr_assert_eq(evs[3].kind, DOORBELL_EV_REQUESTED);
+	cr_assert_eq(evs[4].kind, DOORBELL_EV_REJECTED);
+	cr_assert(evs[4].has_digest);
+	cr_assert(strstr(evs[4].reason, "bad ?ROM??"), "sanitised: %s",
+		  evs[4].reason);
+
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_eq(evs[nev - 1].kind, DOORBELL_EV_APPLIED);
+	cr_assert_arr_eq(evs[nev - 1].sha384, want, 48);
+	doorbell_event_format(&evs[1], line, sizeof(line));
+	cr_assert(strstr(line, "event=accepted format=raw-rom"), "%s", line);
+	cr_assert(strstr(line, "sha384="), "%s", line);
+
+	doorbell_get_stats(db, &st);
+	cr_assert_eq(st.accepted, 1);
+	cr_assert_eq(st.rejected, 2);
+	cr_assert_eq(st.swaps, 1);
+	cr_assert_str_eq(doorbell_status_name(DOORBELL_RATE_LIMITED), "RATE_LIMITED");
+	cr_assert_str_eq(doorbell_status_name(99), "?");
+}
+
+/* ---- through the real fw_cfg DMA engine ---- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+/* Run one DMA descriptor at guest 0x1000 pointing at a buffer at 0x2000;
+ * returns the control word the device wrote back. */
+static uint32_t dma(struct fwcfg *fw, uint32_t ctl, uint32_t len)
+{
+	uint8_t d[16], back[4];
+
+	put_be32(d, ctl);
+	put_be32(d + 4, len);
+	put_be64(d + 8, 0x2000);
+	cr_assert_eq(gm_write(&gm, 0x1000, d, sizeof(d)), 0);
+	fwcfg_dma_kick(fw, 0x1000);
+	cr_assert_eq(gm_read(&gm, 0x1000, back, 4), 0);
+	return (uint32_t)back[0] << 24 | back[1] << 16 | back[2] << 8 | back[3];
+}
+
+Test(doorbell, through_fwcfg_dma)
+{
+	struct fwcfg *fw = fwcfg_create(&gm);
+	uint8_t s[DOORBELL_STRUCT_SIZE] = { 0 }, dir[4 + 64];
+	const struct doorbell_image *img;
+	uint16_t key = 0;
+	uint32_t n;
+
+	cr_assert_not_null(fw);
+	cr_assert_eq(doorbell_attach(db, fw), 0);
+	/* Find the file's key in the directory, as a guest does. */
+	fwcfg_select(fw, FW_CFG_FILE_DIR);
+	for (size_t i = 0; i < sizeof(dir); i++)
+		dir[i] = fwcfg_read_data(fw);
+	n = (uint32_t)dir[0] << 24 | dir[1] << 16 | dir[2] << 8 | dir[3];
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq((const char *)dir + 4 + 8, DOORBELL_FILE);
+	cr_assert_eq((uint32_t)dir[4] << 24 | dir[5] << 16 | dir[6] << 8 | dir[7],
+		     DOORBELL_STRUCT_SIZE);
+	key = (uint16_t)(dir[8] << 8 | dir[9]);
+
+	put_image(IMG_GPA, IMG_LEN, 5);
+	wr64(s + 16, RAW);
+	wr64(s + 24, IMG_GPA);
+	wr64(s + 32, IMG_LEN);
+	cr_assert_eq(gm_write(&gm, 0x2000, s, sizeof(s)), 0);
+	cr_assert_eq(dma(fw, (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT |
+			 FW_CFG_DMA_CTL_WRITE, sizeof(s)), 0);
+	/* Read it back. */
+	cr_assert_eq(dma(fw, (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT |
+			 FW_CFG_DMA_CTL_READ, sizeof(s)), 0);
+	cr_assert_eq(gm_read(&gm, 0x2000, s, sizeof(s)), 0);
+	cr_assert_eq(s[0], 1);
+	cr_assert_eq(s[2] | s[3] << 8, DOORBELL_SUCCESS);
+	cr_assert_eq(rd64(s + 8), RAW | IGVM);
+	cr_assert_eq(rd64(s + 24), 0);
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_eq(img->len, IMG_LEN);
+	fwcfg_destroy(fw);
+}
+
+/* ---- the policy setter against concurrent writes ---- */
+
+static void *toggle_lock(void *arg)
+{
+	struct doorbell_policy p = default_policy();
+
+	for (int i = 0; i < 2000; i++) {
+		p.locked = i & 1;
+		doorbell_set_policy(db, &p);
+	}
+	return NULL;
+}
+
+Test(doorbell, policy_setter_concurrent)
+{
+	pthread_t t;
+	struct doorbell_stats st;
+	int ok = 0, denied = 0;
+
+	put_image(IMG_GPA, 4096, 1);
+	cr_assert_eq(pthread_create(&t, NULL, toggle_lock, NULL), 0);
+	for (int i = 0; i < 300; i++) {
+		uint16_t s = db_write(RAW, IMG_GPA, 4096);
+
+		cr_assert(s == DOORBELL_SUCCESS || s == DOORBELL_DENIED, "%u", s);
+		ok += s == DOORBELL_SUCCESS;
+		denied += s == DOORBELL_DENIED;
+	}
+	pthread_join(t, NULL);
+	doorbell_get_stats(db, &st);
+	cr_assert_eq(st.accepted, (uint64_t)ok);
+	cr_assert_eq(st.rejected, (uint64_t)denied);
+}
