@@ -33,6 +33,8 @@ FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 
 .PHONY: all test demo bench deps clean unit unit-san fuzz guests check-tools
+# keep every object: concurrent builds must not see them deleted as intermediates
+.SECONDARY:
 
 all: $(BUILD)/fukivmm $(BUILD)/toml-decode
 

@@ -45,6 +45,28 @@ struct cfg_doorbell {
 	uint64_t min_reset_interval_ns;  /* default 1 s */
 };
 
+/* [smbios]: the strings the guest's SMBIOS tables carry.  A UKI picks its
+ * firmware by CHIDs computed from them, so defaults are fixed, never
+ * derived from the host. NULL = field absent from the tables. */
+struct cfg_smbios {
+	char *bios_vendor, *bios_version, *bios_date;
+	uint8_t bios_major, bios_minor;   /* "bios_release" = "MAJOR.MINOR" */
+	char *manufacturer, *product, *version, *serial, *sku, *family;
+	uint8_t uuid[16];                 /* type 1 UUID, RFC 4122 byte order */
+	bool uuid_set;
+	char *board_manufacturer, *board_product, *board_version, *board_serial, *board_asset;
+	char *chassis_manufacturer, *chassis_version, *chassis_serial, *chassis_asset;
+	uint8_t chassis_type;             /* SMBIOS 3.x 7.4.1, default 1 (Other) */
+};
+
+/* [api]: the control socket (docs/api.md). */
+#define CFG_MAX_API_UIDS 16
+struct cfg_api {
+	char *socket;                 /* NULL: no control socket */
+	uint32_t uids[CFG_MAX_API_UIDS];   /* peers allowed besides the owner */
+	unsigned nuids;
+};
+
 struct vm_config {
 	char *path;                   /* the config file */
 	char *dir;                    /* its folder: base for relative paths */
@@ -60,6 +82,8 @@ struct vm_config {
 	struct cfg_doorbell doorbell;
 	struct cfg_confidential cc;
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
+	struct cfg_smbios smbios;
+	struct cfg_api api;
 };
 
 /* Load and validate @path.  0 on success; on failure -1 and one line in @err

@@ -19,7 +19,8 @@ GUEST_HDRS    := $(wildcard $(GUEST_DIR)/*.h) $(GUEST_DIR)/guest.mk
 GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
 
 GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
-		 provider provider-oneshot provider-big doorbell-hostile
+		 provider provider-oneshot provider-big provider-cycle provider-toctou \
+		 tenant-cycle doorbell-hostile
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
@@ -44,8 +45,16 @@ $(GUEST_OBJ)/tenant-reset.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
 
+$(GUEST_OBJ)/tenant-cycle.o: GUEST_DEFS := -DTENANT_CYCLE=1
+$(GUEST_OBJ)/tenant-cycle.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
 $(GUEST_OBJ)/provider-oneshot.o: GUEST_DEFS := -DPROVIDER_ONESHOT=1
-$(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/provider-big.o: $(GUEST_DIR)/provider.c $(GUEST_HDRS)
+$(GUEST_OBJ)/provider-cycle.o: GUEST_DEFS := -DPROVIDER_CYCLE=50
+$(GUEST_OBJ)/provider-toctou.o: GUEST_DEFS := -DPROVIDER_TOCTOU=1
+$(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/provider-cycle.o \
+$(GUEST_OBJ)/provider-toctou.o: $(GUEST_DIR)/provider.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
 
@@ -55,6 +64,7 @@ $(GUEST_OBJ)/payload-%.o: $(GUEST_DIR)/payload.S $(GUEST_HDRS)
 	$(GUEST_CC) $(GUEST_ASFLAGS) $(GUEST_DEFS) -DPAYLOAD_FILE='"$(filter %.rom,$^)"' -c -o $@ $<
 $(GUEST_OBJ)/payload-tenant.o: $(GUEST_OUT)/tenant.rom
 $(GUEST_OBJ)/payload-tenant-reset.o: $(GUEST_OUT)/tenant-reset.rom
+$(GUEST_OBJ)/payload-tenant-cycle.o: $(GUEST_OUT)/tenant-cycle.rom
 # a 2 MiB tenant: 0x1F0000 zero bytes, then tenant.rom (code stays top-aligned)
 $(GUEST_OBJ)/payload-tenant-2m.o: GUEST_DEFS := -DPAYLOAD_PAD=0x1F0000
 $(GUEST_OBJ)/payload-tenant-2m.o: $(GUEST_OUT)/tenant.rom
@@ -82,4 +92,7 @@ $(eval $(call GUEST_IMAGE,tenant-reset,$(GUEST_RT) $(GUEST_OBJ)/tenant-reset.o,0
 $(eval $(call GUEST_IMAGE,provider,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-oneshot,$(GUEST_RT) $(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/payload-tenant-reset.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-big,$(GUEST_RT) $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/payload-tenant-2m.o,0x210000))
+$(eval $(call GUEST_IMAGE,tenant-cycle,$(GUEST_RT) $(GUEST_OBJ)/tenant-cycle.o,0x10000))
+$(eval $(call GUEST_IMAGE,provider-cycle,$(GUEST_RT) $(GUEST_OBJ)/provider-cycle.o $(GUEST_OBJ)/payload-tenant-cycle.o,0x20000))
+$(eval $(call GUEST_IMAGE,provider-toctou,$(GUEST_RT) $(GUEST_OBJ)/provider-toctou.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,doorbell-hostile,$(GUEST_RT) $(GUEST_OBJ)/doorbell-hostile.o,0x10000))

@@ -1,6 +1,10 @@
 /* tests/guest/provider.c: provider.rom (permanent swap to tenant.rom),
  * provider-oneshot.rom (PROVIDER_ONESHOT: CTL_HOST_IGVM, payload
- * tenant-reset.rom) and provider-big.rom (2 MiB tenant payload).
+ * tenant-reset.rom), provider-big.rom (2 MiB tenant payload),
+ * provider-cycle.rom (PROVIDER_CYCLE=N: one-shot swaps to tenant-cycle.rom
+ * until the tenant has booted N times) and provider-toctou.rom
+ * (PROVIDER_TOCTOU: overwrites the image in RAM after the accepted write;
+ * the host must launch the copy it took at write time).
  * Boot 1: checks etc/vmlaunchupdate (version 1, FORMAT_RAW_ROM), copies the
  * tenant to IMAGE_COPY_ADDR, puts an opaque string at OPAQUE_ADDR, requests
  * the swap with ONE 56-byte DMA write, re-reads the status and resets by
@@ -12,7 +16,7 @@
 
 extern const uint8_t tenant_image_start[], tenant_image_data[], tenant_image_end[];
 
-#ifdef PROVIDER_ONESHOT
+#if defined(PROVIDER_ONESHOT) || defined(PROVIDER_CYCLE)
 #define PROVIDER_CONTROL (VLU_FORMAT_RAW_ROM | VLU_CTL_HOST_IGVM)
 #else
 #define PROVIDER_CONTROL VLU_FORMAT_RAW_ROM
@@ -27,12 +31,22 @@ void guest_main(void)
 	uint32_t t = bootrec_peek(BOOTREC_TENANT);
 
 	gprintf("provider: boot %u, tenant boots %u\n", n, t);
+#ifdef PROVIDER_CYCLE
+	/* provider and tenant alternate: provider boot n follows tenant boot n-1 */
+	if (n != t + 1)
+		guest_fail("provider: boot %u after %u tenant boots: the swaps did not alternate", n, t);
+	if (t >= PROVIDER_CYCLE) {
+		gprintf("provider: %u swaps done\n", t);
+		guest_pass();
+	}
+#else
 	if (t >= 1) {
 		gputs("provider: back again\n");
 		guest_pass();
 	}
 	if (n > 1)
 		guest_fail("provider: boot %u but the tenant never ran", n);
+#endif
 
 	uint16_t key = vlu_find("provider");
 	struct vlu v;
@@ -69,6 +83,12 @@ void guest_main(void)
 	gprintf("provider: status %u\n", v.status);
 	if (v.status != VLU_SUCCESS)
 		guest_fail("provider: update refused with status %u", v.status);
+#ifdef PROVIDER_TOCTOU
+	/* the host took its copy at write time: scribbling over the image now
+	 * must not change what is launched */
+	memset((void *)(IMAGE_COPY_ADDR + pad), 0xCC, size - pad);
+	gputs("provider: image in RAM overwritten after the accepted write\n");
+#endif
 	gputs("provider: resetting into the tenant\n");
 	reset_cf9();
 }

@@ -3,7 +3,8 @@
  * bumps the tenant boot counter, reads the struct and prints the opaque
  * region (validated: it is host-controlled).  tenant.rom then PASSes;
  * tenant-reset.rom resets once (0xCF9) so a one-shot swap can return to the
- * provider, and FAILs if it is booted a second time. */
+ * provider, and FAILs if it is booted a second time; tenant-cycle.rom
+ * (TENANT_CYCLE) resets on every boot (provider-cycle.rom counts). */
 #include "vlu.h"
 
 #define OPAQUE_SHOW_MAX 256
@@ -56,7 +57,10 @@ void guest_main(void)
 	gprintf("tenant: vmlaunchupdate version %u status %u control 0x%llx caps 0x%llx\n",
 		v.version, v.status, v.control, v.capabilities);
 	show_opaque(v.opaque_addr, v.opaque_size);
-#ifdef TENANT_RESET
+#if defined(TENANT_CYCLE)
+	gputs("tenant: resetting back to the provider\n");
+	reset_cf9();
+#elif defined(TENANT_RESET)
 	if (n == 1) {
 		gputs("tenant: resetting back to the provider\n");
 		reset_cf9();

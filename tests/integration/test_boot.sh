@@ -1,0 +1,41 @@
+#!/bin/sh
+# Boot test guests on KVM: serial output and exit statuses; 1 and 4 vCPUs;
+# 20 self-resets with the RAM counter checked; triple fault resets.
+. "$(dirname "$0")/lib.sh"
+
+need_kvm boot || exit 0
+
+need_guest basic.rom boot-basic && {
+	run_vm "$CONFIGS/boot-basic.toml" 60
+	expect boot-basic $GUEST_PASS "guest: basic" "QEMU" "e820"
+}
+need_guest hello.rom boot-hello && {
+	run_vm "$CONFIGS/hello.toml" 30
+	expect boot-hello $GUEST_PASS "^H"
+}
+need_guest smp.rom smp-1 && {
+	run_vm "$CONFIGS/smp1.toml" 60
+	expect smp-1vcpu $GUEST_PASS "smp: 1 cpus up"
+	run_vm "$CONFIGS/smp4.toml" 120
+	expect smp-4vcpus $GUEST_PASS "smp: 4 cpus up"
+}
+need_guest reset.rom reset20 && {
+	run_vm "$CONFIGS/reset20.toml" 300
+	expect reset-20-times $GUEST_PASS "boot 20" "resets: 20 ok"
+}
+need_guest triple.rom triple && {
+	run_vm "$CONFIGS/triple.toml" 60
+	expect triple-fault-resets $GUEST_PASS "triple fault reset ok"
+}
+# serial to a file and SIGTERM handling: a guest that never exits
+need_guest basic.rom serial-file && {
+	rm -f "$TMP/serial.txt"
+	sed "s|@SERIAL@|$TMP/serial.txt|" "$CONFIGS/serial-file.toml.in" >"$TMP/serial-file.toml"
+	sed -i "s|@ROM@|$GUESTS/basic.rom|" "$TMP/serial-file.toml"
+	run_vm "$TMP/serial-file.toml" 60
+	if [ "$STATUS" = $GUEST_PASS ] && grep -q "guest: basic" "$TMP/serial.txt" && [ ! -s "$OUT_FILE" ]; then
+		pass serial-to-file
+	else
+		fail serial-to-file "status $STATUS"
+	fi
+}

@@ -1,0 +1,124 @@
+#!/bin/sh
+# tests/run.sh: run every fukivmm test and print one closing line
+# "N passed, N failed, N skipped".
+#   1. unit tests (Criterion), normal build      build/unit/test_*
+#   2. unit tests, AddressSanitizer + UBSan      build/unit-san/test_*
+#   3. integration tests on the real binary      tests/integration/test_*.sh
+#   4. fuzz smoke runs                           build/fuzz/fuzz_*
+# Exit status 0 only when nothing failed.  Set FUKI_TEST_FILTER to a
+# substring to run only matching test files.
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+OUT=$ROOT/build/test-output
+rm -rf "$OUT"
+mkdir -p "$OUT"
+PASSED=0
+FAILED=0
+SKIPPED=0
+FAILED_NAMES=""
+
+note_fail() { FAILED=$((FAILED + $1)); FAILED_NAMES="$FAILED_NAMES $2"; }
+
+want() {
+	[ -z "$FUKI_TEST_FILTER" ] && return 0
+	case "$1" in *"$FUKI_TEST_FILTER"*) return 0 ;; esac
+	return 1
+}
+
+run_criterion() {  # $1 = binary, $2 = label
+	bin=$1
+	name=$2
+	want "$name" || return 0
+	tap=$OUT/$name.tap
+	log=$OUT/$name.log
+	timeout 600 "$bin" --jobs 2 --tap="$tap" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$tap" 2>/dev/null)
+	s=$(grep -c '^ok .*# SKIP' "$tap" 2>/dev/null)
+	f=$(grep -c '^not ok ' "$tap" 2>/dev/null)
+	p=$((${p:-0} - ${s:-0}))
+	PASSED=$((PASSED + p))
+	SKIPPED=$((SKIPPED + ${s:-0}))
+	# Criterion does not fail a test on a sanitizer report printed at exit
+	san=$(grep -c '^SUMMARY: \(Address\|Leak\|UndefinedBehavior\)Sanitizer' "$log")
+	if [ "${f:-0}" -gt 0 ]; then
+		note_fail "$f" "$name"
+		grep -A12 '^not ok ' "$tap" | sed 's/^/    /'
+	elif [ "$san" -gt 0 ]; then
+		note_fail "$san" "$name(sanitizer)"
+		grep -B30 '^SUMMARY:' "$log" | head -60 | sed 's/^/    /'
+	elif [ $rc -ne 0 ]; then
+		note_fail 1 "$name(exit-$rc)"
+		tail -20 "$log" | sed 's/^/    /'
+	fi
+	grep '# SKIP' "$tap" 2>/dev/null | sed "s/^/    $name: /"
+	printf '%-40s %3d passed %3d failed %3d skipped\n' "$name" "$p" "${f:-0}" "${s:-0}"
+}
+
+echo "== unit tests (Criterion)"
+for t in build/unit/test_*; do
+	[ -x "$t" ] && run_criterion "$t" "unit/$(basename "$t")"
+done
+
+echo "== unit tests with AddressSanitizer + UndefinedBehaviorSanitizer"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/unit-san/test_*; do
+	[ -x "$t" ] && run_criterion "$t" "unit-san/$(basename "$t")"
+done
+
+echo "== integration tests"
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	name=integration/$(basename "$t" .sh)
+	want "$name" || continue
+	log=$OUT/$(basename "$t" .sh).log
+	sh "$t" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^PASS' "$log")
+	f=$(grep -c '^FAIL' "$log")
+	s=$(grep -c '^SKIP' "$log")
+	PASSED=$((PASSED + p))
+	SKIPPED=$((SKIPPED + s))
+	if [ "$f" -gt 0 ]; then
+		note_fail "$f" "$name"
+	elif [ $rc -ne 0 ]; then
+		note_fail 1 "$name(exit-$rc)"
+	fi
+	grep -E '^(FAIL|SKIP)' "$log" | sed 's/^/    /'
+	[ "$f" -gt 0 ] && grep -B2 -A15 '^FAIL' "$log" | grep -v '^PASS' | sed 's/^/      | /' | head -60
+	printf '%-40s %3d passed %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+done
+
+echo "== fuzz smoke runs (libFuzzer)"
+for t in build/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	base=$(basename "$t")
+	corpus=tests/fuzz/corpus/${base#fuzz_}
+	name=fuzz/$base
+	want "$name" || continue
+	scratch=$OUT/corpus-$base
+	mkdir -p "$scratch"
+	log=$OUT/$base.log
+	if [ -d "$corpus" ]; then
+		timeout 300 "$t" -runs="${FUKI_FUZZ_RUNS:-20000}" -max_len=65536 -rss_limit_mb=2048 \
+			-artifact_prefix="$OUT/$base-" "$scratch" "$corpus" >"$log" 2>&1
+	else
+		timeout 300 "$t" -runs="${FUKI_FUZZ_RUNS:-20000}" -max_len=65536 -rss_limit_mb=2048 \
+			-artifact_prefix="$OUT/$base-" "$scratch" >"$log" 2>&1
+	fi
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		PASSED=$((PASSED + 1))
+		printf '%-40s passed (%s)\n' "$name" "$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log")"
+	else
+		note_fail 1 "$name"
+		tail -30 "$log" | sed 's/^/    /'
+		printf '%-40s FAILED (exit %d)\n' "$name" "$rc"
+	fi
+done
+
+echo
+[ -n "$FAILED_NAMES" ] && echo "failed:$FAILED_NAMES"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]

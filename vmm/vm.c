@@ -1,0 +1,1043 @@
+/* vmm/vm.c: VM lifecycle: create, build from a launch plan, run, rebuild on
+ * reset, tear down.
+ * Owns: guest RAM and its memslots, the device set, the main event loop
+ * (requests, signals, serial input) and the order of every build step.
+ * Devices and RAM outlive hypervisor VMs; a reset builds a new hypervisor VM
+ * from a plan and destroys the old one on a reaper thread. */
+#include "vm.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "devices/cmos.h"
+#include "devices/debugexit.h"
+#include "devices/doorbell.h"
+#include "devices/fwcfg.h"
+#include "devices/i8042.h"
+#include "devices/resetreg.h"
+#include "devices/serial.h"
+#include "events.h"
+#include "layout.h"
+#include "log.h"
+#include "planbuild.h"
+
+struct vm_devices {
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct resetreg *resetreg;
+	struct cmos *cmos;
+	struct debugexit *debugexit;
+	struct fwcfg *fwcfg;
+	struct doorbell *doorbell;
+	int serial_fd;              /* output sink, -1 for none */
+	bool serial_close;
+};
+
+/* A hypervisor VM whose teardown was deferred to the reaper thread, with the
+ * plan whose buffers its memslots pointed at. */
+struct vm_reap {
+	struct vm_reap *next;
+	struct hv_vm *hvvm;
+	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
+	unsigned nvcpus;
+	struct launch_plan plan;
+};
+
+/* e820 entry as QEMU's fw_cfg "etc/e820": {u64 addr, u64 len, u32 type}, LE, packed */
+struct e820_entry {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t type;
+} __attribute__((packed));
+#define E820_RAM 1
+#define E820_RESERVED 2
+
+/* ---------------- requests ---------------- */
+
+void vm_post(struct vm *vm, enum vm_pending what, int status)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (what == VM_PENDING_RESET)
+		atomic_store(&vm->reset_reason, status);
+	if (what == VM_PENDING_EXIT) {
+		int expected = -1;
+
+		/* the first exit status wins */
+		atomic_compare_exchange_strong(&vm->exit_status, &expected, status);
+	}
+	atomic_fetch_or(&vm->pending, what);
+	atomic_store(&vm->stop, true);
+	n = write(vm->req_fd, &one, sizeof(one));
+	(void)n;
+}
+
+static void vm_req_cb(void *opaque, enum vm_req req, int status)
+{
+	struct vm *vm = opaque;
+
+	switch (req) {
+	case VM_REQ_RESET:
+		vm_post(vm, VM_PENDING_RESET, VM_RESET_GUEST);
+		break;
+	case VM_REQ_POWEROFF:
+		vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+		break;
+	case VM_REQ_EXIT:
+		vm_post(vm, VM_PENDING_EXIT, status);
+		break;
+	}
+}
+
+static int vm_irq_cb(void *opaque, unsigned gsi, int level)
+{
+	struct vm *vm = opaque;
+	int r = 0;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->hvvm)
+		r = vm->ops->vm_irq_line(vm->hvvm, gsi, level);
+	pthread_mutex_unlock(&vm->irq_lock);
+	return r;
+}
+
+/* ---------------- memory ---------------- */
+
+static int vm_map_ram(struct vm *vm)
+{
+	uint64_t b = vm->below_4g;
+	int r;
+
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return -errno;
+	}
+	/* guest RAM is not needed by any child process */
+	madvise(vm->ram, vm->ram_size, MADV_DONTFORK);
+
+	gm_init(&vm->gm);
+	/* [0, 640K) and [768K, 1M) minus the BIOS alias; [1M, below_4g); [4G, ...)
+	 * The BIOS alias regions are added per plan (they change with the image). */
+	r = gm_add(&vm->gm, 0, LAYOUT_VGA_START, vm->ram, GM_RAM, "ram-low");
+	if (!r)
+		r = gm_add(&vm->gm, LAYOUT_1M, b - LAYOUT_1M, vm->ram + LAYOUT_1M, GM_RAM, "ram");
+	if (!r && vm->above_4g)
+		r = gm_add(&vm->gm, LAYOUT_4G, vm->above_4g, vm->ram + b, GM_RAM, "ram-high");
+	return r;
+}
+
+/* Where plan regions of a plain guest go: read-only slots pointing at the
+ * plan's buffers, plus the RAM under 1 MiB that the BIOS alias leaves. */
+static uint64_t vm_plan_alias_start(const struct launch_plan *p)
+{
+	for (size_t i = 0; i < p->nregions; i++)
+		if (p->regions[i].flags & PLAN_F_ALIAS)
+			return p->regions[i].gpa;
+	return LAYOUT_1M;
+}
+
+static int vm_gm_apply_plan(struct vm *vm, const struct launch_plan *p)
+{
+	uint64_t alias = vm_plan_alias_start(p);
+	int r = 0;
+
+	/* the ROM regions and the [768K, alias) RAM piece depend on the image */
+	gm_remove(&vm->gm, GM_ROM);
+	for (unsigned i = 0; i < vm->gm.n; i++) {
+		if (vm->gm.r[i].gpa == LAYOUT_VGA_END) {
+			memmove(&vm->gm.r[i], &vm->gm.r[i + 1],
+				(vm->gm.n - i - 1) * sizeof(vm->gm.r[0]));
+			vm->gm.n--;
+			break;
+		}
+	}
+	if (alias > LAYOUT_VGA_END)
+		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
+			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
+	for (size_t i = 0; !r && i < p->nregions; i++) {
+		const struct plan_region *pr = &p->regions[i];
+
+		if (pr->flags & PLAN_F_READONLY)
+			r = gm_add(&vm->gm, pr->gpa, pr->size, (void *)pr->data, GM_ROM, pr->what);
+	}
+	return r;
+}
+
+static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm, const struct launch_plan *p)
+{
+	unsigned slot = 0;
+	int r = 0;
+
+	for (unsigned i = 0; !r && i < vm->gm.n; i++) {
+		const struct gm_region *g = &vm->gm.r[i];
+
+		r = vm->ops->vm_set_memory(hvvm, slot++, g->gpa, g->size, g->host,
+					   (g->flags & GM_ROM) != 0);
+	}
+	(void)p;
+	return r;
+}
+
+/* ---------------- fw_cfg content ---------------- */
+
+static int vm_fwcfg_setup(struct vm *vm)
+{
+	struct fwcfg *fw = vm->dev->fwcfg;
+	struct e820_entry e[4];
+	unsigned n = 0;
+	static const uint8_t uuid[16];
+	int r = 0;
+
+	e[n++] = (struct e820_entry){ 0, vm->below_4g, E820_RAM };
+	e[n++] = (struct e820_entry){ LAYOUT_IDENT_MAP, 0x4000, E820_RESERVED };
+	if (vm->above_4g)
+		e[n++] = (struct e820_entry){ LAYOUT_4G, vm->above_4g, E820_RAM };
+
+	r |= fwcfg_add_u64(fw, FW_CFG_RAM_SIZE, vm->ram_size);
+	r |= fwcfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)vm->nvcpus);
+	r |= fwcfg_add_u16(fw, FW_CFG_MAX_CPUS, (uint16_t)vm->nvcpus);
+	r |= fwcfg_add_u16(fw, FW_CFG_NOGRAPHIC, 1);
+	r |= fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
+	r |= fwcfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
+	r |= fwcfg_add_file(fw, "etc/e820", e, n * sizeof(e[0]));
+	return r ? -EINVAL : 0;
+}
+
+/* ---------------- devices ---------------- */
+
+static void vm_serial_out(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct vm_devices *d = opaque;
+
+	while (d->serial_fd >= 0 && n) {
+		ssize_t w = write(d->serial_fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;   /* a closed pipe must not stop the guest */
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static const char *vm_format_name(uint64_t format)
+{
+	if (format == DOORBELL_FORMAT_RAW_ROM)
+		return "raw-rom";
+	if (format == DOORBELL_FORMAT_IGVM)
+		return "igvm";
+	return "host";
+}
+
+/* The doorbell's check of an image copy: can a launch plan be built from it? */
+static int vm_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img,
+				size_t len, char *why, size_t whylen)
+{
+	struct vm *vm = opaque;
+	struct launch_plan p;
+	int r;
+
+	if (format != DOORBELL_FORMAT_RAW_ROM) {
+		snprintf(why, whylen, "format %s is not supported", vm_format_name(format));
+		return -EOPNOTSUPP;
+	}
+	memset(&p, 0, sizeof(p));
+	r = planbuild_from_config(&p, vm->cfg, img, len, why, whylen);
+	plan_free(&p);
+	return r;
+}
+
+static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
+{
+	static const char *const names[] = {
+		[DOORBELL_EV_REQUESTED] = "swap-requested",
+		[DOORBELL_EV_ACCEPTED] = "swap-accepted",
+		[DOORBELL_EV_REJECTED] = "swap-rejected",
+		[DOORBELL_EV_DISABLED] = "doorbell-disabled",
+		[DOORBELL_EV_HOST_ARMED] = "doorbell-host-armed",
+		[DOORBELL_EV_APPLIED] = "swap-applied",
+		[DOORBELL_EV_DROPPED] = "swap-dropped",
+	};
+	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
+			   names[ev->kind] ? names[ev->kind] : "doorbell";
+
+	(void)opaque;
+	EVENTS_EMIT(name,
+		    EVF_STR("format", vm_format_name(ev->format)),
+		    EVF_U64("addr", ev->addr),
+		    EVF_U64("size", ev->size),
+		    EVF_BYTES("sha384", ev->has_digest ? ev->sha384 : NULL, ev->has_digest ? 48 : 0),
+		    EVF_U64("status", ev->status),
+		    EVF_STR("status_name", doorbell_status_name(ev->status)),
+		    EVF_STR("reason", ev->reason ? ev->reason : ""));
+}
+
+static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct vm_devices *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	vm->dev = d;
+	d->serial_fd = -1;
+	if (cfg->serial == SERIAL_STDOUT) {
+		d->serial_fd = STDOUT_FILENO;
+	} else if (cfg->serial == SERIAL_FILE) {
+		d->serial_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (d->serial_fd < 0) {
+			snprintf(err, errlen, "serial output %s: %s", cfg->serial_path, strerror(errno));
+			return -errno;
+		}
+		d->serial_close = true;
+	}
+	d->serial = serial_create(SERIAL_COM1_BASE, &vm->irq, SERIAL_COM1_GSI, vm_serial_out, d);
+	d->i8042 = i8042_create(&vm->req);
+	d->resetreg = resetreg_create(&vm->req);
+	d->cmos = cmos_create(vm->below_4g, vm->above_4g, vm->nvcpus);
+	d->fwcfg = fwcfg_create(&vm->gm);
+	if (cfg->debug_exit)
+		d->debugexit = debugexit_create(cfg->debug_exit_port, &vm->req);
+	if (!d->serial || !d->i8042 || !d->resetreg || !d->cmos || !d->fwcfg ||
+	    (cfg->debug_exit && !d->debugexit)) {
+		snprintf(err, errlen, "out of memory creating devices");
+		return -ENOMEM;
+	}
+	if (serial_attach(d->serial, &vm->pio) || i8042_attach(d->i8042, &vm->pio) ||
+	    resetreg_attach(d->resetreg, &vm->pio) || cmos_attach(d->cmos, &vm->pio) ||
+	    fwcfg_attach(d->fwcfg, &vm->pio) ||
+	    (d->debugexit && debugexit_attach(d->debugexit, &vm->pio))) {
+		snprintf(err, errlen, "device port conflict (is debug_exit.port 0x%x in use by another device?)",
+			 cfg->debug_exit_port);
+		return -EEXIST;
+	}
+	if (vm_fwcfg_setup(vm)) {
+		snprintf(err, errlen, "fw_cfg setup failed");
+		return -EINVAL;
+	}
+	{
+		struct doorbell_config dc = {
+			.gm = &vm->gm,
+			.policy = {
+				.enabled = cfg->doorbell.enabled,
+				.max_image_size = cfg->doorbell.max_image_size,
+				.max_opaque_size = cfg->doorbell.max_opaque_size,
+				.min_reset_interval_ns = cfg->doorbell.min_reset_interval_ns,
+			},
+			.raw_rom = true,
+			.igvm = false,
+			.fw_gpa = LAYOUT_4G - vm->host_fw_len,
+			.fw_size = vm->host_fw_len,
+			.validate = vm_doorbell_validate,
+			.validate_opaque = vm,
+			.event = vm_doorbell_event,
+			.event_opaque = vm,
+		};
+
+		d->doorbell = doorbell_create(&dc);
+		if (!d->doorbell || doorbell_attach(d->doorbell, d->fwcfg)) {
+			snprintf(err, errlen, "doorbell setup failed");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void vm_devices_reset(struct vm *vm)
+{
+	struct vm_devices *d = vm->dev;
+
+	serial_reset(d->serial);
+	i8042_reset(d->i8042);
+	resetreg_reset(d->resetreg);
+	cmos_reset(d->cmos);
+	fwcfg_reset(d->fwcfg);
+}
+
+static void vm_devices_destroy(struct vm *vm)
+{
+	struct vm_devices *d = vm->dev;
+
+	if (!d)
+		return;
+	if (d->debugexit)
+		debugexit_destroy(d->debugexit);
+	if (d->fwcfg)
+		fwcfg_destroy(d->fwcfg);
+	if (d->doorbell)
+		doorbell_destroy(d->doorbell);
+	if (d->cmos)
+		cmos_destroy(d->cmos);
+	if (d->resetreg)
+		resetreg_destroy(d->resetreg);
+	if (d->i8042)
+		i8042_destroy(d->i8042);
+	if (d->serial)
+		serial_destroy(d->serial);
+	if (d->serial_close)
+		close(d->serial_fd);
+	free(d);
+	vm->dev = NULL;
+}
+
+/* ---------------- reaper ---------------- */
+
+static void vm_reap_now(const struct hv_ops *ops, struct vm_reap *r)
+{
+	for (unsigned i = 0; i < r->nvcpus; i++)
+		if (r->vcpu[i])
+			ops->vcpu_destroy(r->vcpu[i]);
+	if (r->hvvm)
+		ops->vm_destroy(r->hvvm);
+	plan_free(&r->plan);
+	free(r);
+}
+
+static void *vm_reaper_main(void *arg)
+{
+	struct vm *vm = arg;
+
+	pthread_mutex_lock(&vm->reap_lock);
+	for (;;) {
+		while (!vm->reap_head && !vm->reaper_quit)
+			pthread_cond_wait(&vm->reap_cond, &vm->reap_lock);
+		if (!vm->reap_head && vm->reaper_quit)
+			break;
+		struct vm_reap *r = vm->reap_head;
+
+		vm->reap_head = r->next;
+		pthread_mutex_unlock(&vm->reap_lock);
+		vm_reap_now(vm->ops, r);
+		pthread_mutex_lock(&vm->reap_lock);
+	}
+	pthread_mutex_unlock(&vm->reap_lock);
+	return NULL;
+}
+
+/* Hand the current hypervisor VM (and the plan its slots use) to the reaper. */
+static void vm_retire_current(struct vm *vm, bool async)
+{
+	struct vm_reap *r = calloc(1, sizeof(*r));
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (!r) {
+		/* no memory for the queue entry: destroy synchronously */
+		for (unsigned i = 0; i < vm->nvcpus; i++) {
+			if (vm->vcpu[i])
+				vm->ops->vcpu_destroy(vm->vcpu[i]);
+			vm->vcpu[i] = NULL;
+		}
+		if (vm->hvvm)
+			vm->ops->vm_destroy(vm->hvvm);
+		vm->hvvm = NULL;
+		pthread_mutex_unlock(&vm->irq_lock);
+		plan_free(&vm->plan);
+		return;
+	}
+	r->hvvm = vm->hvvm;
+	r->nvcpus = vm->nvcpus;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		r->vcpu[i] = vm->vcpu[i];
+		vm->vcpu[i] = NULL;
+	}
+	vm->hvvm = NULL;
+	pthread_mutex_unlock(&vm->irq_lock);
+	r->plan = vm->plan;
+	memset(&vm->plan, 0, sizeof(vm->plan));
+
+	if (!async || !vm->reaper_started) {
+		vm_reap_now(vm->ops, r);
+		return;
+	}
+	pthread_mutex_lock(&vm->reap_lock);
+	r->next = vm->reap_head;
+	vm->reap_head = r;
+	pthread_cond_signal(&vm->reap_cond);
+	pthread_mutex_unlock(&vm->reap_lock);
+}
+
+/* ---------------- build ---------------- */
+
+/* Build a hypervisor VM for @plan: memslots first (cheap before the
+ * irqchip), then irqchip and PIT, then vCPUs.  On success the VM is
+ * installed as current; the plan is moved into vm->plan. */
+static int vm_build(struct vm *vm, struct launch_plan *plan)
+{
+	struct hv_vm_params hp = { .platform = plan->platform, .nvcpus = vm->nvcpus };
+	struct hv_vm *hvvm = NULL;
+	struct hv_vcpu *vcpu[CFG_MAX_VCPUS] = { 0 };
+	uint64_t t0 = vm_now_ns();
+	int r;
+
+	r = vm_gm_apply_plan(vm, plan);
+	if (r) {
+		log_err("memory map for the plan: %s", strerror(-r));
+		return r;
+	}
+	r = vm->ops->vm_create(vm->hv, &hp, &hvvm);
+	if (r)
+		return r;
+	r = vm_set_slots(vm, hvvm, plan);
+	if (!r)
+		r = vm->ops->vm_create_irqchip(hvvm);
+	for (unsigned i = 0; !r && i < vm->nvcpus; i++)
+		r = vm->ops->vcpu_create(hvvm, i, &vcpu[i]);
+	if (r) {
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			if (vcpu[i])
+				vm->ops->vcpu_destroy(vcpu[i]);
+		vm->ops->vm_destroy(hvvm);
+		return r;
+	}
+	pthread_mutex_lock(&vm->irq_lock);
+	vm->hvvm = hvvm;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->vcpu[i] = vcpu[i];
+	pthread_mutex_unlock(&vm->irq_lock);
+	vm->plan = *plan;
+	memset(plan, 0, sizeof(*plan));
+	vm->last_build_ns = vm_now_ns() - t0;
+	return 0;
+}
+
+static int vm_make_plan(struct vm *vm, const uint8_t *fw, size_t fw_len, struct launch_plan *p)
+{
+	char err[256];
+	int r = planbuild_from_config(p, vm->cfg, fw, fw_len, err, sizeof(err));
+
+	if (r)
+		log_err("launch plan: %s", err);
+	return r;
+}
+
+/* Let the vCPU threads run the current VM. */
+static void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&vm->stop, false);
+	vm->nstopped = 0;
+	vm->gen++;
+	vm->state = VM_RUNNING;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* Stop every vCPU thread and wait until they are all out of the run loop. */
+static void vm_pause(struct vm *vm)
+{
+	atomic_store(&vm->stop, true);
+	vcpu_kick_all(vm);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->state == VM_RUNNING && vm->nstopped < vm->nvcpus) {
+		struct timespec ts;
+
+		/* re-kick periodically: a kick can race with a thread entering KVM_RUN */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT) {
+			pthread_mutex_unlock(&vm->lock);
+			vcpu_kick_all(vm);
+			pthread_mutex_lock(&vm->lock);
+		}
+	}
+	vm->state = VM_STOPPED;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void vm_sha384(const uint8_t *data, size_t len, uint8_t md[48])
+{
+	unsigned mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha384(), NULL) || mdlen != 48)
+		memset(md, 0, 48);
+}
+
+/* Open descriptors and resident memory of this process, for the rebuilt
+ * event: an operator (and the tests) can see that swaps do not leak. */
+static void vm_process_usage(uint64_t *fds, uint64_t *rss_kib)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FILE *f;
+	unsigned long long pages = 0, resident = 0;
+
+	*fds = 0;
+	*rss_kib = 0;
+	if (d) {
+		for (struct dirent *e; (e = readdir(d));)
+			if (e->d_name[0] != '.')
+				(*fds)++;
+		closedir(d);
+		(*fds)--;    /* the directory stream itself */
+	}
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &resident) == 2)
+			*rss_kib = resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+		fclose(f);
+	}
+}
+
+static const char *const vm_reset_reasons[] = {
+	[VM_RESET_GUEST] = "guest",
+	[VM_RESET_TRIPLE_FAULT] = "triple-fault",
+	[VM_RESET_HYPERVISOR] = "hypervisor",
+	[VM_RESET_HOST] = "host",
+};
+
+/* The one reset path: stop, choose the firmware (the doorbell's pending
+ * image, the host's, or the current one), build a new VM from its plan, run
+ * it, retire the old one off the critical path. */
+static int vm_rebuild(struct vm *vm)
+{
+	struct launch_plan plan;
+	const struct doorbell_image *img = NULL;
+	enum doorbell_fw_choice choice;
+	const uint8_t *fw;
+	size_t fw_len;
+	uint64_t t0 = vm_now_ns();
+	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
+	int r;
+
+	vm_pause(vm);
+	vm->resets++;
+	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
+		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
+	choice = doorbell_take_pending(vm->dev->doorbell, &img);
+	fw = img ? img->data : vm->host_fw;
+	fw_len = img ? img->len : vm->host_fw_len;
+
+	memset(&plan, 0, sizeof(plan));
+	r = vm_make_plan(vm, fw, fw_len, &plan);
+	if (r && img) {
+		/* the guest image was accepted but does not build: host firmware */
+		log_err("firmware from the doorbell cannot be launched: falling back to the host firmware");
+		doorbell_on_rebuilt(vm->dev->doorbell, r);
+		img = NULL;
+		fw = vm->host_fw;
+		fw_len = vm->host_fw_len;
+		plan_free(&plan);
+		r = vm_make_plan(vm, fw, fw_len, &plan);
+	}
+	if (r)
+		return r;
+	vm_retire_current(vm, true);
+	vm_devices_reset(vm);
+	r = vm_build(vm, &plan);
+	if (r) {
+		plan_free(&plan);
+		log_err("rebuild after reset failed: %s", strerror(-r));
+		return r;
+	}
+	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
+	doorbell_on_rebuilt(vm->dev->doorbell, 0);
+	vm_resume(vm);
+	{
+		uint64_t dt = vm_now_ns() - t0, fds, rss;
+
+		vm_process_usage(&fds, &rss);
+		EVENTS_EMIT("rebuilt", EVF_U64("n", vm->resets), EVF_F64("ms", dt / 1e6),
+			    EVF_F64("vm_ms", vm->last_build_ns / 1e6),
+			    EVF_STR("firmware", img ? "guest" : "host"),
+			    EVF_STR("format", vm_format_name(img ? img->format : 0)),
+			    EVF_U64("size", fw_len),
+			    EVF_BYTES("sha384", img ? img->sha384 : vm->host_fw_sha384, 48),
+			    EVF_STR("measurement", "none"),
+			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss));
+		(void)choice;
+		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
+			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
+	}
+	return 0;
+}
+
+/* ---------------- create / run / destroy ---------------- */
+
+static int vm_read_file(const char *path, uint8_t **out, size_t *len, size_t max)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			close(fd);
+			return n < 0 ? -errno : -EIO;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	*out = buf;
+	*len = off;
+	return 0;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
+		     char *err, size_t errlen)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	int r;
+
+	if (!vm) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	vm->cfg = cfg;
+	vm->ops = ops;
+	vm->nvcpus = cfg->vcpus;
+	vm->ram_size = cfg->memory;
+	vm->below_4g = layout_below_4g(cfg->memory);
+	vm->above_4g = layout_above_4g(cfg->memory);
+	vm->req_fd = -1;
+	atomic_init(&vm->exit_status, -1);
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->reap_lock, NULL);
+	pthread_cond_init(&vm->reap_cond, NULL);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	vm->irq = (struct irq_chip){ .set_level = vm_irq_cb, .opaque = vm };
+	vm->req = (struct vm_req_sink){ .request = vm_req_cb, .opaque = vm };
+
+	r = ops->open(&vm->hv, err, errlen);
+	if (r)
+		goto fail;
+	r = vm_read_file(cfg->firmware_path, &vm->host_fw, &vm->host_fw_len, CFG_FW_MAX);
+	if (r) {
+		snprintf(err, errlen, "firmware %s: %s", cfg->firmware_path, strerror(-r));
+		goto fail;
+	}
+	vm_sha384(vm->host_fw, vm->host_fw_len, vm->host_fw_sha384);
+	vm->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->req_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	r = vm_map_ram(vm);
+	if (r) {
+		snprintf(err, errlen, "guest memory (%llu bytes): %s",
+			 (unsigned long long)vm->ram_size, strerror(-r));
+		goto fail;
+	}
+	r = vm_devices_create(vm, err, errlen);
+	if (r)
+		goto fail;
+	return vm;
+fail:
+	vm_destroy(vm);
+	return NULL;
+}
+
+static int vm_start_threads(struct vm *vm)
+{
+	sigset_t all, old;
+	int r = 0;
+
+	/* threads start with every signal blocked; they unblock the kick */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < vm->nvcpus && !r; i++) {
+		struct vcpu_arg *a = malloc(sizeof(*a));
+
+		if (!a) {
+			r = -ENOMEM;
+			break;
+		}
+		a->vm = vm;
+		a->index = i;
+		r = -pthread_create(&vm->thread[i], NULL, vcpu_thread_main, a);
+		if (r)
+			free(a);
+		else
+			vm->thread_started[i] = true;
+	}
+	if (!r) {
+		r = -pthread_create(&vm->reaper, NULL, vm_reaper_main, vm);
+		vm->reaper_started = r == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void vm_stop_threads(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->state = VM_QUIT;
+	atomic_store(&vm->stop, true);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	vcpu_kick_all(vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->thread_started[i]) {
+			pthread_join(vm->thread[i], NULL);
+			vm->thread_started[i] = false;
+		}
+	if (vm->reaper_started) {
+		pthread_mutex_lock(&vm->reap_lock);
+		vm->reaper_quit = true;
+		pthread_cond_signal(&vm->reap_cond);
+		pthread_mutex_unlock(&vm->reap_lock);
+		pthread_join(vm->reaper, NULL);
+		vm->reaper_started = false;
+	}
+}
+
+/* ---- the main loop: requests, signals, serial input ---- */
+
+struct vm_tty {
+	bool raw;
+	struct termios saved;
+	bool escape;            /* saw Ctrl-A */
+	uint8_t pend[4096];     /* host input the UART's FIFO has not taken yet */
+	size_t npend;
+	bool watching;          /* stdin is in the epoll set */
+};
+
+static void vm_tty_restore(struct vm_tty *t)
+{
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+	t->raw = false;
+}
+
+/* Hand pending input to the UART as far as its FIFO takes it. */
+static void vm_tty_flush(struct vm *vm, struct vm_tty *t)
+{
+	size_t n = t->npend ? serial_push_input(vm->dev->serial, t->pend, t->npend) : 0;
+
+	if (n) {
+		memmove(t->pend, t->pend + n, t->npend - n);
+		t->npend -= n;
+	}
+}
+
+/* Read stdin into the pending buffer; false on EOF or error. */
+static bool vm_stdin_input(struct vm *vm, struct vm_tty *t)
+{
+	uint8_t buf[256];
+	size_t room = sizeof(t->pend) - t->npend;
+	ssize_t got = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
+
+	if (got <= 0)
+		return false;
+	for (ssize_t i = 0; i < got; i++) {
+		if (t->escape) {
+			t->escape = false;
+			if (buf[i] == 'x' || buf[i] == 'X') {
+				log_info("Ctrl-A x: stopping the VM");
+				vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+				return true;
+			}
+			if (buf[i] != 0x01)
+				continue;
+		} else if (buf[i] == 0x01) {
+			t->escape = true;
+			continue;
+		}
+		t->pend[t->npend++] = buf[i];
+	}
+	vm_tty_flush(vm, t);
+	return true;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct launch_plan plan;
+	struct vm_tty tty = { 0 };
+	sigset_t sigs;
+	int sfd = -1, efd = -1, status = VM_EXIT_FAILURE;
+	bool watch_stdin;
+	struct epoll_event ev;
+
+	vm->start_ns = vm_now_ns();
+	if (vcpu_signals_init() < 0) {
+		log_err("cannot install the vCPU kick handler");
+		return VM_EXIT_FAILURE;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || efd < 0) {
+		log_err("signalfd/epoll: %s", strerror(errno));
+		goto out;
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
+	epoll_ctl(efd, EPOLL_CTL_ADD, vm->req_fd, &ev);
+	ev.data.u32 = 1;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	watch_stdin = vm->cfg->serial != SERIAL_NONE && isatty(STDIN_FILENO);
+	if (watch_stdin) {
+		struct termios raw;
+
+		if (tcgetattr(STDIN_FILENO, &tty.saved) == 0) {
+			raw = tty.saved;
+			cfmakeraw(&raw);
+			raw.c_oflag |= OPOST | ONLCR;
+			if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+				tty.raw = true;
+		}
+		ev.data.u32 = 2;
+		if (epoll_ctl(efd, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0)
+			watch_stdin = false;
+		tty.watching = watch_stdin;
+	}
+
+	memset(&plan, 0, sizeof(plan));
+	if (vm_make_plan(vm, vm->host_fw, vm->host_fw_len, &plan))
+		goto out;
+	if (vm_build(vm, &plan)) {
+		plan_free(&plan);
+		log_err("could not build the VM");
+		goto out;
+	}
+	if (vm_start_threads(vm)) {
+		log_err("could not start vCPU threads");
+		goto out;
+	}
+	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
+	vm_resume(vm);
+	EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
+		    EVF_STR("firmware", "host"), EVF_U64("size", vm->host_fw_len),
+		    EVF_BYTES("sha384", vm->host_fw_sha384, 48),
+		    EVF_F64("build_ms", vm->last_build_ns / 1e6));
+
+	for (;;) {
+		struct epoll_event evs[4];
+		/* while input waits for room in the UART FIFO, poll for it */
+		int n = epoll_wait(efd, evs, 4, tty.npend ? 2 : -1);
+
+		if (tty.npend) {
+			vm_tty_flush(vm, &tty);
+			if (tty.watching && tty.npend == sizeof(tty.pend)) {
+				epoll_ctl(efd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+				tty.watching = false;
+			} else if (!tty.watching && watch_stdin && tty.npend < sizeof(tty.pend)) {
+				struct epoll_event in = { .events = EPOLLIN, .data.u32 = 2 };
+
+				tty.watching = epoll_ctl(efd, EPOLL_CTL_ADD, STDIN_FILENO, &in) == 0;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 1) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					log_info("signal %u: stopping the VM", si.ssi_signo);
+					vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+				}
+			} else if (evs[i].data.u32 == 2) {
+				if (!vm_stdin_input(vm, &tty)) {
+					epoll_ctl(efd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+					tty.watching = watch_stdin = false;
+				}
+			} else {
+				uint64_t cnt;
+
+				if (read(vm->req_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+					log_warn("request eventfd: %s", strerror(errno));
+			}
+		}
+		unsigned pend = atomic_exchange(&vm->pending, 0);
+
+		if (pend & VM_PENDING_EXIT) {
+			status = atomic_load(&vm->exit_status);
+			break;
+		}
+		if (pend & VM_PENDING_RESET) {
+			if (vm_rebuild(vm)) {
+				status = VM_EXIT_FAILURE;
+				break;
+			}
+			/* a request posted while rebuilding is still in pending */
+			if (atomic_load(&vm->pending)) {
+				uint64_t one = 1;
+				ssize_t w = write(vm->req_fd, &one, sizeof(one));
+
+				(void)w;
+			}
+		}
+	}
+out:
+	vm_tty_restore(&tty);
+	vm_pause(vm);
+	EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
+		    EVF_U64("resets", vm->resets));
+	if (sfd >= 0)
+		close(sfd);
+	if (efd >= 0)
+		close(efd);
+	return status < 0 ? VM_EXIT_FAILURE : status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	vm_stop_threads(vm);
+	vm_retire_current(vm, false);
+	vm_devices_destroy(vm);
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->req_fd >= 0)
+		close(vm->req_fd);
+	if (vm->hv)
+		vm->ops->close(vm->hv);
+	free(vm->host_fw);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->irq_lock);
+	pthread_mutex_destroy(&vm->reap_lock);
+	pthread_cond_destroy(&vm->reap_cond);
+	free(vm);
+}
