@@ -29,8 +29,9 @@ run_criterion() {  # $1 = binary, $2 = label
 	bin=$1
 	name=$2
 	want "$name" || return 0
-	tap=$OUT/$name.tap
-	log=$OUT/$name.log
+	safe=$(echo "$name" | tr '/' '_')
+	tap=$OUT/$safe.tap
+	log=$OUT/$safe.log
 	timeout 600 "$bin" --jobs 2 --tap="$tap" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$tap" 2>/dev/null)
@@ -51,7 +52,7 @@ run_criterion() {  # $1 = binary, $2 = label
 		note_fail 1 "$name(exit-$rc)"
 		tail -20 "$log" | sed 's/^/    /'
 	fi
-	grep '# SKIP' "$tap" 2>/dev/null | sed "s/^/    $name: /"
+	grep '# SKIP' "$tap" 2>/dev/null | sed "s|^|    $name: |"
 	printf '%-40s %3d passed %3d failed %3d skipped\n' "$name" "$p" "${f:-0}" "${s:-0}"
 }
 

@@ -392,8 +392,16 @@ static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 		return cfg_fail(c, t->line, t->col, "key 'firmware.path' is required");
 	if (c->check_files) {
 		const struct toml_value *v = toml_get(t, "path");
+		uint8_t magic[4] = { 0 };
+		bool igvm = false;
+		int fd = open(cfg->firmware_path, O_RDONLY | O_CLOEXEC);
 
-		if (size == 0 || size % 4096)
+		if (fd >= 0) {
+			igvm = read(fd, magic, 4) == 4 && !memcmp(magic, "IGVM", 4);
+			close(fd);
+		}
+		/* an IGVM file has any size; a raw image is whole pages */
+		if (size == 0 || (!igvm && size % 4096))
 			return cfg_fail(c, v->line, v->col,
 					"key 'firmware.path': %s: size %llu is not a non-zero multiple of 4 KiB",
 					cfg->firmware_path, (unsigned long long)size);

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "loader/igvm.h"
 #include "snp/snp.h"
 #include "tdx/tdx.h"
 #include "vmm/log.h"
@@ -140,11 +141,59 @@ int planbuild_snp_params(const struct vm_config *cfg, struct snp_params *sp,
 	return 0;
 }
 
+bool planbuild_is_igvm(const uint8_t *fw, size_t fw_len)
+{
+	return fw_len >= 4 && ((uint32_t)fw[0] | (uint32_t)fw[1] << 8 | (uint32_t)fw[2] << 16 |
+			       (uint32_t)fw[3] << 24) == IGVM_MAGIC;
+}
+
+/* An IGVM file: its directives for the config's platform become the plan.
+ * SNP vCPUs without a VP_CONTEXT in the file get the VMSA the config's
+ * vCPU model and VMM convention give (reset vector, as an OVMF BSP).  Pages
+ * without file data are measured as ZERO pages, as QEMU launches them. */
+static int planbuild_igvm(struct launch_plan *p, const struct vm_config *cfg,
+			  const uint8_t *fw, size_t fw_len, char *err, size_t errlen)
+{
+	static const enum plan_platform plat[] = {
+		[CC_NONE] = PLAN_PLAIN, [CC_SNP] = PLAN_SNP, [CC_TDX] = PLAN_TDX,
+	};
+	struct igvm_params ip = {
+		.nvcpus = cfg->vcpus,
+		.memory = cfg->memory,
+		.cmdline = cfg->cmdline,
+		.snp_native_zero = true,
+	};
+	uint8_t vmsa[PLAN_VMSA_SIZE];
+	int ret;
+
+	if (cfg->cc.type == CC_SNP) {
+		struct snp_params sp;
+
+		ret = planbuild_snp_params(cfg, &sp, err, errlen);
+		if (ret) {
+			plan_init(p, PLAN_SNP);
+			return ret;
+		}
+		snp_vmsa_build(vmsa, 0xfffffff0u, sp.vcpu_sig, sp.sev_features, sp.vmm_type);
+		ip.ap_vmsa = vmsa;
+	}
+	ret = igvm_build_plan(p, fw, fw_len, plat[cfg->cc.type], &ip, err, errlen);
+	if (!ret && cfg->cc.type == CC_SNP) {
+		/* the file's GUEST_POLICY wins; host data is the host's */
+		if (!p->snp.policy)
+			p->snp.policy = cfg->cc.policy;
+		memcpy(p->snp.host_data, cfg->cc.host_data, sizeof(p->snp.host_data));
+	}
+	return ret;
+}
+
 int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
 			  const uint8_t *fw, size_t fw_len, char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
+	if (planbuild_is_igvm(fw, fw_len))
+		return planbuild_igvm(p, cfg, fw, fw_len, err, errlen);
 	switch (cfg->cc.type) {
 	case CC_NONE: {
 		int ret;

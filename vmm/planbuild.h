@@ -6,6 +6,7 @@
 #ifndef FUKI_PLANBUILD_H
 #define FUKI_PLANBUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,10 @@ int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
  * files).  Shared with `fukivmm measure` to report them. */
 int planbuild_snp_params(const struct vm_config *cfg, struct snp_params *sp,
 			 char *err, size_t errlen);
+
+/* True if @fw starts with the IGVM magic: planbuild_from_config() then
+ * builds the plan from the file's directives for the config's platform. */
+bool planbuild_is_igvm(const uint8_t *fw, size_t fw_len);
 
 /* SHA-256 of a whole file, streamed (kernel and initrd may be large). */
 int planbuild_sha256_file(const char *path, uint8_t out[32], char *err, size_t errlen);

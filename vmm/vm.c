@@ -153,7 +153,11 @@ static uint64_t vm_plan_alias_start(const struct launch_plan *p)
 	return LAYOUT_1M;
 }
 
-static int vm_gm_apply_plan(struct vm *vm, const struct launch_plan *p)
+/* Lay the plan's regions into the guest-memory map of a plain guest:
+ * read-only regions (the firmware ROM and its alias) become ROM mappings of
+ * the plan's buffers; data regions (an IGVM file's pages) are copied into
+ * RAM, or mapped read-only when they lie outside RAM. */
+static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 {
 	uint64_t alias = vm_plan_alias_start(p);
 	int r = 0;
@@ -172,11 +176,37 @@ static int vm_gm_apply_plan(struct vm *vm, const struct launch_plan *p)
 		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
 			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
 	for (size_t i = 0; !r && i < p->nregions; i++) {
-		const struct plan_region *pr = &p->regions[i];
+		struct plan_region *pr = &p->regions[i];
 
-		if (pr->flags & PLAN_F_READONLY)
+		if (pr->flags & PLAN_F_READONLY) {
 			r = gm_add(&vm->gm, pr->gpa, pr->size, (void *)pr->data, GM_ROM, pr->what);
+		} else if (gm_range_is_ram(&vm->gm, pr->gpa, pr->size)) {
+			uint8_t *dst = gm_ptr(&vm->gm, pr->gpa, pr->size, GM_RAM);
+
+			if (!dst) {
+				r = -EINVAL;   /* spans two RAM regions: not for a plain guest */
+				break;
+			}
+			if (pr->data_len)
+				memcpy(dst, pr->data, pr->data_len);
+			memset(dst + pr->data_len, 0, pr->size - pr->data_len);
+		} else {
+			/* outside RAM (e.g. below 4 GiB): a page-aligned buffer of its own */
+			uint8_t *buf = plan_alloc(p, pr->size);
+
+			if (!buf) {
+				r = -ENOMEM;
+				break;
+			}
+			if (pr->data_len)
+				memcpy(buf, pr->data, pr->data_len);
+			pr->data = buf;
+			pr->data_len = pr->size;
+			r = gm_add(&vm->gm, pr->gpa, pr->size, buf, GM_ROM, pr->what);
+		}
 	}
+	if (r)
+		log_err("plan region does not fit the memory map: %s", strerror(-r));
 	return r;
 }
 
@@ -247,17 +277,23 @@ static const char *vm_format_name(uint64_t format)
 	return "host";
 }
 
-/* The doorbell's check of an image copy: can a launch plan be built from it? */
+/* The doorbell's check of an image copy: is it what its format bit says,
+ * and can a launch plan be built from it for this VM? */
 static int vm_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img,
 				size_t len, char *why, size_t whylen)
 {
 	struct vm *vm = opaque;
 	struct launch_plan p;
+	bool igvm = planbuild_is_igvm(img, len);
 	int r;
 
-	if (format != DOORBELL_FORMAT_RAW_ROM) {
-		snprintf(why, whylen, "format %s is not supported", vm_format_name(format));
-		return -EOPNOTSUPP;
+	if (format == DOORBELL_FORMAT_IGVM && !igvm) {
+		snprintf(why, whylen, "not an IGVM file (no IGVM magic)");
+		return -EINVAL;
+	}
+	if (format == DOORBELL_FORMAT_RAW_ROM && igvm) {
+		snprintf(why, whylen, "a raw ROM image that starts with the IGVM magic");
+		return -EINVAL;
 	}
 	memset(&p, 0, sizeof(p));
 	r = planbuild_from_config(&p, vm->cfg, img, len, why, whylen);
@@ -343,7 +379,7 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 				.min_reset_interval_ns = cfg->doorbell.min_reset_interval_ns,
 			},
 			.raw_rom = true,
-			.igvm = false,
+			.igvm = true,
 			.fw_gpa = LAYOUT_4G - vm->host_fw_len,
 			.fw_size = vm->host_fw_len,
 			.validate = vm_doorbell_validate,

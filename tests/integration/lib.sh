@@ -15,12 +15,15 @@ skip() { echo "SKIP $1: $2"; }
 
 have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
-# need_kvm NAME: true when the test can run; otherwise prints the loud skip.
+# need_kvm NAME...: true when the tests can run; otherwise prints the loud
+# skip line for every named test case, so each counts as skipped.
 need_kvm() {
 	if have_kvm; then
 		return 0
 	fi
-	echo "SKIP: no /dev/kvm ($1)"
+	for t in "$@"; do
+		echo "SKIP: no /dev/kvm ($t)"
+	done
 	return 1
 }
 

@@ -3,7 +3,8 @@
 # 20 self-resets with the RAM counter checked; triple fault resets.
 . "$(dirname "$0")/lib.sh"
 
-need_kvm boot || exit 0
+need_kvm boot-basic boot-hello smp-1vcpu smp-4vcpus reset-20-times triple-fault-resets \
+	serial-to-file || exit 0
 
 need_guest basic.rom boot-basic && {
 	run_vm "$CONFIGS/boot-basic.toml" 60

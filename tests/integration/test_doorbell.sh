@@ -8,7 +8,8 @@
 # exact status while the VMM keeps running.
 . "$(dirname "$0")/lib.sh"
 
-need_kvm doorbell || exit 0
+need_kvm doorbell-swap doorbell-oneshot doorbell-disabled-by-host doorbell-50-swaps \
+	doorbell-toctou doorbell-rate-limited doorbell-2mib-image doorbell-hostile || exit 0
 
 ev() { grep "^fukivmm-event .* event=$1" "$ERR_FILE"; }
 
