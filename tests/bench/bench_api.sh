@@ -1,0 +1,15 @@
+#!/bin/sh
+# tests/bench/bench_api.sh: control-socket throughput and event delay.
+# Builds tests/bench/api_bench.c against build/libfuki.a and runs it: a real
+# server thread with a fake VM backend (no KVM needed), status round trips
+# per second from 1 and from 16 clients, and the delay from events_emit() to
+# a subscriber reading the frame.  FUKI_BENCH_SECONDS sets each run's length.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+if [ ! -f build/libfuki.a ]; then
+	make -s -j2 build/libfuki.a || exit 1
+fi
+cc -O2 -g -std=gnu11 -I. -D_GNU_SOURCE -o "$BTMP/api_bench" tests/bench/api_bench.c \
+	build/libfuki.a -lpthread -lcrypto -lcbor -luring || exit 1
+echo "control socket, fake backend, $(nproc) CPUs"
+"$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}"
