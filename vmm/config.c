@@ -765,13 +765,13 @@ static void cfg_smbios_defaults(struct cfg_smbios *sm)
 	/* Fixed, documented defaults: the guest's CHIDs must not change
 	 * between hosts or releases unless the config says so. */
 	sm->bios_vendor = strdup("fukivmm");
-	sm->bios_version = strdup("0.1");
+	sm->bios_version = strdup("1.0");
 	sm->bios_date = strdup("01/01/2026");
 	sm->bios_major = 0;
 	sm->bios_minor = 1;
 	sm->manufacturer = strdup("fukivmm");
 	sm->product = strdup("fukivmm virtual machine");
-	sm->version = strdup("0.1");
+	sm->version = strdup("1.0");
 	sm->family = strdup("fukivmm");
 	sm->board_manufacturer = strdup("fukivmm");
 	sm->board_product = strdup("fukivmm virtual machine");

@@ -13,7 +13,9 @@
 #include "events.h"
 #include "hv.h"
 #include "log.h"
+#include "ctl.h"
 #include "measure_cli.h"
+#include "uki_cli.h"
 #include "vm.h"
 
 #define FUKIVMM_VERSION "0.1.0"
@@ -21,9 +23,13 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: fukivmm run GUEST.toml [--log-level error|warn|info|debug] [--clean-exit]\n"
-		"       fukivmm measure GUEST.toml | --platform snp|tdx --firmware FILE ... (see docs/measure.md)\n"
+		"usage: fukivmm run GUEST.toml [--api-socket PATH] [--log-level error|warn|info|debug]\n"
+		"                              [--clean-exit]\n"
+		"       fukivmm measure GUEST.toml | --platform snp|tdx --firmware FILE ... (docs/measure.md)\n"
 		"       fukivmm snp id-block ...\n"
+		"       fukivmm ctl SOCKET status|events|policy|measure-pending|reset|shutdown|version (docs/api.md)\n"
+		"       fukivmm smbios dump|chids GUEST.toml (docs/uki.md)\n"
+		"       fukivmm uki inspect|select|measure|extract ... (docs/uki.md)\n"
 		"       fukivmm version\n"
 		"\n"
 		"Exit status of run: 0 guest powered off or stopped by SIGTERM/SIGINT,\n"
@@ -71,7 +77,7 @@ static void fast_exit(int status)
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *api_socket = NULL;
 	bool clean = getenv("FUKIVMM_CLEAN_EXIT") != NULL;
 	struct vm_config cfg;
 	char err[512];
@@ -87,6 +93,8 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			log_set_level(l);
+		} else if (!strcmp(argv[i], "--api-socket") && i + 1 < argc) {
+			api_socket = argv[++i];
 		} else if (!strcmp(argv[i], "--clean-exit")) {
 			clean = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -106,6 +114,12 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (config_load(path, &cfg, err, sizeof(err)))
 		die("%s", err);
+	if (api_socket) {
+		if (strlen(api_socket) >= 108)
+			die("--api-socket: path longer than a Unix socket address allows (107 bytes)");
+		free(cfg.api.socket);
+		cfg.api.socket = strdup(api_socket);
+	}
 	if (cfg.cc.type != CC_NONE)
 		die("%s: confidential guests (confidential.type = \"%s\") cannot be launched yet: "
 		    "use `fukivmm measure` to predict their measurement",
@@ -135,6 +149,12 @@ int main(int argc, char **argv)
 		return measure_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "snp"))
 		return snp_cli_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "smbios"))
+		return smbios_cli_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "uki"))
+		return uki_cli_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("fukivmm %s\n", FUKIVMM_VERSION);
 		return 0;

@@ -30,6 +30,8 @@
 #include "devices/i8042.h"
 #include "devices/resetreg.h"
 #include "devices/serial.h"
+#include "devices/smbios.h"
+#include "api.h"
 #include "events.h"
 #include "layout.h"
 #include "log.h"
@@ -44,6 +46,7 @@ struct vm_devices {
 	struct fwcfg *fwcfg;
 	struct doorbell *doorbell;
 	int serial_fd;              /* output sink, -1 for none */
+	atomic_bool first_output;   /* armed at every build: report the first byte */
 	bool serial_close;
 };
 
@@ -247,6 +250,17 @@ static int vm_fwcfg_setup(struct vm *vm)
 	r |= fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
 	r |= fwcfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
 	r |= fwcfg_add_file(fw, "etc/e820", e, n * sizeof(e[0]));
+	{
+		struct smbios_blob sb;
+
+		if (smbios_build(&vm->cfg->smbios, vm->ram_size, vm->nvcpus, &sb) == 0) {
+			r |= fwcfg_add_file(fw, SMBIOS_FWCFG_ANCHOR, sb.anchor, sizeof(sb.anchor));
+			r |= fwcfg_add_file(fw, SMBIOS_FWCFG_TABLES, sb.tables, sb.tables_len);
+			smbios_blob_free(&sb);
+		} else {
+			r = -1;
+		}
+	}
 	return r ? -EINVAL : 0;
 }
 
@@ -255,6 +269,9 @@ static int vm_fwcfg_setup(struct vm *vm)
 static void vm_serial_out(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct vm_devices *d = opaque;
+
+	if (n && atomic_exchange(&d->first_output, false))
+		EVENTS_EMIT("first-output", EVF_U64("byte", buf[0]));
 
 	while (d->serial_fd >= 0 && n) {
 		ssize_t w = write(d->serial_fd, buf, n);
@@ -656,8 +673,9 @@ static int vm_rebuild(struct vm *vm)
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
 	int r;
 
+	atomic_store(&vm->run_state, VM_RS_RESETTING);
 	vm_pause(vm);
-	vm->resets++;
+	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
 	choice = doorbell_take_pending(vm->dev->doorbell, &img);
@@ -688,6 +706,11 @@ static int vm_rebuild(struct vm *vm)
 	}
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	doorbell_on_rebuilt(vm->dev->doorbell, 0);
+	atomic_store(&vm->dev->first_output, true);
+	pthread_mutex_lock(&vm->info_lock);
+	memcpy(vm->cur_fw_sha384, img ? img->sha384 : vm->host_fw_sha384, 48);
+	pthread_mutex_unlock(&vm->info_lock);
+	atomic_store(&vm->run_state, VM_RS_RUNNING);
 	vm_resume(vm);
 	{
 		uint64_t dt = vm_now_ns() - t0, fds, rss;
@@ -699,14 +722,107 @@ static int vm_rebuild(struct vm *vm)
 			    EVF_STR("format", vm_format_name(img ? img->format : 0)),
 			    EVF_U64("size", fw_len),
 			    EVF_BYTES("sha384", img ? img->sha384 : vm->host_fw_sha384, 48),
-			    EVF_STR("measurement", "none"),
+			    EVF_BYTES("measurement", NULL, 0),
 			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss));
+		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
+			    EVF_STR("firmware", img ? "guest" : "host"), EVF_U64("size", fw_len),
+			    EVF_BYTES("sha384", img ? img->sha384 : vm->host_fw_sha384, 48),
+			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
 		(void)choice;
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
 	}
 	return 0;
 }
+
+/* ---------------- the control socket ---------------- */
+
+static int vm_api_status(void *opaque, struct api_status *st)
+{
+	static const char *const states[] = {
+		[VM_RS_STARTING] = "starting", [VM_RS_RUNNING] = "running",
+		[VM_RS_RESETTING] = "resetting", [VM_RS_STOPPED] = "stopped",
+	};
+	static const char *const platforms[] = {
+		[CC_NONE] = "none", [CC_SNP] = "snp", [CC_TDX] = "tdx",
+	};
+	struct vm *vm = opaque;
+	struct doorbell_stats ds;
+	int rs = atomic_load(&vm->run_state);
+
+	memset(st, 0, sizeof(*st));
+	st->state = states[rs >= 0 && rs <= VM_RS_STOPPED ? rs : VM_RS_STOPPED];
+	st->platform = platforms[vm->cfg->cc.type];
+	st->name = vm->cfg->name;
+	st->vcpus = vm->nvcpus;
+	st->memory = vm->ram_size;
+	st->uptime_s = (vm_now_ns() - vm->start_ns) / 1e9;
+	pthread_mutex_lock(&vm->info_lock);
+	memcpy(st->fw_sha384, vm->cur_fw_sha384, 48);
+	pthread_mutex_unlock(&vm->info_lock);
+	st->has_measurement = false;   /* plain guests have no launch measurement */
+	doorbell_get_stats(vm->dev->doorbell, &ds);
+	st->swaps_accepted = ds.accepted;
+	st->swaps_rejected = ds.rejected;
+	st->resets = atomic_load(&vm->resets);
+	doorbell_get_policy(vm->dev->doorbell, &st->policy);
+	return 0;
+}
+
+static int vm_api_policy_get(void *opaque, struct doorbell_policy *p)
+{
+	struct vm *vm = opaque;
+
+	doorbell_get_policy(vm->dev->doorbell, p);
+	return 0;
+}
+
+static int vm_api_policy_set(void *opaque, const struct doorbell_policy *p)
+{
+	struct vm *vm = opaque;
+	int r = doorbell_set_policy(vm->dev->doorbell, p);
+
+	if (!r)
+		EVENTS_EMIT("policy", EVF_BOOL("enabled", p->enabled), EVF_BOOL("locked", p->locked),
+			    EVF_U64("max_image_size", p->max_image_size),
+			    EVF_U64("max_opaque_size", p->max_opaque_size),
+			    EVF_U64("min_reset_interval_ns", p->min_reset_interval_ns));
+	return r;
+}
+
+static int vm_api_reset(void *opaque)
+{
+	vm_post(opaque, VM_PENDING_RESET, VM_RESET_HOST);
+	return 0;
+}
+
+static int vm_api_shutdown(void *opaque)
+{
+	vm_post(opaque, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+	return 0;
+}
+
+static int vm_api_measure_pending(void *opaque, uint8_t out[48], bool *has)
+{
+	struct vm *vm = opaque;
+	uint8_t digest[48];
+
+	if (!doorbell_pending_digest(vm->dev->doorbell, digest))
+		return -ENOENT;
+	/* a plain guest's launch is not measured by hardware */
+	*has = false;
+	memset(out, 0, 48);
+	return 0;
+}
+
+static const struct api_ops vm_api_ops = {
+	.status = vm_api_status,
+	.policy_get = vm_api_policy_get,
+	.policy_set = vm_api_policy_set,
+	.reset = vm_api_reset,
+	.shutdown = vm_api_shutdown,
+	.measure_pending = vm_api_measure_pending,
+};
 
 /* ---------------- create / run / destroy ---------------- */
 
@@ -767,6 +883,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->info_lock, NULL);
 	pthread_mutex_init(&vm->reap_lock, NULL);
 	pthread_cond_init(&vm->reap_cond, NULL);
 	bus_init(&vm->pio);
@@ -961,6 +1078,17 @@ int vm_run(struct vm *vm)
 		tty.watching = watch_stdin;
 	}
 
+	if (vm->cfg->api.socket) {
+		char err[256];
+
+		vm->api = api_start(vm->cfg->api.socket, vm->cfg->api.uids, vm->cfg->api.nuids,
+				    &vm_api_ops, vm, err, sizeof(err));
+		if (!vm->api) {
+			log_err("control socket: %s", err);
+			status = VM_EXIT_STARTUP;
+			goto out;
+		}
+	}
 	memset(&plan, 0, sizeof(plan));
 	if (vm_make_plan(vm, vm->host_fw, vm->host_fw_len, &plan))
 		goto out;
@@ -974,6 +1102,9 @@ int vm_run(struct vm *vm)
 		goto out;
 	}
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
+	atomic_store(&vm->dev->first_output, true);
+	memcpy(vm->cur_fw_sha384, vm->host_fw_sha384, 48);
+	atomic_store(&vm->run_state, VM_RS_RUNNING);
 	vm_resume(vm);
 	EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
 		    EVF_STR("firmware", "host"), EVF_U64("size", vm->host_fw_len),
@@ -1044,9 +1175,14 @@ int vm_run(struct vm *vm)
 	}
 out:
 	vm_tty_restore(&tty);
+	atomic_store(&vm->run_state, VM_RS_STOPPED);
 	vm_pause(vm);
 	EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
 		    EVF_U64("resets", vm->resets));
+	if (vm->api) {
+		api_stop(vm->api);   /* closes clients, removes the socket file */
+		vm->api = NULL;
+	}
 	if (sfd >= 0)
 		close(sfd);
 	if (efd >= 0)
@@ -1073,6 +1209,7 @@ void vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->irq_lock);
+	pthread_mutex_destroy(&vm->info_lock);
 	pthread_mutex_destroy(&vm->reap_lock);
 	pthread_cond_destroy(&vm->reap_cond);
 	free(vm);

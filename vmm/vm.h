@@ -26,6 +26,9 @@
 
 enum vm_state { VM_STOPPED, VM_RUNNING, VM_QUIT };
 
+/* What the control socket reports as "state". */
+enum vm_run_state { VM_RS_STARTING, VM_RS_RUNNING, VM_RS_RESETTING, VM_RS_STOPPED };
+
 enum vm_pending {
 	VM_PENDING_RESET = 1u << 0,
 	VM_PENDING_EXIT = 1u << 1,
@@ -92,8 +95,14 @@ struct vm {
 	struct vm_reap *reap_head;
 	bool reaper_quit;
 
+	/* the control socket (NULL without [api] socket / --api-socket) */
+	struct api_server *api;
+	atomic_int run_state;          /* enum vm_run_state, for status */
+	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
+	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 */
+
 	/* statistics */
-	uint64_t resets;
+	_Atomic uint64_t resets;
 	uint64_t last_build_ns;
 	uint64_t start_ns;
 };

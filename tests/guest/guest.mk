@@ -20,7 +20,7 @@ GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
 
 GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
 		 provider provider-oneshot provider-big provider-cycle provider-toctou \
-		 tenant-cycle doorbell-hostile
+		 provider-wait tenant-cycle doorbell-hostile idle
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
@@ -53,8 +53,9 @@ $(GUEST_OBJ)/tenant-cycle.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
 $(GUEST_OBJ)/provider-oneshot.o: GUEST_DEFS := -DPROVIDER_ONESHOT=1
 $(GUEST_OBJ)/provider-cycle.o: GUEST_DEFS := -DPROVIDER_CYCLE=50
 $(GUEST_OBJ)/provider-toctou.o: GUEST_DEFS := -DPROVIDER_TOCTOU=1
+$(GUEST_OBJ)/provider-wait.o: GUEST_DEFS := -DPROVIDER_WAIT_S=3
 $(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/provider-cycle.o \
-$(GUEST_OBJ)/provider-toctou.o: $(GUEST_DIR)/provider.c $(GUEST_HDRS)
+$(GUEST_OBJ)/provider-toctou.o $(GUEST_OBJ)/provider-wait.o: $(GUEST_DIR)/provider.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
 
@@ -95,4 +96,6 @@ $(eval $(call GUEST_IMAGE,provider-big,$(GUEST_RT) $(GUEST_OBJ)/provider-big.o $
 $(eval $(call GUEST_IMAGE,tenant-cycle,$(GUEST_RT) $(GUEST_OBJ)/tenant-cycle.o,0x10000))
 $(eval $(call GUEST_IMAGE,provider-cycle,$(GUEST_RT) $(GUEST_OBJ)/provider-cycle.o $(GUEST_OBJ)/payload-tenant-cycle.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-toctou,$(GUEST_RT) $(GUEST_OBJ)/provider-toctou.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
+$(eval $(call GUEST_IMAGE,provider-wait,$(GUEST_RT) $(GUEST_OBJ)/provider-wait.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
+$(eval $(call GUEST_IMAGE,idle,$(GUEST_RT) $(GUEST_OBJ)/idle.o,0x10000))
 $(eval $(call GUEST_IMAGE,doorbell-hostile,$(GUEST_RT) $(GUEST_OBJ)/doorbell-hostile.o,0x10000))

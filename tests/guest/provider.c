@@ -4,7 +4,9 @@
  * provider-cycle.rom (PROVIDER_CYCLE=N: one-shot swaps to tenant-cycle.rom
  * until the tenant has booted N times) and provider-toctou.rom
  * (PROVIDER_TOCTOU: overwrites the image in RAM after the accepted write;
- * the host must launch the copy it took at write time).
+ * the host must launch the copy it took at write time) and
+ * provider-wait.rom (PROVIDER_WAIT_S=3: waits that many seconds by the CMOS
+ * clock before ringing, so a host test can change the policy first).
  * Boot 1: checks etc/vmlaunchupdate (version 1, FORMAT_RAW_ROM), copies the
  * tenant to IMAGE_COPY_ADDR, puts an opaque string at OPAQUE_ADDR, requests
  * the swap with ONE 56-byte DMA write, re-reads the status and resets by
@@ -23,6 +25,31 @@ extern const uint8_t tenant_image_start[], tenant_image_data[], tenant_image_end
 #endif
 
 static const char opaque_msg[] = "opaque: provider says hi";
+
+#ifdef PROVIDER_WAIT_S
+/* The RTC seconds register (MC146818 index 0, BCD by default): wall-clock
+ * time, independent of how fast guest code runs. */
+static uint8_t rtc_seconds(void)
+{
+	outb(0x70, 0x00);
+	return inb(0x71);
+}
+
+static void wait_seconds(unsigned n)
+{
+	uint8_t last = rtc_seconds();
+
+	while (n) {
+		uint8_t now = rtc_seconds();
+
+		if (now != last) {
+			last = now;
+			n--;
+		}
+		cpu_pause();
+	}
+}
+#endif
 
 void guest_main(void)
 {
@@ -48,6 +75,10 @@ void guest_main(void)
 		guest_fail("provider: boot %u but the tenant never ran", n);
 #endif
 
+#ifdef PROVIDER_WAIT_S
+	gprintf("provider: waiting %u s before ringing the doorbell\n", PROVIDER_WAIT_S);
+	wait_seconds(PROVIDER_WAIT_S + 1);   /* the first tick may come at once */
+#endif
 	uint16_t key = vlu_find("provider");
 	struct vlu v;
 
