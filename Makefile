@@ -61,6 +61,10 @@ $(BUILD)/libfuki-san.a: $(LIB_OBJS_SAN)
 $(BUILD)/fukivmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libfuki.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# the VMM itself with AddressSanitizer + UBSan (integration tests can run it)
+$(BUILD)/fukivmm-san: $(BUILD)/san/vmm/main.o $(BUILD)/libfuki-san.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/toml-decode: tools/toml-decode.c $(BUILD)/libfuki.a $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
 

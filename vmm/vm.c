@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -479,7 +480,12 @@ static void *vm_reaper_main(void *arg)
 		vm->reap_head = r->next;
 		pthread_mutex_unlock(&vm->reap_lock);
 		vm_reap_now(vm->ops, r);
+		/* give the freed plan and image buffers back to the system: a VM
+		 * that rebuilds thousands of times must not creep */
+		malloc_trim(0);
 		pthread_mutex_lock(&vm->reap_lock);
+		vm->reap_pending--;
+		pthread_cond_broadcast(&vm->reap_done);
 	}
 	pthread_mutex_unlock(&vm->reap_lock);
 	return NULL;
@@ -521,9 +527,22 @@ static void vm_retire_current(struct vm *vm, bool async)
 		return;
 	}
 	pthread_mutex_lock(&vm->reap_lock);
+	/* backpressure: never more than VM_REAP_MAX dead VMs in flight */
+	while (vm->reap_pending >= VM_REAP_MAX)
+		pthread_cond_wait(&vm->reap_done, &vm->reap_lock);
 	r->next = vm->reap_head;
 	vm->reap_head = r;
+	vm->reap_pending++;
 	pthread_cond_signal(&vm->reap_cond);
+	pthread_mutex_unlock(&vm->reap_lock);
+}
+
+/* Wait until every retired VM is destroyed. */
+static void vm_reaper_drain(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->reap_lock);
+	while (vm->reaper_started && vm->reap_pending)
+		pthread_cond_wait(&vm->reap_done, &vm->reap_lock);
 	pthread_mutex_unlock(&vm->reap_lock);
 }
 
@@ -629,14 +648,16 @@ static void vm_sha384(const uint8_t *data, size_t len, uint8_t md[48])
 
 /* Open descriptors and resident memory of this process, for the rebuilt
  * event: an operator (and the tests) can see that swaps do not leak. */
-static void vm_process_usage(uint64_t *fds, uint64_t *rss_kib)
+static void vm_process_usage(uint64_t *fds, uint64_t *rss_kib, uint64_t *heap_kib)
 {
+	struct mallinfo2 mi = mallinfo2();
 	DIR *d = opendir("/proc/self/fd");
 	FILE *f;
 	unsigned long long pages = 0, resident = 0;
 
 	*fds = 0;
 	*rss_kib = 0;
+	*heap_kib = (mi.uordblks + mi.hblkhd) / 1024;   /* bytes in use, all arenas */
 	if (d) {
 		for (struct dirent *e; (e = readdir(d));)
 			if (e->d_name[0] != '.')
@@ -669,6 +690,9 @@ static int vm_rebuild(struct vm *vm)
 	enum doorbell_fw_choice choice;
 	const uint8_t *fw;
 	size_t fw_len;
+	uint8_t fw_sha[48];
+	uint64_t fw_format;
+	bool guest_fw;
 	uint64_t t0 = vm_now_ns();
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
 	int r;
@@ -681,6 +705,9 @@ static int vm_rebuild(struct vm *vm)
 	choice = doorbell_take_pending(vm->dev->doorbell, &img);
 	fw = img ? img->data : vm->host_fw;
 	fw_len = img ? img->len : vm->host_fw_len;
+	/* @img is the device's: valid only until doorbell_on_rebuilt() */
+	memcpy(fw_sha, img ? img->sha384 : vm->host_fw_sha384, sizeof(fw_sha));
+	fw_format = img ? img->format : 0;
 
 	memset(&plan, 0, sizeof(plan));
 	r = vm_make_plan(vm, fw, fw_len, &plan);
@@ -691,6 +718,8 @@ static int vm_rebuild(struct vm *vm)
 		img = NULL;
 		fw = vm->host_fw;
 		fw_len = vm->host_fw_len;
+		memcpy(fw_sha, vm->host_fw_sha384, sizeof(fw_sha));
+		fw_format = 0;
 		plan_free(&plan);
 		r = vm_make_plan(vm, fw, fw_len, &plan);
 	}
@@ -704,31 +733,35 @@ static int vm_rebuild(struct vm *vm)
 		log_err("rebuild after reset failed: %s", strerror(-r));
 		return r;
 	}
+	guest_fw = img != NULL;
+	img = NULL;
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	doorbell_on_rebuilt(vm->dev->doorbell, 0);
 	atomic_store(&vm->dev->first_output, true);
 	pthread_mutex_lock(&vm->info_lock);
-	memcpy(vm->cur_fw_sha384, img ? img->sha384 : vm->host_fw_sha384, 48);
+	memcpy(vm->cur_fw_sha384, fw_sha, 48);
 	pthread_mutex_unlock(&vm->info_lock);
-	atomic_store(&vm->run_state, VM_RS_RUNNING);
-	vm_resume(vm);
+	/* the events go out before the vCPUs run, so "booted" precedes
+	 * anything the new firmware does */
 	{
-		uint64_t dt = vm_now_ns() - t0, fds, rss;
+		uint64_t dt = vm_now_ns() - t0, fds, rss, heap;
 
-		vm_process_usage(&fds, &rss);
+		vm_process_usage(&fds, &rss, &heap);
 		EVENTS_EMIT("rebuilt", EVF_U64("n", vm->resets), EVF_F64("ms", dt / 1e6),
 			    EVF_F64("vm_ms", vm->last_build_ns / 1e6),
-			    EVF_STR("firmware", img ? "guest" : "host"),
-			    EVF_STR("format", vm_format_name(img ? img->format : 0)),
+			    EVF_STR("firmware", guest_fw ? "guest" : "host"),
+			    EVF_STR("format", vm_format_name(fw_format)),
 			    EVF_U64("size", fw_len),
-			    EVF_BYTES("sha384", img ? img->sha384 : vm->host_fw_sha384, 48),
+			    EVF_BYTES("sha384", fw_sha, 48),
 			    EVF_BYTES("measurement", NULL, 0),
-			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss));
+			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
 		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-			    EVF_STR("firmware", img ? "guest" : "host"), EVF_U64("size", fw_len),
-			    EVF_BYTES("sha384", img ? img->sha384 : vm->host_fw_sha384, 48),
+			    EVF_STR("firmware", guest_fw ? "guest" : "host"), EVF_U64("size", fw_len),
+			    EVF_BYTES("sha384", fw_sha, 48),
 			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
 		(void)choice;
+		atomic_store(&vm->run_state, VM_RS_RUNNING);
+		vm_resume(vm);
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
 	}
@@ -886,6 +919,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	pthread_mutex_init(&vm->info_lock, NULL);
 	pthread_mutex_init(&vm->reap_lock, NULL);
 	pthread_cond_init(&vm->reap_cond, NULL);
+	pthread_cond_init(&vm->reap_done, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 	vm->irq = (struct irq_chip){ .set_level = vm_irq_cb, .opaque = vm };
@@ -1106,10 +1140,16 @@ int vm_run(struct vm *vm)
 	memcpy(vm->cur_fw_sha384, vm->host_fw_sha384, 48);
 	atomic_store(&vm->run_state, VM_RS_RUNNING);
 	vm_resume(vm);
-	EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-		    EVF_STR("firmware", "host"), EVF_U64("size", vm->host_fw_len),
-		    EVF_BYTES("sha384", vm->host_fw_sha384, 48),
-		    EVF_F64("build_ms", vm->last_build_ns / 1e6));
+	{
+		uint64_t fds, rss, heap;
+
+		vm_process_usage(&fds, &rss, &heap);
+		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
+			    EVF_STR("firmware", "host"), EVF_U64("size", vm->host_fw_len),
+			    EVF_BYTES("sha384", vm->host_fw_sha384, 48),
+			    EVF_F64("build_ms", vm->last_build_ns / 1e6),
+			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
+	}
 
 	for (;;) {
 		struct epoll_event evs[4];
@@ -1177,8 +1217,15 @@ out:
 	vm_tty_restore(&tty);
 	atomic_store(&vm->run_state, VM_RS_STOPPED);
 	vm_pause(vm);
-	EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
-		    EVF_U64("resets", vm->resets));
+	vm_reaper_drain(vm);
+	{
+		uint64_t fds, rss, heap;
+
+		vm_process_usage(&fds, &rss, &heap);
+		EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
+			    EVF_U64("resets", vm->resets), EVF_U64("fds", fds),
+			    EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
+	}
 	if (vm->api) {
 		api_stop(vm->api);   /* closes clients, removes the socket file */
 		vm->api = NULL;
@@ -1212,5 +1259,6 @@ void vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->info_lock);
 	pthread_mutex_destroy(&vm->reap_lock);
 	pthread_cond_destroy(&vm->reap_cond);
+	pthread_cond_destroy(&vm->reap_done);
 	free(vm);
 }

@@ -18,6 +18,11 @@
 #include "irq.h"
 #include "loader/plan.h"
 
+/* Retired VMs waiting for the reaper: a rebuild waits when this many are
+ * still being destroyed, so a reset storm cannot pile up dead VMs (each
+ * holds kernel memory until its descriptors are closed). */
+#define VM_REAP_MAX 2
+
 /* Exit statuses of `fukivmm run` (docs/config.md lists them). */
 #define VM_EXIT_POWEROFF   0   /* guest powered off, or SIGTERM/SIGINT */
 #define VM_EXIT_STARTUP    2   /* configuration or host error at start-up */
@@ -93,6 +98,8 @@ struct vm {
 	pthread_mutex_t reap_lock;
 	pthread_cond_t reap_cond;
 	struct vm_reap *reap_head;
+	unsigned reap_pending;         /* queued or being destroyed */
+	pthread_cond_t reap_done;
 	bool reaper_quit;
 
 	/* the control socket (NULL without [api] socket / --api-socket) */

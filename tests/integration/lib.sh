@@ -13,7 +13,7 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
 
-have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+have_kvm() { [ -z "$FUKI_FORCE_NO_KVM" ] && [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
 # need_kvm NAME...: true when the tests can run; otherwise prints the loud
 # skip line for every named test case, so each counts as skipped.

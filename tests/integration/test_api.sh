@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: kvm
 # The control socket with a running guest: status, reset, shutdown, SIGTERM,
 # an events subscriber that sees the whole swap story in order, and a policy
 # lock that makes the guest's doorbell write fail with DENIED (6).  The

@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: kvm
 # Boot test guests on KVM: serial output and exit statuses; 1 and 4 vCPUs;
 # 20 self-resets with the RAM counter checked; triple fault resets.
 . "$(dirname "$0")/lib.sh"
@@ -8,7 +9,7 @@ need_kvm boot-basic boot-hello smp-1vcpu smp-4vcpus reset-20-times triple-fault-
 
 need_guest basic.rom boot-basic && {
 	run_vm "$CONFIGS/boot-basic.toml" 60
-	expect boot-basic $GUEST_PASS "guest: basic" "QEMU" "e820"
+	expect boot-basic $GUEST_PASS "guest: hello from basic" "QEMU" "e820"
 }
 need_guest hello.rom boot-hello && {
 	run_vm "$CONFIGS/hello.toml" 30
@@ -34,7 +35,7 @@ need_guest basic.rom serial-file && {
 	sed "s|@SERIAL@|$TMP/serial.txt|" "$CONFIGS/serial-file.toml.in" >"$TMP/serial-file.toml"
 	sed -i "s|@ROM@|$GUESTS/basic.rom|" "$TMP/serial-file.toml"
 	run_vm "$TMP/serial-file.toml" 60
-	if [ "$STATUS" = $GUEST_PASS ] && grep -q "guest: basic" "$TMP/serial.txt" && [ ! -s "$OUT_FILE" ]; then
+	if [ "$STATUS" = $GUEST_PASS ] && grep -q "guest: hello from basic" "$TMP/serial.txt" && [ ! -s "$OUT_FILE" ]; then
 		pass serial-to-file
 	else
 		fail serial-to-file "status $STATUS"
