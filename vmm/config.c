@@ -515,7 +515,7 @@ static int cfg_confidential(struct cfg_ctx *c, const struct toml_table *t, struc
 		"type", "vcpu_type", "vcpu_family", "vcpu_model", "vcpu_stepping", "vmm_type",
 		"guest_features", "policy", "host_data", "id_block", "id_auth",
 		"attributes", "xfam", "mrconfigid", "mrowner", "mrownerconfig", "mrtd_order",
-		NULL };
+		"quote_socket", "snp_certs", NULL };
 	struct cfg_confidential *cc = &cfg->cc;
 	const char *s = NULL;
 	const struct toml_value *v;
@@ -585,6 +585,13 @@ static int cfg_confidential(struct cfg_ctx *c, const struct toml_table *t, struc
 	    cfg_hex_bytes(c, t, "confidential", "mrconfigid", cc->mrconfigid, 48) < 0 ||
 	    cfg_hex_bytes(c, t, "confidential", "mrowner", cc->mrowner, 48) < 0 ||
 	    cfg_hex_bytes(c, t, "confidential", "mrownerconfig", cc->mrownerconfig, 48) < 0)
+		return -1;
+	s = NULL;
+	if (cfg_string(c, t, "confidential", "quote_socket", &s) < 0)
+		return -1;
+	if (s)
+		cc->quote_socket = cfg_resolve(c->dir, s);
+	if (cfg_path(c, t, "confidential", "snp_certs", &cc->snp_certs, NULL) < 0)
 		return -1;
 	if (!(cc->policy & (1ULL << 17)) && toml_get(t, "policy")) {
 		v = toml_get(t, "policy");
@@ -945,6 +952,8 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cc.vcpu_type);
 	free(cfg->cc.id_block_path);
 	free(cfg->cc.id_auth_path);
+	free(cfg->cc.quote_socket);
+	free(cfg->cc.snp_certs);
 	free(cfg->kernel_path);
 	free(cfg->initrd_path);
 	free(cfg->cmdline);

@@ -36,6 +36,8 @@ struct cfg_confidential {
 	uint64_t tdx_xfam;
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
 	bool tdx_two_pass;            /* legacy MRTD order */
+	char *quote_socket;           /* TDX GetQuote: quote-generation socket */
+	char *snp_certs;              /* SNP certificate table file */
 };
 
 struct cfg_doorbell {

@@ -3,6 +3,7 @@
  * kvm_run mappings and the translation of KVM exits into struct hv_exit.
  * The only file of the plain-guest path that calls ioctl(). */
 #include "hv.h"
+#include "hv_coco.h"
 #include "kvm_internal.h"
 
 #include <errno.h>
@@ -109,8 +110,24 @@ static int kvm_vm_create(struct hv *hv, const struct hv_vm_params *p, struct hv_
 	struct hv_vm *vm;
 	int fd, r;
 
+	if (p->platform == PLAN_SNP || p->platform == PLAN_TDX) {
+		/* SNP/TDX VM types: vmm/kvm_coco.c (KVM_CREATE_VM type 4/5) */
+		vm = calloc(1, sizeof(*vm));
+		if (!vm)
+			return -ENOMEM;
+		vm->hv = hv;
+		vm->nvcpus = p->nvcpus;
+		vm->platform = p->platform;
+		r = kvm_coco_vm_init(vm);
+		if (r) {
+			free(vm);
+			return r;
+		}
+		*out = vm;
+		return 0;
+	}
 	if (p->platform != PLAN_PLAIN) {
-		log_err("kvm: platform %d needs the confidential-launch backend", p->platform);
+		log_err("kvm: unknown platform %d", p->platform);
 		return -EOPNOTSUPP;
 	}
 	fd = kvm_ioctl(hv->kvm_fd, KVM_CREATE_VM, 0);
@@ -194,6 +211,7 @@ static void kvm_vm_destroy(struct hv_vm *vm)
 {
 	if (!vm)
 		return;
+	kvm_coco_vm_release(vm);   /* guest_memfds hold the VM: close them too */
 	close(vm->fd);
 	free(vm);
 }
@@ -277,6 +295,8 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *ex)
 	int r = ioctl(vcpu->fd, KVM_RUN, 0);
 
 	memset(ex, 0, sizeof(*ex));
+	if (kvm_coco_translate_exit(vcpu, r, r < 0 ? errno : 0, ex))
+		return 0;
 	if (r < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			ex->reason = HV_EXIT_INTR;
@@ -400,6 +420,7 @@ static void kvm_vcpu_destroy(struct hv_vcpu *vcpu)
 
 const struct hv_ops hv_kvm_ops = {
 	.name = "kvm",
+	.coco = &hv_kvm_coco_ops,
 	.open = kvm_open,
 	.close = kvm_close,
 	.vm_create = kvm_vm_create,

@@ -120,10 +120,6 @@ static int cmd_run(int argc, char **argv)
 		free(cfg.api.socket);
 		cfg.api.socket = strdup(api_socket);
 	}
-	if (cfg.cc.type != CC_NONE)
-		die("%s: confidential guests (confidential.type = \"%s\") cannot be launched yet: "
-		    "use `fukivmm measure` to predict their measurement",
-		    path, cfg.cc.type == CC_SNP ? "sev-snp" : "tdx");
 	if (events_open(cfg.log_path) < 0)
 		die("%s: key 'log.file': %s: %s", path, cfg.log_path, strerror(errno));
 	vm = vm_create(&cfg, &hv_kvm_ops, err, sizeof(err));

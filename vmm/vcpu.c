@@ -82,11 +82,24 @@ static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
 			break;
 		case HV_EXIT_INTR:
 			break;
+		case HV_EXIT_MEMORY_FAULT:
+		case HV_EXIT_HYPERCALL:
+		case HV_EXIT_TDX:
+		case HV_EXIT_SNP_REQ_CERTS:
+			/* page conversions and TDVMCALLs of a confidential guest */
+			if (vm->coco && coco_handle_exit(vm->coco, v, &ex) != COCO_EXIT_STOP)
+				break;
+			snprintf(what, sizeof(what), "vCPU %u: confidential guest cannot continue (exit %d)",
+				 index, (int)ex.reason);
+			vcpu_fatal(vm, v, what);
+			return;
 		case HV_EXIT_HLT:
 			/* only without an in-kernel irqchip, which fukivmm always has */
 			log_warn("vCPU %u: unexpected HLT exit", index);
 			break;
 		case HV_EXIT_SHUTDOWN:
+			/* also how a confidential guest's triple fault arrives: KVM
+			 * cannot reset it in place, the rebuild does */
 			log_debug("vCPU %u: triple fault: resetting", index);
 			vm_post(vm, VM_PENDING_RESET, VM_RESET_TRIPLE_FAULT);
 			return;
@@ -97,6 +110,8 @@ static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
 			vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
 			return;
 		case HV_EXIT_CRASH:
+			if (vm->coco)
+				coco_handle_exit(vm->coco, v, &ex);   /* logs SEV/TDX reasons */
 			snprintf(what, sizeof(what), "vCPU %u: guest crash event %u", index,
 				 ex.raw_reason);
 			vcpu_fatal(vm, v, what);

@@ -56,6 +56,7 @@ struct vm_devices {
 struct vm_reap {
 	struct vm_reap *next;
 	struct hv_vm *hvvm;
+	struct coco_vm *coco;
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
 	unsigned nvcpus;
 	struct launch_plan plan;
@@ -179,7 +180,9 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 	if (alias > LAYOUT_VGA_END)
 		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
 			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
-	for (size_t i = 0; !r && i < p->nregions; i++) {
+	/* a confidential plan's regions go to private memory through the
+	 * platform launch (vmm/coco.c), never through the shared view */
+	for (size_t i = 0; !r && p->platform == PLAN_PLAIN && i < p->nregions; i++) {
 		struct plan_region *pr = &p->regions[i];
 
 		if (pr->flags & PLAN_F_READONLY) {
@@ -461,6 +464,7 @@ static void vm_reap_now(const struct hv_ops *ops, struct vm_reap *r)
 			ops->vcpu_destroy(r->vcpu[i]);
 	if (r->hvvm)
 		ops->vm_destroy(r->hvvm);
+	coco_vm_destroy(r->coco);   /* after the VM: it closed the guest_memfds */
 	plan_free(&r->plan);
 	free(r);
 }
@@ -507,11 +511,15 @@ static void vm_retire_current(struct vm *vm, bool async)
 		if (vm->hvvm)
 			vm->ops->vm_destroy(vm->hvvm);
 		vm->hvvm = NULL;
+		coco_vm_destroy(vm->coco);
+		vm->coco = NULL;
 		pthread_mutex_unlock(&vm->irq_lock);
 		plan_free(&vm->plan);
 		return;
 	}
 	r->hvvm = vm->hvvm;
+	r->coco = vm->coco;
+	vm->coco = NULL;
 	r->nvcpus = vm->nvcpus;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		r->vcpu[i] = vm->vcpu[i];
@@ -556,6 +564,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	struct hv_vm_params hp = { .platform = plan->platform, .nvcpus = vm->nvcpus };
 	struct hv_vm *hvvm = NULL;
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS] = { 0 };
+	struct coco_vm *cv = NULL;
 	uint64_t t0 = vm_now_ns();
 	int r;
 
@@ -563,6 +572,19 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	if (r) {
 		log_err("memory map for the plan: %s", strerror(-r));
 		return r;
+	}
+	if (plan->platform != PLAN_PLAIN) {
+		struct coco_build_args a = {
+			.ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
+			.nvcpus = vm->nvcpus, .cfg = &vm->coco_cfg,
+		};
+
+		/* memory as guest_memfd, the platform launch, vCPUs; on failure
+		 * coco_build has destroyed what it made */
+		r = coco_build(&a, &cv, &hvvm, vcpu);
+		if (r)
+			return r;
+		goto install;
 	}
 	r = vm->ops->vm_create(vm->hv, &hp, &hvvm);
 	if (r)
@@ -579,8 +601,10 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		vm->ops->vm_destroy(hvvm);
 		return r;
 	}
+install:
 	pthread_mutex_lock(&vm->irq_lock);
 	vm->hvvm = hvvm;
+	vm->coco = cv;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpu[i] = vcpu[i];
 	pthread_mutex_unlock(&vm->irq_lock);
@@ -928,6 +952,20 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	r = ops->open(&vm->hv, err, errlen);
 	if (r)
 		goto fail;
+	vm->coco_cfg.quote_socket = cfg->cc.quote_socket;
+	vm->coco_cfg.snp_certs = cfg->cc.snp_certs;
+	if (cfg->cc.type != CC_NONE) {
+		struct hv_coco_caps caps;
+		enum plan_platform pf = cfg->cc.type == CC_SNP ? PLAN_SNP : PLAN_TDX;
+
+		/* the host must have the platform: say which piece is missing */
+		if (!ops->coco) {
+			snprintf(err, errlen, "the %s backend has no confidential-VM support", ops->name);
+			goto fail;
+		}
+		if (ops->coco->probe(vm->hv, pf, &caps, err, errlen))
+			goto fail;
+	}
 	r = vm_read_file(cfg->firmware_path, &vm->host_fw, &vm->host_fw_len, CFG_FW_MAX);
 	if (r) {
 		snprintf(err, errlen, "firmware %s: %s", cfg->firmware_path, strerror(-r));

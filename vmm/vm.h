@@ -17,6 +17,7 @@
 #include "hv.h"
 #include "irq.h"
 #include "loader/plan.h"
+#include "coco.h"
 
 /* Retired VMs waiting for the reaper: a rebuild waits when this many are
  * still being destroyed, so a reset storm cannot pile up dead VMs (each
@@ -73,6 +74,8 @@ struct vm {
 	/* the current hypervisor VM */
 	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery */
 	struct hv_vm *hvvm;
+	struct coco_vm *coco;          /* SEV-SNP / TDX state of hvvm, else NULL */
+	struct coco_config coco_cfg;
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
 	unsigned nvcpus;
 

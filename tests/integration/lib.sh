@@ -21,20 +21,20 @@ need_kvm() {
 	if have_kvm; then
 		return 0
 	fi
-	for t in "$@"; do
-		echo "SKIP: no /dev/kvm ($t)"
+	for _nk in "$@"; do
+		echo "SKIP: no /dev/kvm ($_nk)"
 	done
 	return 1
 }
 
 # run_vm CONFIG TIMEOUT [ARGS...]: runs fukivmm; sets STATUS, OUT_FILE, ERR_FILE.
 run_vm() {
-	cfg=$1
-	t=$2
+	_rv_cfg=$1
+	_rv_timeout=$2
 	shift 2
 	OUT_FILE=$TMP/out.$$.$RANDOM
 	ERR_FILE=$TMP/err.$$.$RANDOM
-	timeout --signal=KILL "$t" "$FUKIVMM" run "$cfg" "$@" >"$OUT_FILE" 2>"$ERR_FILE" </dev/null
+	timeout --signal=KILL "$_rv_timeout" "$FUKIVMM" run "$_rv_cfg" "$@" >"$OUT_FILE" 2>"$ERR_FILE" </dev/null
 	STATUS=$?
 }
 
