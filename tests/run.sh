@@ -110,7 +110,7 @@ if [ -n "$KVM_TESTS" ]; then
 	echo "   (no /dev/kvm on this machine: running$KVM_TESTS inside tests/kvmvm, a QEMU VM with nested KVM)"
 	vmlog=$OUT/kvmvm.log
 	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done'
-	timeout 1500 sh tests/kvmvm/run.sh --timeout 1200 -- sh -c "$script" >"$vmlog" 2>&1
+	timeout 1500 bash tests/kvmvm/run.sh --timeout 1200 -- sh -c "$script" >"$vmlog" 2>&1
 	vmrc=$?
 	if [ $vmrc -eq 0 ] && grep -q '^=== rc' "$vmlog"; then
 		for t in $KVM_TESTS; do
