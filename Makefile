@@ -90,15 +90,19 @@ deps:
 	@sh tools/deps.sh
 
 test: deps
-	$(MAKE) all unit unit-san fuzz guests
+	$(MAKE) all unit unit-san fuzz guests $(BUILD)/fukivmm-san
 	sh tests/run.sh
 
 demo: deps
 	$(MAKE) all guests
 	sh tools/demo.sh
 
+$(BUILD)/timeit: tests/bench/timeit.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 bench: deps
-	$(MAKE) all guests
+	$(MAKE) all guests $(BUILD)/timeit
 	sh tests/bench/run.sh
 
 clean:

@@ -109,8 +109,17 @@ done
 if [ -n "$KVM_TESTS" ]; then
 	echo "   (no /dev/kvm on this machine: running$KVM_TESTS inside tests/kvmvm, a QEMU VM with nested KVM)"
 	vmlog=$OUT/kvmvm.log
-	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done'
-	timeout 1500 bash tests/kvmvm/run.sh --timeout 1200 -- sh -c "$script" >"$vmlog" 2>&1
+	# ...and the swap and socket tests again on the AddressSanitizer +
+	# UBSan build of fukivmm, with a full teardown so LeakSanitizer checks
+	SAN_TESTS=""
+	for t in $KVM_TESTS; do
+		case "$t" in *test_doorbell.sh|*test_api.sh) SAN_TESTS="$SAN_TESTS $t" ;; esac
+	done
+	[ -x build/fukivmm-san ] || SAN_TESTS=""
+	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done
+		for t in '"$SAN_TESTS"'; do echo "=== san:$t"
+			FUKIVMM_BIN=build/fukivmm-san FUKIVMM_CLEAN_EXIT=1 sh "$t"; echo "=== rc $?"; done'
+	timeout 1500 bash tests/kvmvm/run.sh --timeout 1200 --accel tcg,thread=single -- sh -c "$script" >"$vmlog" 2>&1
 	vmrc=$?
 	if [ $vmrc -eq 0 ] && grep -q '^=== rc' "$vmlog"; then
 		for t in $KVM_TESTS; do
@@ -118,6 +127,12 @@ if [ -n "$KVM_TESTS" ]; then
 			sed -n "\|^=== $t\$|,\|^=== rc|p" "$vmlog" | sed '1d;$d' >"$log"
 			rc=$(sed -n "\|^=== $t\$|,\|^=== rc|p" "$vmlog" | sed -n 's/^=== rc //p')
 			count_integration "integration/$(basename "$t" .sh)(kvmvm)" "$log" "${rc:-1}"
+		done
+		for t in $SAN_TESTS; do
+			log=$OUT/san-$(basename "$t" .sh).log
+			sed -n "\|^=== san:$t\$|,\|^=== rc|p" "$vmlog" | sed '1d;$d' >"$log"
+			rc=$(sed -n "\|^=== san:$t\$|,\|^=== rc|p" "$vmlog" | sed -n 's/^=== rc //p')
+			count_integration "integration/$(basename "$t" .sh)(kvmvm,asan)" "$log" "${rc:-1}"
 		done
 	else
 		echo "   tests/kvmvm could not run (status $vmrc); its output ends:"

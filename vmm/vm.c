@@ -29,9 +29,12 @@
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
 #include "devices/resetreg.h"
 #include "devices/serial.h"
 #include "devices/smbios.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_pci.h"
 #include "api.h"
 #include "events.h"
 #include "layout.h"
@@ -46,6 +49,10 @@ struct vm_devices {
 	struct debugexit *debugexit;
 	struct fwcfg *fwcfg;
 	struct doorbell *doorbell;
+	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
+	struct virtio_msi_sink msi;
+	struct virtio_blk *disk[CFG_MAX_DISKS];
+	unsigned ndisks;
 	int serial_fd;              /* output sink, -1 for none */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
 	bool serial_close;
@@ -347,6 +354,19 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_STR("reason", ev->reason ? ev->reason : ""));
 }
 
+/* MSI delivery for PCI devices: like vm_irq_cb, to whichever VM is current. */
+static int vm_msi_cb(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	int r = 0;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->hvvm && vm->ops->vm_signal_msi)
+		r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
+	pthread_mutex_unlock(&vm->irq_lock);
+	return r;
+}
+
 static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -378,8 +398,14 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory creating devices");
 		return -ENOMEM;
 	}
+	/* PCI memory BARs go in the 32-bit hole: above low RAM, below the IOAPIC */
+	d->pci = pci_create(&vm->irq, &vm->req, d->resetreg, vm->below_4g, LAYOUT_IOAPIC);
+	if (!d->pci) {
+		snprintf(err, errlen, "PCI host bridge setup failed");
+		return -ENOMEM;
+	}
 	if (serial_attach(d->serial, &vm->pio) || i8042_attach(d->i8042, &vm->pio) ||
-	    resetreg_attach(d->resetreg, &vm->pio) || cmos_attach(d->cmos, &vm->pio) ||
+	    pci_attach(d->pci, &vm->pio, &vm->mmio) || cmos_attach(d->cmos, &vm->pio) ||
 	    fwcfg_attach(d->fwcfg, &vm->pio) ||
 	    (d->debugexit && debugexit_attach(d->debugexit, &vm->pio))) {
 		snprintf(err, errlen, "device port conflict (is debug_exit.port 0x%x in use by another device?)",
@@ -415,6 +441,22 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	d->msi = (struct virtio_msi_sink){ .signal = vm_msi_cb, .opaque = vm };
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		struct virtio_blk_opts o = { .path = cfg->disks[i].path,
+					     .readonly = cfg->disks[i].readonly };
+		int slot = pci_free_slot(d->pci);
+
+		if (slot < 0) {
+			snprintf(err, errlen, "disk %s: no free PCI slot", o.path);
+			return -ENOSPC;
+		}
+		d->disk[i] = virtio_blk_create(&o, d->pci, (unsigned)slot, &vm->gm,
+					       vm->ops->vm_signal_msi ? &d->msi : NULL, err, errlen);
+		if (!d->disk[i])
+			return -EINVAL;
+		d->ndisks = i + 1;
+	}
 	return 0;
 }
 
@@ -425,6 +467,9 @@ static void vm_devices_reset(struct vm *vm)
 	serial_reset(d->serial);
 	i8042_reset(d->i8042);
 	resetreg_reset(d->resetreg);
+	for (unsigned i = 0; i < d->ndisks; i++)
+		virtio_blk_reset(d->disk[i]);   /* waits for in-flight I/O */
+	pci_reset(d->pci);
 	cmos_reset(d->cmos);
 	fwcfg_reset(d->fwcfg);
 }
@@ -443,6 +488,10 @@ static void vm_devices_destroy(struct vm *vm)
 		doorbell_destroy(d->doorbell);
 	if (d->cmos)
 		cmos_destroy(d->cmos);
+	for (unsigned i = 0; i < d->ndisks; i++)
+		virtio_blk_destroy(d->disk[i]);
+	if (d->pci)
+		pci_destroy(d->pci);
 	if (d->resetreg)
 		resetreg_destroy(d->resetreg);
 	if (d->i8042)
@@ -717,12 +766,13 @@ static int vm_rebuild(struct vm *vm)
 	uint8_t fw_sha[48];
 	uint64_t fw_format;
 	bool guest_fw;
-	uint64_t t0 = vm_now_ns();
+	uint64_t t0 = vm_now_ns(), t_stop, t_plan, t_retire;
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
 	int r;
 
 	atomic_store(&vm->run_state, VM_RS_RESETTING);
 	vm_pause(vm);
+	t_stop = vm_now_ns();
 	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
@@ -749,7 +799,9 @@ static int vm_rebuild(struct vm *vm)
 	}
 	if (r)
 		return r;
+	t_plan = vm_now_ns();
 	vm_retire_current(vm, true);
+	t_retire = vm_now_ns();
 	vm_devices_reset(vm);
 	r = vm_build(vm, &plan);
 	if (r) {
@@ -773,6 +825,9 @@ static int vm_rebuild(struct vm *vm)
 		vm_process_usage(&fds, &rss, &heap);
 		EVENTS_EMIT("rebuilt", EVF_U64("n", vm->resets), EVF_F64("ms", dt / 1e6),
 			    EVF_F64("vm_ms", vm->last_build_ns / 1e6),
+			    EVF_F64("stop_ms", (t_stop - t0) / 1e6),
+			    EVF_F64("plan_ms", (t_plan - t_stop) / 1e6),
+			    EVF_F64("retire_ms", (t_retire - t_plan) / 1e6),
 			    EVF_STR("firmware", guest_fw ? "guest" : "host"),
 			    EVF_STR("format", vm_format_name(fw_format)),
 			    EVF_U64("size", fw_len),
@@ -1015,10 +1070,12 @@ static int vm_start_threads(struct vm *vm)
 		else
 			vm->thread_started[i] = true;
 	}
-	if (!r) {
-		r = -pthread_create(&vm->reaper, NULL, vm_reaper_main, vm);
-		vm->reaper_started = r == 0;
+	for (unsigned i = 0; !r && i < VM_REAPERS; i++) {
+		r = -pthread_create(&vm->reaper[i], NULL, vm_reaper_main, vm);
+		if (!r)
+			vm->nreapers++;
 	}
+	vm->reaper_started = vm->nreapers > 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -1039,9 +1096,11 @@ static void vm_stop_threads(struct vm *vm)
 	if (vm->reaper_started) {
 		pthread_mutex_lock(&vm->reap_lock);
 		vm->reaper_quit = true;
-		pthread_cond_signal(&vm->reap_cond);
+		pthread_cond_broadcast(&vm->reap_cond);
 		pthread_mutex_unlock(&vm->reap_lock);
-		pthread_join(vm->reaper, NULL);
+		for (unsigned i = 0; i < vm->nreapers; i++)
+			pthread_join(vm->reaper[i], NULL);
+		vm->nreapers = 0;
 		vm->reaper_started = false;
 	}
 }

@@ -22,7 +22,10 @@
 /* Retired VMs waiting for the reaper: a rebuild waits when this many are
  * still being destroyed, so a reset storm cannot pile up dead VMs (each
  * holds kernel memory until its descriptors are closed). */
-#define VM_REAP_MAX 2
+#define VM_REAP_MAX 8
+/* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
+ * periods: several reapers overlap those waits. */
+#define VM_REAPERS 4
 
 /* Exit statuses of `fukivmm run` (docs/config.md lists them). */
 #define VM_EXIT_POWEROFF   0   /* guest powered off, or SIGTERM/SIGINT */
@@ -96,7 +99,8 @@ struct vm {
 	atomic_int reset_reason;       /* enum vm_reset_reason */
 
 	/* old VMs are destroyed off the critical path */
-	pthread_t reaper;
+	pthread_t reaper[VM_REAPERS];
+	unsigned nreapers;
 	bool reaper_started;
 	pthread_mutex_t reap_lock;
 	pthread_cond_t reap_cond;

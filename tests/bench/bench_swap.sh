@@ -25,24 +25,21 @@ T
 	for i in $(seq "$N"); do
 		"$FUKIVMM" run "$BTMP/$rom.toml" >/dev/null 2>"$BTMP/ev.$i" </dev/null
 	done
-	cat "$BTMP"/ev.* | python3 -c "
-import sys, statistics, re
-runs, cur = [], {}
-for line in sys.stdin:
-    m = re.match(r'fukivmm-event t=([0-9.]+) event=([a-z-]+)', line)
-    if not m: continue
-    t, ev = float(m.group(1)), m.group(2)
-    if ev == 'booted': cur = {}
-    if ev == 'swap-requested': cur['req'] = t
-    if ev == 'swap-accepted': cur['acc'] = t
-    if ev == 'rebuilt': cur['reb'] = t
-    if ev == 'first-output' and 'reb' in cur and 'req' in cur and 'done' not in cur:
-        cur['done'] = t; runs.append((t - cur['req'], cur['acc'] - cur['req'], t - cur['reb']))
-if not runs: print('$rom: no swap observed'); sys.exit(1)
-tot = statistics.median(r[0] for r in runs) * 1000
-cp = statistics.median(r[1] for r in runs) * 1000
-fo = statistics.median(r[2] for r in runs) * 1000
-print('%s: doorbell write -> tenant first byte, median of %d: %.3f ms (copy+hash+validate %.3f ms, rebuilt -> first byte %.3f ms)' % ('$rom', len(runs), tot, cp, fo))
-"
+	# one line per run: total, copy+hash+validate, rebuilt -> first byte (ms)
+	for i in $(seq "$N"); do
+		awk '
+		$2 ~ /^t=/ { t = substr($2, 3) }
+		/event=swap-requested/ { req = t }
+		/event=swap-accepted/ { acc = t }
+		/event=rebuilt/ { reb = t }
+		/event=first-output/ && reb && req && !done { done = 1; printf "%.3f %.3f %.3f\n", (t - req) * 1000, (acc - req) * 1000, (t - reb) * 1000 }
+		' "$BTMP/ev.$i"
+	done >"$BTMP/swaps"
+	if [ ! -s "$BTMP/swaps" ]; then
+		echo "$rom: no swap observed"
+		continue
+	fi
+	echo "$rom: doorbell write -> tenant first byte, median of $(wc -l <"$BTMP/swaps"): $(awk '{print $1}' "$BTMP/swaps" | median) ms" \
+	     "(copy+hash+validate $(awk '{print $2}' "$BTMP/swaps" | median) ms, rebuilt -> first byte $(awk '{print $3}' "$BTMP/swaps" | median) ms)"
 	rm -f "$BTMP"/ev.*
 done

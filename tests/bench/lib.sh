@@ -1,34 +1,20 @@
-# tests/bench/lib.sh: helpers shared by the benchmarks.
+# tests/bench/lib.sh: helpers shared by the benchmarks (POSIX sh + awk; no
+# python, so they also run inside tests/kvmvm).
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FUKIVMM=$ROOT/build/fukivmm
+TIMEIT=$ROOT/build/timeit
 BTMP=$(mktemp -d "${TMPDIR:-/tmp}/fukivmm-bench.XXXXXX")
 trap 'rm -rf "$BTMP"' EXIT INT TERM
 
 have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
-# median_ms N CMD...: run CMD N times, print the median wall time in ms.
-median_ms() {
-	n=$1
-	shift
-	python3 - "$n" "$@" <<'PY'
-import subprocess, sys, time, statistics
-n = int(sys.argv[1]); cmd = sys.argv[2:]
-ts = []
-for _ in range(n):
-    t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    ts.append((time.perf_counter() - t0) * 1000)
-print("%.3f" % statistics.median(ts))
-PY
-}
+if [ ! -x "$TIMEIT" ]; then
+	cc -O2 -o "$TIMEIT" "$ROOT/tests/bench/timeit.c" || exit 1
+fi
 
-# peak_rss_kib CMD...: peak resident set of CMD (KiB) and its exit status.
-peak_rss_kib() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)
-PY
-}
-
-ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (a/b) if b else 'n/a')" "$1" "$2"; }
+# timeit N TIMEOUT CMD...: "MEDIAN_MS MIN_MS MAXRSS_KIB STATUS"
+timeit() { _n=$1; _t=$2; shift 2; "$TIMEIT" "$_n" "$_t" -- "$@"; }
+median_ms() { n=$1; shift; "$TIMEIT" "$n" 60 -- "$@" | awk '{print $1}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "n/a" }'; }
+# median of the numbers on stdin (one per line)
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }

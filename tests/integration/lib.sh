@@ -3,7 +3,7 @@
 # statuses.  Each test prints "PASS name", "FAIL name: why" or
 # "SKIP name: why"; tests/run.sh counts those lines.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-FUKIVMM=$ROOT/build/fukivmm
+FUKIVMM=${FUKIVMM_BIN:-$ROOT/build/fukivmm}
 CONFIGS=$ROOT/tests/integration/configs
 GUESTS=$ROOT/build/guest
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fukivmm-it.XXXXXX")

@@ -52,7 +52,12 @@ expect doorbell-50-swaps $GUEST_PASS "provider: 50 swaps done" && {
 	h10=$(ev rebuilt | sed -n '10p' | field heap_kib)
 	he=$(ev shutdown | field heap_kib)
 	# at shutdown every retired VM has been destroyed: the same descriptors
-	# as at the first boot; heap in use and RSS no higher than at rebuild 10
+	# as at the first boot; heap in use and RSS no higher than at rebuild 10.
+	# Under AddressSanitizer (heap reads 0, freed memory sits in quarantine)
+	# only the descriptors are compared; LeakSanitizer checks the heap.
+	if [ "$he" = 0 ] && [ "$h10" = 0 ]; then
+		h10=0 he=0 re=$r10
+	fi
 	if [ "$n" -ge 100 ] && [ -n "$fb" ] && [ "$fe" = "$fb" ] && [ "$he" -le $((h10 + 64)) ] &&
 	   [ "$re" -le $((r10 + 512)) ]; then
 		pass "doorbell-50-swaps-no-growth (fds $fb -> $fe, heap $h10 -> $he KiB, rss $r10 -> $re KiB over $n rebuilds)"
@@ -65,8 +70,10 @@ expect doorbell-50-swaps $GUEST_PASS "provider: 50 swaps done" && {
 # the copy taken at write time (its digest is tenant.rom's)
 run_vm "$CONFIGS/doorbell-toctou.toml" 120
 expect doorbell-toctou $GUEST_PASS "image in RAM overwritten" "tenant: hello from tenant firmware" && {
-	want=$(python3 -c "import hashlib,sys; print(hashlib.sha384(open(sys.argv[1],'rb').read()).hexdigest())" "$GUESTS/tenant.rom")
-	if ev rebuilt | grep -q "sha384=$want"; then
+	want=$(sha384sum "$GUESTS/tenant.rom" | cut -d' ' -f1)
+	if [ ${#want} != 96 ]; then
+		fail doorbell-toctou-digest "cannot compute the SHA-384 of tenant.rom (sha384sum)"
+	elif ev rebuilt | grep -q "sha384=$want"; then
 		pass doorbell-toctou-digest
 	else
 		fail doorbell-toctou-digest "rebuilt event lacks sha384=$want: $(ev rebuilt)"
