@@ -21,7 +21,7 @@ struct resetreg {
 	uint8_t val;
 };
 
-static void resetreg_io(void *opaque, uint64_t offset, uint8_t *data,
+static void resetreg_io_cb(void *opaque, uint64_t offset, uint8_t *data,
 			unsigned len, bool is_write)
 {
 	struct resetreg *r = opaque;
@@ -35,6 +35,11 @@ static void resetreg_io(void *opaque, uint64_t offset, uint8_t *data,
 		log_debug("resetreg: reset requested (0x%02x)", data[0]);
 		vm_request(r->sink, VM_REQ_RESET, 0);
 	}
+}
+
+void resetreg_io(struct resetreg *r, uint8_t *data, bool is_write)
+{
+	resetreg_io_cb(r, 0, data, 1, is_write);
 }
 
 struct resetreg *resetreg_create(struct vm_req_sink *sink)
@@ -51,7 +56,7 @@ struct resetreg *resetreg_create(struct vm_req_sink *sink)
 
 int resetreg_attach(struct resetreg *r, struct bus *pio)
 {
-	return bus_register(pio, RESETREG_PORT, 1, resetreg_io, r, "reset-control");
+	return bus_register(pio, RESETREG_PORT, 1, resetreg_io_cb, r, "reset-control");
 }
 
 void resetreg_reset(struct resetreg *r)

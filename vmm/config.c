@@ -767,6 +767,78 @@ static int cfg_api(struct cfg_ctx *c, const struct toml_table *t, struct vm_conf
 	return 0;
 }
 
+/* One [[disk]] table: path (required), readonly (default false).  With
+ * check_files the path must be a regular file or block device, accessible
+ * for reading (and writing unless read-only); a regular file's size must
+ * be a nonzero multiple of 512 bytes (virtio-blk capacity is in sectors). */
+static int cfg_disk_one(struct cfg_ctx *c, const struct toml_value *tv, unsigned idx,
+			struct cfg_disk *d)
+{
+	static const char *const keys[] = { "path", "readonly", NULL };
+	const struct toml_table *t;
+	const struct toml_value *v;
+	const char *s = NULL;
+	struct stat st;
+	char tab[16];
+	int r;
+
+	snprintf(tab, sizeof(tab), "disk[%u]", idx);
+	if (tv->type != TOML_TABLE)
+		return cfg_fail(c, tv->line, tv->col, "'disk' must be an array of tables ([[disk]]), found %s",
+				toml_type_name(tv->type));
+	t = tv->u.tab;
+	if (cfg_only(c, t, tab, keys))
+		return -1;
+	r = cfg_string(c, t, tab, "path", &s);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return cfg_fail(c, t->line, t->col, "table '%s': key 'path' is required", tab);
+	v = toml_get(t, "path");
+	if (!*s)
+		return cfg_fail(c, v->line, v->col, "key '%s.path': empty path", tab);
+	if (cfg_bool(c, t, tab, "readonly", &d->readonly) < 0)
+		return -1;
+	d->path = cfg_resolve(c->dir, s);
+	if (!d->path)
+		return cfg_fail(c, v->line, v->col, "key '%s.path': out of memory", tab);
+	if (!c->check_files)
+		return 0;
+	if (stat(d->path, &st) < 0)
+		return cfg_fail(c, v->line, v->col, "key '%s.path': %s: %s", tab, d->path,
+				strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return cfg_fail(c, v->line, v->col, "key '%s.path': %s: not a regular file or block device",
+				tab, d->path);
+	if (access(d->path, d->readonly ? R_OK : R_OK | W_OK) < 0)
+		return cfg_fail(c, v->line, v->col, "key '%s.path': %s: %s%s", tab, d->path,
+				strerror(errno), d->readonly ? "" : " (set readonly = true for a read-only disk)");
+	if (S_ISREG(st.st_mode) && (st.st_size == 0 || st.st_size % 512))
+		return cfg_fail(c, v->line, v->col,
+				"key '%s.path': %s: size %lld is not a nonzero multiple of 512 bytes",
+				tab, d->path, (long long)st.st_size);
+	return 0;
+}
+
+static int cfg_disks(struct cfg_ctx *c, const struct toml_table *root, struct vm_config *cfg)
+{
+	const struct toml_value *v = toml_get(root, "disk");
+
+	if (!v)
+		return 0;
+	if (v->type != TOML_ARRAY)
+		return cfg_fail(c, v->line, v->col, "'disk' must be an array of tables ([[disk]]), found %s",
+				toml_type_name(v->type));
+	if (v->u.arr.n > CFG_MAX_DISKS)
+		return cfg_fail(c, v->line, v->col, "at most %d [[disk]] tables", CFG_MAX_DISKS);
+	for (size_t i = 0; i < v->u.arr.n; i++) {
+		if (cfg_disk_one(c, v->u.arr.items[i], (unsigned)i, &cfg->disks[i]) < 0)
+			return -1;
+		cfg->ndisks = (unsigned)i + 1;
+	}
+	return 0;
+}
+
 static void cfg_smbios_defaults(struct cfg_smbios *sm)
 {
 	/* Fixed, documented defaults: the guest's CHIDs must not change
@@ -822,7 +894,8 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 		 bool check_files, struct vm_config *cfg, char *err, size_t errlen)
 {
 	static const char *const tables[] = { "vm", "firmware", "serial", "debug_exit", "log",
-					      "doorbell", "confidential", "kernel", "smbios", "api", NULL };
+					      "doorbell", "confidential", "kernel", "smbios", "api", "disk",
+					      NULL };
 	struct cfg_ctx c = { .name = name, .dir = dir, .check_files = check_files,
 			     .err = err, .errlen = errlen };
 	const struct toml_table *root, *t;
@@ -868,6 +941,8 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 	if (cfg_table(&c, root, "smbios", &t) < 0 || cfg_smbios(&c, t, cfg) < 0)
 		goto out;
 	if (cfg_table(&c, root, "api", &t) < 0 || cfg_api(&c, t, cfg) < 0)
+		goto out;
+	if (cfg_disks(&c, root, cfg) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -959,5 +1034,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cmdline);
 	cfg_smbios_free(&cfg->smbios);
 	free(cfg->api.socket);
+	for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
+		free(cfg->disks[i].path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -69,6 +69,13 @@ struct cfg_api {
 	unsigned nuids;
 };
 
+/* [[disk]]: virtio-blk disks, in PCI slot order (docs/config.md). */
+#define CFG_MAX_DISKS 8
+struct cfg_disk {
+	char *path;                   /* resolved; regular file or block device */
+	bool readonly;                /* default false */
+};
+
 struct vm_config {
 	char *path;                   /* the config file */
 	char *dir;                    /* its folder: base for relative paths */
@@ -86,6 +93,8 @@ struct vm_config {
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
 	struct cfg_smbios smbios;
 	struct cfg_api api;
+	struct cfg_disk disks[CFG_MAX_DISKS];
+	unsigned ndisks;
 };
 
 /* Load and validate @path.  0 on success; on failure -1 and one line in @err

@@ -134,6 +134,11 @@ struct hv_ops {
 	/* Registers for a developer's error report. */
 	void (*vcpu_dump)(struct hv_vcpu *vcpu, char *buf, size_t len);
 	void (*vcpu_destroy)(struct hv_vcpu *vcpu);
+
+	/* Inject one MSI (address/data as a PCI device would write them;
+	 * KVM_SIGNAL_MSI).  NULL when the backend has none: MSI-capable
+	 * devices then fall back to INTx. */
+	int (*vm_signal_msi)(struct hv_vm *vm, uint64_t addr, uint32_t data);
 };
 
 extern const struct hv_ops hv_kvm_ops;

@@ -200,6 +200,23 @@ static int kvm_vm_create_irqchip(struct hv_vm *vm)
 	return r;
 }
 
+/* KVM_SIGNAL_MSI (Documentation/virt/kvm/api.rst 4.71): returns > 0 when
+ * delivered, 0 when the guest blocked it, < 0 on error. */
+static int kvm_vm_signal_msi(struct hv_vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+	int r = kvm_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+
+	if (r < 0)
+		log_debug("kvm: KVM_SIGNAL_MSI 0x%llx/0x%x: %s", (unsigned long long)addr, data,
+			  strerror(-r));
+	return r < 0 ? r : 0;
+}
+
 static int kvm_vm_irq_line(struct hv_vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level ? 1 : 0 };
@@ -427,6 +444,7 @@ const struct hv_ops hv_kvm_ops = {
 	.vm_set_memory = kvm_vm_set_memory,
 	.vm_create_irqchip = kvm_vm_create_irqchip,
 	.vm_irq_line = kvm_vm_irq_line,
+	.vm_signal_msi = kvm_vm_signal_msi,
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_run = kvm_vcpu_run,

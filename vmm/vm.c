@@ -1192,6 +1192,14 @@ int vm_run(struct vm *vm)
 	epoll_ctl(efd, EPOLL_CTL_ADD, vm->req_fd, &ev);
 	ev.data.u32 = 1;
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	/* virtio-blk completions: io_uring signals an eventfd per disk */
+	for (unsigned i = 0; i < vm->dev->ndisks; i++) {
+		ev.data.u32 = 100 + i;
+		if (epoll_ctl(efd, EPOLL_CTL_ADD, virtio_blk_event_fd(vm->dev->disk[i]), &ev) < 0) {
+			log_err("disk %u: cannot watch its completions: %s", i, strerror(errno));
+			goto out;
+		}
+	}
 	watch_stdin = vm->cfg->serial != SERIAL_NONE && isatty(STDIN_FILENO);
 	if (watch_stdin) {
 		struct termios raw;
@@ -1278,6 +1286,9 @@ int vm_run(struct vm *vm)
 					log_info("signal %u: stopping the VM", si.ssi_signo);
 					vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
 				}
+			} else if (evs[i].data.u32 >= 100 &&
+				   evs[i].data.u32 < 100 + vm->dev->ndisks) {
+				virtio_blk_process(vm->dev->disk[evs[i].data.u32 - 100]);
 			} else if (evs[i].data.u32 == 2) {
 				if (!vm_stdin_input(vm, &tty)) {
 					epoll_ctl(efd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
