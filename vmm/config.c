@@ -839,6 +839,15 @@ static int cfg_disks(struct cfg_ctx *c, const struct toml_table *root, struct vm
 	return 0;
 }
 
+static int cfg_uki(struct cfg_ctx *c, const struct toml_table *t, struct vm_config *cfg)
+{
+	static const char *const keys[] = { "path", NULL };
+
+	if (cfg_only(c, t, "uki", keys))
+		return -1;
+	return cfg_path(c, t, "uki", "path", &cfg->uki_path, NULL) < 0 ? -1 : 0;
+}
+
 static void cfg_smbios_defaults(struct cfg_smbios *sm)
 {
 	/* Fixed, documented defaults: the guest's CHIDs must not change
@@ -894,7 +903,7 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 		 bool check_files, struct vm_config *cfg, char *err, size_t errlen)
 {
 	static const char *const tables[] = { "vm", "firmware", "serial", "debug_exit", "log",
-					      "doorbell", "confidential", "kernel", "smbios", "api", "disk",
+					      "doorbell", "confidential", "kernel", "smbios", "api", "uki", "disk",
 					      NULL };
 	struct cfg_ctx c = { .name = name, .dir = dir, .check_files = check_files,
 			     .err = err, .errlen = errlen };
@@ -941,6 +950,8 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 	if (cfg_table(&c, root, "smbios", &t) < 0 || cfg_smbios(&c, t, cfg) < 0)
 		goto out;
 	if (cfg_table(&c, root, "api", &t) < 0 || cfg_api(&c, t, cfg) < 0)
+		goto out;
+	if (cfg_table(&c, root, "uki", &t) < 0 || cfg_uki(&c, t, cfg) < 0)
 		goto out;
 	if (cfg_disks(&c, root, cfg) < 0)
 		goto out;
@@ -1034,6 +1045,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cmdline);
 	cfg_smbios_free(&cfg->smbios);
 	free(cfg->api.socket);
+	free(cfg->uki_path);
 	for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
 		free(cfg->disks[i].path);
 	memset(cfg, 0, sizeof(*cfg));

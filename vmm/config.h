@@ -93,6 +93,7 @@ struct vm_config {
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
 	struct cfg_smbios smbios;
 	struct cfg_api api;
+	char *uki_path;               /* [uki] path: names the fwid of swapped images */
 	struct cfg_disk disks[CFG_MAX_DISKS];
 	unsigned ndisks;
 };

@@ -33,6 +33,7 @@
 #include "devices/resetreg.h"
 #include "devices/serial.h"
 #include "devices/smbios.h"
+#include "loader/uki.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
 #include "api.h"
@@ -329,6 +330,15 @@ static int vm_doorbell_validate(void *opaque, uint64_t format, const uint8_t *im
 	return r;
 }
 
+/* The fwid of the [uki] firmware image with this digest, or "". */
+static const char *vm_uki_fwid(const struct vm *vm, const uint8_t sha384[48])
+{
+	for (unsigned i = 0; sha384 && i < vm->n_uki_fw; i++)
+		if (!memcmp(vm->uki_fw[i].sha384, sha384, 48))
+			return vm->uki_fw[i].fwid;
+	return "";
+}
+
 static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 {
 	static const char *const names[] = {
@@ -343,7 +353,6 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
 			   names[ev->kind] ? names[ev->kind] : "doorbell";
 
-	(void)opaque;
 	EVENTS_EMIT(name,
 		    EVF_STR("format", vm_format_name(ev->format)),
 		    EVF_U64("addr", ev->addr),
@@ -351,7 +360,8 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_BYTES("sha384", ev->has_digest ? ev->sha384 : NULL, ev->has_digest ? 48 : 0),
 		    EVF_U64("status", ev->status),
 		    EVF_STR("status_name", doorbell_status_name(ev->status)),
-		    EVF_STR("reason", ev->reason ? ev->reason : ""));
+		    EVF_STR("reason", ev->reason ? ev->reason : ""),
+		    EVF_STR("fwid", vm_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
 }
 
 /* MSI delivery for PCI devices: like vm_irq_cb, to whichever VM is current. */
@@ -832,6 +842,7 @@ static int vm_rebuild(struct vm *vm)
 			    EVF_STR("format", vm_format_name(fw_format)),
 			    EVF_U64("size", fw_len),
 			    EVF_BYTES("sha384", fw_sha, 48),
+			    EVF_STR("fwid", guest_fw ? vm_uki_fwid(vm, fw_sha) : ""),
 			    EVF_BYTES("measurement", NULL, 0),
 			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
 		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
@@ -1027,6 +1038,34 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 		goto fail;
 	}
 	vm_sha384(vm->host_fw, vm->host_fw_len, vm->host_fw_sha384);
+	if (cfg->uki_path) {
+		uint8_t *ukibuf;
+		size_t ukilen;
+		struct uki u;
+		char uerr[256];
+
+		r = vm_read_file(cfg->uki_path, &ukibuf, &ukilen, 1ULL << 30);
+		if (r) {
+			snprintf(err, errlen, "uki %s: %s", cfg->uki_path, strerror(-r));
+			goto fail;
+		}
+		if (uki_parse(ukibuf, ukilen, &u, uerr, sizeof(uerr))) {
+			snprintf(err, errlen, "uki %s: %s", cfg->uki_path, uerr);
+			free(ukibuf);
+			goto fail;
+		}
+		vm->uki_fw = calloc(u.nfw ? u.nfw : 1, sizeof(*vm->uki_fw));
+		for (unsigned i = 0; vm->uki_fw && i < u.nfw; i++) {
+			if (!u.fw[i].valid)
+				continue;
+			vm->uki_fw[vm->n_uki_fw].fwid = strdup(u.fw[i].fwid);
+			vm_sha384(u.fw[i].payload, u.fw[i].payload_len,
+				  vm->uki_fw[vm->n_uki_fw].sha384);
+			vm->n_uki_fw++;
+		}
+		uki_free(&u);
+		free(ukibuf);
+	}
 	vm->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->req_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -1361,6 +1400,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->hv)
 		vm->ops->close(vm->hv);
 	free(vm->host_fw);
+	for (unsigned i = 0; i < vm->n_uki_fw; i++)
+		free(vm->uki_fw[i].fwid);
+	free(vm->uki_fw);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->irq_lock);

@@ -109,6 +109,13 @@ struct vm {
 	pthread_cond_t reap_done;
 	bool reaper_quit;
 
+	/* [uki]: the firmware images a UKI carries, to name swapped-in ones */
+	struct vm_uki_fw {
+		char *fwid;
+		uint8_t sha384[48];
+	} *uki_fw;
+	unsigned n_uki_fw;
+
 	/* the control socket (NULL without [api] socket / --api-socket) */
 	struct api_server *api;
 	atomic_int run_state;          /* enum vm_run_state, for status */
