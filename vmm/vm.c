@@ -1281,7 +1281,9 @@ int vm_run(struct vm *vm)
 	}
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	atomic_store(&vm->dev->first_output, true);
+	pthread_mutex_lock(&vm->info_lock);
 	memcpy(vm->cur_fw_sha384, vm->host_fw_sha384, 48);
+	pthread_mutex_unlock(&vm->info_lock);
 	atomic_store(&vm->run_state, VM_RS_RUNNING);
 	vm_resume(vm);
 	{
