@@ -25,6 +25,7 @@
 #include "tdx/tdx.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
+#include "vmm/fileio.h"
 #include "vmm/planbuild.h"
 
 #define EXIT_USAGE 2
@@ -73,39 +74,6 @@ static int parse_u64(const char *s, uint64_t *out)
 	errno = 0;
 	*out = strtoull(s, &end, 0);
 	return errno || *end ? -EINVAL : 0;
-}
-
-/* Whole file mapped read-only (MAP_POPULATE: one read-ahead instead of a
- * fault per page), at most @max bytes; unmap with munmap(*buf, *len). */
-static int map_file(const char *path, uint64_t max, uint8_t **buf, size_t *len, char *err,
-		    size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	void *m;
-
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "'%s' is not a non-empty regular file of at most %" PRIu64 " bytes",
-			 path, max);
-		close(fd);
-		return -EINVAL;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	*buf = m;
-	*len = (size_t)st.st_size;
-	return 0;
 }
 
 static int sha384_file(const char *path, char out[97])
@@ -485,8 +453,7 @@ static void add_plan(cbor_item_t *doc, const struct launch_plan *p)
 
 static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 {
-	uint8_t *fw = NULL;
-	size_t fw_len = 0;
+	struct file_map fwm = { NULL, 0 };
 	struct launch_plan p;
 	struct snp_params sp;
 	struct snp_digest_stages st;
@@ -502,9 +469,9 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 				 cfg->path ? cfg->path : "configuration");
 	if (!cfg->firmware_path)
 		return usage_err("measure", "no firmware given");
-	if (map_file(cfg->firmware_path, CFG_FW_MAX, &fw, &fw_len, err, sizeof(err)))
+	if (file_map(cfg->firmware_path, CFG_FW_MAX, &fwm, err, sizeof(err)))
 		return usage_err("measure", "firmware: %s", err);
-	ret = planbuild_from_config(&p, cfg, fw, fw_len, err, sizeof(err));
+	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, err, sizeof(err));
 	if (ret) {
 		rc = usage_err("measure", "%s", err);
 		goto out;
@@ -587,8 +554,7 @@ out:
 	if (doc)
 		cbor_decref(&doc);
 	plan_free(&p);
-	if (fw)
-		munmap(fw, fw_len);
+	file_unmap(&fwm);
 	if (fflush(stdout) && rc == 0)
 		rc = usage_err("measure", "cannot write the output");
 	return rc;
@@ -625,16 +591,6 @@ static const char idblock_usage[] =
 	"                            [--family-id HEX32] [--image-id HEX32]\n"
 	"                            [--guest-svn N] [--version 1]\n"
 	"                            (-o DIR | --out-block FILE --out-auth FILE)\n";
-
-static int write_file(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	int ok = f && fwrite(buf, 1, len, f) == len;
-
-	if (f && fclose(f))
-		ok = 0;
-	return ok ? 0 : -EIO;
-}
 
 int snp_cli_main(int argc, char **argv)
 {
@@ -737,7 +693,7 @@ int snp_cli_main(int argc, char **argv)
 		rc = usage_err("snp id-block", "%s", err);
 		goto out;
 	}
-	if (write_file(ob, block, sizeof(block)) || write_file(oa, auth, sizeof(auth))) {
+	if (file_write(ob, block, sizeof(block)) || file_write(oa, auth, sizeof(auth))) {
 		rc = usage_err("snp id-block", "cannot write '%s' / '%s': %s", ob, oa,
 			       strerror(errno));
 		goto out;

@@ -26,6 +26,7 @@
 #include "snp/snp.h"
 #include "tdx/tdx.h"
 #include "vmm/config.h"
+#include "vmm/fileio.h"
 #include "vmm/log.h"
 #include "vmm/planbuild.h"
 
@@ -93,63 +94,21 @@ static void tstr(FILE *o, const char *s)
 	fputc('"', o);
 }
 
-struct mapped {
-	uint8_t *buf;
-	size_t len;
-};
-
-static int map_file(const char *path, uint64_t max, struct mapped *m, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	void *p;
-
-	m->buf = NULL;
-	m->len = 0;
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "'%s' is not a non-empty regular file of at most %" PRIu64 " bytes",
-			 path, max);
-		close(fd);
-		return -EINVAL;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	m->buf = p;
-	m->len = (size_t)st.st_size;
-	return 0;
-}
-
-static void unmap_file(struct mapped *m)
-{
-	if (m->buf)
-		munmap(m->buf, m->len);
-	m->buf = NULL;
-}
-
 /* Like config_load, but the firmware/kernel files need not exist: the
  * SMBIOS identity and the platform are all these commands need (measure
  * reads the kernel files through planbuild and fails there if needed). */
 static int load_config(const char *path, struct vm_config *cfg, char *err, size_t errlen)
 {
-	struct mapped m;
+	struct file_map m;
 	char *dir, *slash;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (map_file(path, 1 << 20, &m, err, errlen))
+	if (file_map(path, 1 << 20, &m, err, errlen))
 		return -EINVAL;
 	dir = strdup(path);
 	if (!dir) {
-		unmap_file(&m);
+		file_unmap(&m);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -159,7 +118,7 @@ static int load_config(const char *path, struct vm_config *cfg, char *err, size_
 	else
 		strcpy(dir, ".");
 	ret = config_parse((const char *)m.buf, m.len, path, dir, false, cfg, err, errlen);
-	unmap_file(&m);
+	file_unmap(&m);
 	if (ret) {
 		free(dir);
 		return -EINVAL;
@@ -280,16 +239,6 @@ static void print_chids(const struct chid_view *v, bool json)
 		printf("\n  ]\n}\n");
 }
 
-static int write_path(const char *path, const uint8_t *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	int ok = f && fwrite(p, 1, n, f) == n;
-
-	if (f && fclose(f))
-		ok = 0;
-	return ok ? 0 : -EIO;
-}
-
 int smbios_cli_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -304,7 +253,7 @@ int smbios_cli_main(int argc, char **argv)
 	bool json = false;
 	struct vm_config cfg;
 	struct smbios_blob b;
-	struct mapped m = { NULL, 0 };
+	struct file_map m = { NULL, 0 };
 	struct chid_view v;
 	char err[512];
 	int c, rc = EXIT_USAGE;
@@ -342,7 +291,7 @@ int smbios_cli_main(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	memset(&cfg, 0, sizeof(cfg));
 	if (dmi) {
-		if (map_file(dmi, DMI_FILE_MAX, &m, err, sizeof(err)))
+		if (file_map(dmi, DMI_FILE_MAX, &m, err, sizeof(err)))
 			return usage_err("smbios chids", "%s", err);
 	} else {
 		if (load_config(argv[optind], &cfg, err, sizeof(err)))
@@ -356,12 +305,12 @@ int smbios_cli_main(int argc, char **argv)
 			rc = usage_err("smbios dump", "refusing to write binary tables to a terminal (use -o or a redirection)");
 			goto out;
 		}
-		if (out ? write_path(out, b.tables, b.tables_len)
+		if (out ? file_write(out, b.tables, b.tables_len)
 			: (fwrite(b.tables, 1, b.tables_len, stdout) != b.tables_len || fflush(stdout))) {
 			rc = usage_err("smbios dump", "cannot write the table to %s", out ? out : "stdout");
 			goto out;
 		}
-		if (anchor && write_path(anchor, b.anchor, sizeof(b.anchor))) {
+		if (anchor && file_write(anchor, b.anchor, sizeof(b.anchor))) {
 			rc = usage_err("smbios dump", "cannot write '%s'", anchor);
 			goto out;
 		}
@@ -376,7 +325,7 @@ int smbios_cli_main(int argc, char **argv)
 	chid_fields_free(&v.f);
 	rc = fflush(stdout) ? usage_err("smbios chids", "cannot write the output") : 0;
 out:
-	unmap_file(&m);
+	file_unmap(&m);
 	smbios_blob_free(&b);
 	config_free(&cfg);
 	return rc;
@@ -655,7 +604,7 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 int uki_cli_main(int argc, char **argv)
 {
 	struct uki_args a;
-	struct mapped m = { NULL, 0 };
+	struct file_map m = { NULL, 0 };
 	struct uki u;
 	struct vm_config cfg;
 	struct chid_view v;
@@ -670,7 +619,7 @@ int uki_cli_main(int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&v, 0, sizeof(v));
-	if (map_file(a.uki, UKI_FILE_MAX, &m, err, sizeof(err)))
+	if (file_map(a.uki, UKI_FILE_MAX, &m, err, sizeof(err)))
 		return usage_err("uki", "%s", err);
 	if (uki_parse(m.buf, m.len, &u, err, sizeof(err))) {
 		rc = usage_err("uki", "%s: %s", a.uki, err);
@@ -693,7 +642,7 @@ int uki_cli_main(int argc, char **argv)
 			rc = EXIT_NOMATCH;
 			goto out;
 		}
-		if (write_path(a.out, u.fw[i].payload, u.fw[i].payload_len)) {
+		if (file_write(a.out, u.fw[i].payload, u.fw[i].payload_len)) {
 			rc = usage_err("uki extract", "cannot write '%s': %s", a.out, strerror(errno));
 			goto out;
 		}
@@ -761,6 +710,6 @@ out:
 	chid_fields_free(&v.f);
 	config_free(&cfg);
 	uki_free(&u);
-	unmap_file(&m);
+	file_unmap(&m);
 	return rc;
 }
