@@ -23,32 +23,12 @@
 
 #include "snp/snp.h"
 #include "tdx/tdx.h"
+#include "vmm/cli.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
 #include "vmm/fileio.h"
 #include "vmm/planbuild.h"
 
-#define EXIT_USAGE 2
-
-static int usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_err(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fukivmm %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
 
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
@@ -92,7 +72,7 @@ static int sha384_file(const char *path, char out[97])
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -EIO;
-	hex(out, md, 48);
+	cli_hex(out, md, 48);
 	return 0;
 }
 
@@ -117,7 +97,7 @@ static void map_hexb(cbor_item_t *m, const char *k, const uint8_t *b, size_t n)
 {
 	char s[2 * 64 + 1];
 
-	hex(s, b, n);
+	cli_hex(s, b, n);
 	map_str(m, k, s);
 }
 
@@ -299,7 +279,7 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 		case OPT_FIRMWARE: cfg->firmware_path = optarg; break;
 		case OPT_VCPUS:
 			if (parse_u64(optarg, &v) || v < 1 || v > CFG_MAX_VCPUS)
-				return usage_err("measure", "--vcpus '%s': must be 1..%d", optarg,
+				return cli_fail("measure", "--vcpus '%s': must be 1..%d", optarg,
 						 CFG_MAX_VCPUS);
 			cfg->vcpus = (unsigned)v;
 			break;
@@ -312,7 +292,7 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 				for (size_t i = 0; snp_vcpu_name(i); i++)
 					snprintf(list + strlen(list), sizeof(list) - strlen(list),
 						 "%s%s", i ? ", " : "", snp_vcpu_name(i));
-				return usage_err("measure", "--vcpu-type '%s': unknown (known: %s)",
+				return cli_fail("measure", "--vcpu-type '%s': unknown (known: %s)",
 						 optarg, list);
 			}
 			cfg->cc.vcpu_type = optarg;
@@ -320,13 +300,13 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 		}
 		case OPT_VCPU_SIG:
 			if (parse_u64(optarg, &v) || v > UINT32_MAX)
-				return usage_err("measure", "--vcpu-sig '%s': not a 32-bit number", optarg);
+				return cli_fail("measure", "--vcpu-sig '%s': not a 32-bit number", optarg);
 			cfg->cc.vcpu_sig = (uint32_t)v;
 			cfg->cc.vcpu_sig_set = true;
 			break;
 		case OPT_VCPU_FAMILY: case OPT_VCPU_MODEL: case OPT_VCPU_STEPPING:
 			if (parse_u64(optarg, &v) || v > 0xff + 0xf)
-				return usage_err("measure", "%s '%s': not a small number",
+				return cli_fail("measure", "%s '%s': not a small number",
 						 c == OPT_VCPU_FAMILY ? "--vcpu-family" :
 						 c == OPT_VCPU_MODEL ? "--vcpu-model" : "--vcpu-stepping",
 						 optarg);
@@ -341,28 +321,28 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 			else if (!strcasecmp(optarg, "gce"))
 				cfg->cc.vmm_type = SNP_VMM_GCE;
 			else
-				return usage_err("measure", "--vmm-type '%s': not qemu, ec2 or gce", optarg);
+				return cli_fail("measure", "--vmm-type '%s': not qemu, ec2 or gce", optarg);
 			break;
 		case OPT_GUEST_FEATURES:
 			if (parse_u64(optarg, &cfg->cc.guest_features))
-				return usage_err("measure", "--guest-features '%s': not a number", optarg);
+				return cli_fail("measure", "--guest-features '%s': not a number", optarg);
 			break;
 		case OPT_POLICY:
 			if (parse_u64(optarg, &cfg->cc.policy))
-				return usage_err("measure", "--policy '%s': not a number", optarg);
+				return cli_fail("measure", "--policy '%s': not a number", optarg);
 			break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
 		case OPT_INITRD: cfg->initrd_path = optarg; break;
 		case OPT_APPEND: cfg->cmdline = optarg; break;
 		case OPT_OVMF_HASH:
 			if (unhex(optarg, a->seed, 48))
-				return usage_err("measure", "--ovmf-hash: expected 96 hex digits");
+				return cli_fail("measure", "--ovmf-hash: expected 96 hex digits");
 			a->have_seed = true;
 			break;
 		case OPT_MEMORY:
 			if (config_parse_size(optarg, &cfg->memory) || cfg->memory < CFG_MIN_MEMORY ||
 			    cfg->memory > CFG_MAX_MEMORY || cfg->memory % 4096)
-				return usage_err("measure", "--memory '%s': not a size between 2M and 1T",
+				return cli_fail("measure", "--memory '%s': not a size between 2M and 1T",
 						 optarg);
 			break;
 		case OPT_TDX_ORDER:
@@ -371,7 +351,7 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 			else if (!strcmp(optarg, "two-pass"))
 				cfg->cc.tdx_two_pass = true;
 			else
-				return usage_err("measure", "--tdx-order '%s': not single or two-pass",
+				return cli_fail("measure", "--tdx-order '%s': not single or two-pass",
 						 optarg);
 			break;
 		case OPT_JSON: a->json = true; break;
@@ -380,46 +360,46 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 			fputs(measure_usage, stdout);
 			return -1;
 		default:
-			return usage_err("measure", "unknown or incomplete option '%s' (see --help)",
+			return cli_fail("measure", "unknown or incomplete option '%s' (see --help)",
 					 argv[optind - 1]);
 		}
 	}
 	if (a->json && a->cbor)
-		return usage_err("measure", "--json and --cbor exclude each other");
+		return cli_fail("measure", "--json and --cbor exclude each other");
 	if (optind < argc) {
 		if (optind + 1 < argc)
-			return usage_err("measure", "one configuration file expected, got '%s' too",
+			return cli_fail("measure", "one configuration file expected, got '%s' too",
 					 argv[optind + 1]);
 		if (a->have_cc_flags)
-			return usage_err("measure", "give a configuration file or --platform options, not both");
+			return cli_fail("measure", "give a configuration file or --platform options, not both");
 		a->config = argv[optind];
 		return 0;
 	}
 	if (!platform)
-		return usage_err("measure", "a configuration file or --platform snp|tdx is required");
+		return cli_fail("measure", "a configuration file or --platform snp|tdx is required");
 	if (!strcmp(platform, "snp") || !strcmp(platform, "sev-snp"))
 		cfg->cc.type = CC_SNP;
 	else if (!strcmp(platform, "tdx"))
 		cfg->cc.type = CC_TDX;
 	else
-		return usage_err("measure", "--platform '%s': not snp or tdx", platform);
+		return cli_fail("measure", "--platform '%s': not snp or tdx", platform);
 	if (!cfg->firmware_path)
-		return usage_err("measure", "--firmware is required");
+		return cli_fail("measure", "--firmware is required");
 	if ((cfg->initrd_path || cfg->cmdline) && !cfg->kernel_path)
-		return usage_err("measure", "--initrd and --append need --kernel");
+		return cli_fail("measure", "--initrd and --append need --kernel");
 	if (a->fam >= 0 || a->model >= 0 || a->step >= 0) {
 		if (a->fam < 0 || a->model < 0 || a->step < 0 || cfg->cc.vcpu_type ||
 		    cfg->cc.vcpu_sig_set)
-			return usage_err("measure",
+			return cli_fail("measure",
 					 "give --vcpu-type, --vcpu-sig, or all of --vcpu-family/--vcpu-model/--vcpu-stepping");
 		cfg->cc.vcpu_sig = snp_vcpu_sig((unsigned)a->fam, (unsigned)a->model,
 						(unsigned)a->step);
 		cfg->cc.vcpu_sig_set = true;
 	} else if (cfg->cc.vcpu_type && cfg->cc.vcpu_sig_set) {
-		return usage_err("measure", "--vcpu-type and --vcpu-sig exclude each other");
+		return cli_fail("measure", "--vcpu-type and --vcpu-sig exclude each other");
 	}
 	if (a->have_seed && cfg->cc.type != CC_SNP)
-		return usage_err("measure", "--ovmf-hash only applies to --platform snp");
+		return cli_fail("measure", "--ovmf-hash only applies to --platform snp");
 	return 0;
 }
 
@@ -460,20 +440,20 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	uint8_t mrtd[48];
 	const uint8_t *result;
 	char err[320], hx[97];
-	int ret, rc = EXIT_USAGE;
+	int ret, rc = CLI_EXIT_USAGE;
 	cbor_item_t *doc = NULL;
 
 	plan_init(&p, PLAN_PLAIN);
 	if (cfg->cc.type == CC_NONE)
-		return usage_err("measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
+		return cli_fail("measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
 				 cfg->path ? cfg->path : "configuration");
 	if (!cfg->firmware_path)
-		return usage_err("measure", "no firmware given");
+		return cli_fail("measure", "no firmware given");
 	if (file_map(cfg->firmware_path, CFG_FW_MAX, &fwm, err, sizeof(err)))
-		return usage_err("measure", "firmware: %s", err);
+		return cli_fail("measure", "firmware: %s", err);
 	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, err, sizeof(err));
 	if (ret) {
-		rc = usage_err("measure", "%s", err);
+		rc = cli_fail("measure", "%s", err);
 		goto out;
 	}
 	if (cfg->cc.type == CC_SNP) {
@@ -485,10 +465,10 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		result = mrtd;
 	}
 	if (ret) {
-		rc = usage_err("measure", "measurement failed (%s)", strerror(-ret));
+		rc = cli_fail("measure", "measurement failed (%s)", strerror(-ret));
 		goto out;
 	}
-	hex(hx, result, 48);
+	cli_hex(hx, result, 48);
 	if (!a->json && !a->cbor) {
 		printf("%s\n", hx);
 		rc = 0;
@@ -515,7 +495,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		if (planbuild_snp_params(cfg, &sp, err, sizeof(err))) {
 			cbor_decref(&params);
 			cbor_decref(&dig);
-			rc = usage_err("measure", "%s", err);
+			rc = cli_fail("measure", "%s", err);
 			goto out;
 		}
 		if (cfg->cc.vcpu_type)
@@ -544,7 +524,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	map_put(doc, "digests", dig);
 	add_plan(doc, &p);
 	if (a->cbor) {
-		rc = cbor_write(stdout, doc) ? usage_err("measure", "cannot write CBOR") : 0;
+		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : 0;
 	} else {
 		json_write(stdout, doc, 0);
 		fputc('\n', stdout);
@@ -556,7 +536,7 @@ out:
 	plan_free(&p);
 	file_unmap(&fwm);
 	if (fflush(stdout) && rc == 0)
-		rc = usage_err("measure", "cannot write the output");
+		rc = cli_fail("measure", "cannot write the output");
 	return rc;
 }
 
@@ -577,7 +557,7 @@ int measure_main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (config_load(a.config, &cfg, err, sizeof(err)))
-		return usage_err("measure", "%s", err);
+		return cli_fail("measure", "%s", err);
 	rc = run_measure(&cfg, &a);
 	config_free(&cfg);
 	return rc;
@@ -616,14 +596,14 @@ int snp_cli_main(int argc, char **argv)
 	char err[320], path_b[4096], path_a[4096], h[97];
 	EVP_PKEY *k = NULL, *ak = NULL;
 	uint64_t v;
-	int c, rc = EXIT_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "id-block") != 0) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			fputs(idblock_usage, stdout);
 			return 0;
 		}
-		return usage_err("snp", "unknown subcommand '%s' (expected id-block)",
+		return cli_fail("snp", "unknown subcommand '%s' (expected id-block)",
 				 argc >= 2 ? argv[1] : "");
 	}
 	memset(&ip, 0, sizeof(ip));
@@ -642,21 +622,21 @@ int snp_cli_main(int argc, char **argv)
 		case 'A': oa = optarg; break;
 		case 'm':
 			if (unhex(optarg, ip.ld, 48))
-				return usage_err("snp id-block", "--measurement: expected 96 hex digits");
+				return cli_fail("snp id-block", "--measurement: expected 96 hex digits");
 			have_ld = true;
 			break;
 		case 'f': case 'i':
 			if (unhex(optarg, c == 'f' ? ip.family_id : ip.image_id, 16))
-				return usage_err("snp id-block", "--%s: expected 32 hex digits",
+				return cli_fail("snp id-block", "--%s: expected 32 hex digits",
 						 c == 'f' ? "family-id" : "image-id");
 			break;
 		case 'p':
 			if (parse_u64(optarg, &ip.policy))
-				return usage_err("snp id-block", "--policy '%s': not a number", optarg);
+				return cli_fail("snp id-block", "--policy '%s': not a number", optarg);
 			break;
 		case 's': case 'v':
 			if (parse_u64(optarg, &v) || v > UINT32_MAX)
-				return usage_err("snp id-block", "--%s '%s': not a 32-bit number",
+				return cli_fail("snp id-block", "--%s '%s': not a 32-bit number",
 						 c == 's' ? "guest-svn" : "version", optarg);
 			*(c == 's' ? &ip.guest_svn : &ip.version) = (uint32_t)v;
 			break;
@@ -664,16 +644,16 @@ int snp_cli_main(int argc, char **argv)
 			fputs(idblock_usage, stdout);
 			return 0;
 		default:
-			return usage_err("snp id-block", "unknown or incomplete option '%s'",
+			return cli_fail("snp id-block", "unknown or incomplete option '%s'",
 					 argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_err("snp id-block", "unexpected argument '%s'", argv[optind]);
+		return cli_fail("snp id-block", "unexpected argument '%s'", argv[optind]);
 	if (!key || !have_ld)
-		return usage_err("snp id-block", "--key and --measurement are required");
+		return cli_fail("snp id-block", "--key and --measurement are required");
 	if (!dir == !(ob || oa) || (!dir && !(ob && oa)))
-		return usage_err("snp id-block", "give -o DIR, or both --out-block and --out-auth");
+		return cli_fail("snp id-block", "give -o DIR, or both --out-block and --out-auth");
 	if (dir) {
 		snprintf(path_b, sizeof(path_b), "%s/id_block.bin", dir);
 		snprintf(path_a, sizeof(path_a), "%s/id_auth.bin", dir);
@@ -682,26 +662,26 @@ int snp_cli_main(int argc, char **argv)
 	}
 	k = snp_key_load(key, err, sizeof(err));
 	if (!k) {
-		rc = usage_err("snp id-block", "%s", err);
+		rc = cli_fail("snp id-block", "%s", err);
 		goto out;
 	}
 	if (akey && !(ak = snp_key_load(akey, err, sizeof(err)))) {
-		rc = usage_err("snp id-block", "%s", err);
+		rc = cli_fail("snp id-block", "%s", err);
 		goto out;
 	}
 	if (snp_id_block_build(&ip, k, ak, block, auth, idd, ad, err, sizeof(err))) {
-		rc = usage_err("snp id-block", "%s", err);
+		rc = cli_fail("snp id-block", "%s", err);
 		goto out;
 	}
 	if (file_write(ob, block, sizeof(block)) || file_write(oa, auth, sizeof(auth))) {
-		rc = usage_err("snp id-block", "cannot write '%s' / '%s': %s", ob, oa,
+		rc = cli_fail("snp id-block", "cannot write '%s' / '%s': %s", ob, oa,
 			       strerror(errno));
 		goto out;
 	}
-	hex(h, idd, 48);
+	cli_hex(h, idd, 48);
 	printf("id_key_digest: %s\n", h);
 	if (ak) {
-		hex(h, ad, 48);
+		cli_hex(h, ad, 48);
 		printf("author_key_digest: %s\n", h);
 	}
 	rc = 0;

@@ -25,35 +25,15 @@
 #include "loader/uki.h"
 #include "snp/snp.h"
 #include "tdx/tdx.h"
+#include "vmm/cli.h"
 #include "vmm/config.h"
 #include "vmm/fileio.h"
 #include "vmm/log.h"
 #include "vmm/planbuild.h"
 
 #define EXIT_NOMATCH 1
-#define EXIT_USAGE 2
 #define UKI_FILE_MAX (4ULL << 30)
 #define DMI_FILE_MAX (1ULL << 20)
-
-__attribute__((format(printf, 2, 3)))
-static int usage_err(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fukivmm %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
 
 static int sha384_hex(const uint8_t *p, size_t n, char out[97])
 {
@@ -62,7 +42,7 @@ static int sha384_hex(const uint8_t *p, size_t n, char out[97])
 
 	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha384(), NULL) || mdlen != 48)
 		return -EIO;
-	hex(out, md, 48);
+	cli_hex(out, md, 48);
 	return 0;
 }
 
@@ -131,7 +111,7 @@ static int load_config(const char *path, struct vm_config *cfg, char *err, size_
 static int config_tables(const char *cmd, const struct vm_config *cfg, struct smbios_blob *b)
 {
 	if (smbios_build(&cfg->smbios, cfg->memory, cfg->vcpus, b))
-		return usage_err(cmd, "%s: cannot build the SMBIOS tables", cfg->path);
+		return cli_fail(cmd, "%s: cannot build the SMBIOS tables", cfg->path);
 	return 0;
 }
 
@@ -256,15 +236,15 @@ int smbios_cli_main(int argc, char **argv)
 	struct file_map m = { NULL, 0 };
 	struct chid_view v;
 	char err[512];
-	int c, rc = EXIT_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(smbios_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
+		return argc < 2 ? CLI_EXIT_USAGE : 0;
 	}
 	sub = argv[1];
 	if (strcmp(sub, "dump") && strcmp(sub, "chids"))
-		return usage_err("smbios", "unknown subcommand '%s' (expected dump or chids)", sub);
+		return cli_fail("smbios", "unknown subcommand '%s' (expected dump or chids)", sub);
 	argc--;
 	argv++;
 	optind = 1;
@@ -277,53 +257,53 @@ int smbios_cli_main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'h': fputs(smbios_usage, stdout); return 0;
 		default:
-			return usage_err("smbios", "unknown or incomplete option '%s' (see --help)",
+			return cli_fail("smbios", "unknown or incomplete option '%s' (see --help)",
 					 argv[optind - 1]);
 		}
 	}
 	if (!strcmp(sub, "dump")) {
 		if (dmi || json || optind + 1 != argc)
-			return usage_err("smbios dump", "expected one GUEST.toml [-o DMI] [--anchor FILE]");
+			return cli_fail("smbios dump", "expected one GUEST.toml [-o DMI] [--anchor FILE]");
 	} else if ((dmi ? 0 : 1) != argc - optind || out || anchor) {
-		return usage_err("smbios chids", "expected GUEST.toml or --dmi FILE [--json]");
+		return cli_fail("smbios chids", "expected GUEST.toml or --dmi FILE [--json]");
 	}
 
 	memset(&b, 0, sizeof(b));
 	memset(&cfg, 0, sizeof(cfg));
 	if (dmi) {
 		if (file_map(dmi, DMI_FILE_MAX, &m, err, sizeof(err)))
-			return usage_err("smbios chids", "%s", err);
+			return cli_fail("smbios chids", "%s", err);
 	} else {
 		if (load_config(argv[optind], &cfg, err, sizeof(err)))
-			return usage_err(sub[0] == 'd' ? "smbios dump" : "smbios chids", "%s", err);
+			return cli_fail(sub[0] == 'd' ? "smbios dump" : "smbios chids", "%s", err);
 		if ((rc = config_tables("smbios", &cfg, &b)))
 			goto out;
-		rc = EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "dump")) {
 		if (isatty(STDOUT_FILENO) && !out) {
-			rc = usage_err("smbios dump", "refusing to write binary tables to a terminal (use -o or a redirection)");
+			rc = cli_fail("smbios dump", "refusing to write binary tables to a terminal (use -o or a redirection)");
 			goto out;
 		}
 		if (out ? file_write(out, b.tables, b.tables_len)
 			: (fwrite(b.tables, 1, b.tables_len, stdout) != b.tables_len || fflush(stdout))) {
-			rc = usage_err("smbios dump", "cannot write the table to %s", out ? out : "stdout");
+			rc = cli_fail("smbios dump", "cannot write the table to %s", out ? out : "stdout");
 			goto out;
 		}
 		if (anchor && file_write(anchor, b.anchor, sizeof(b.anchor))) {
-			rc = usage_err("smbios dump", "cannot write '%s'", anchor);
+			rc = cli_fail("smbios dump", "cannot write '%s'", anchor);
 			goto out;
 		}
 		rc = 0;
 		goto out;
 	}
 	if (chid_view_build(dmi ? m.buf : b.tables, dmi ? m.len : b.tables_len, &v)) {
-		rc = usage_err("smbios chids", "CHID computation failed");
+		rc = cli_fail("smbios chids", "CHID computation failed");
 		goto out;
 	}
 	print_chids(&v, json);
 	chid_fields_free(&v.f);
-	rc = fflush(stdout) ? usage_err("smbios chids", "cannot write the output") : 0;
+	rc = fflush(stdout) ? cli_fail("smbios chids", "cannot write the output") : 0;
 out:
 	file_unmap(&m);
 	smbios_blob_free(&b);
@@ -495,12 +475,12 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 	memset(a, 0, sizeof(*a));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(uki_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : -1;
+		return argc < 2 ? CLI_EXIT_USAGE : -1;
 	}
 	a->sub = argv[1];
 	if (strcmp(a->sub, "inspect") && strcmp(a->sub, "select") && strcmp(a->sub, "measure") &&
 	    strcmp(a->sub, "extract"))
-		return usage_err("uki", "unknown subcommand '%s' (expected inspect, select, measure or extract)",
+		return cli_fail("uki", "unknown subcommand '%s' (expected inspect, select, measure or extract)",
 				 a->sub);
 	argc--;
 	argv++;
@@ -513,27 +493,27 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 		case 'j': a->json = true; break;
 		case 'h': fputs(uki_usage, stdout); return -1;
 		default:
-			return usage_err("uki", "unknown or incomplete option '%s' (see --help)",
+			return cli_fail("uki", "unknown or incomplete option '%s' (see --help)",
 					 argv[optind - 1]);
 		}
 	}
 	want = !strcmp(a->sub, "select") || !strcmp(a->sub, "measure") ? 2 : 1;
 	if (argc - optind != want)
-		return usage_err("uki", "%s expects %s (see --help)", a->sub,
+		return cli_fail("uki", "%s expects %s (see --help)", a->sub,
 				 want == 2 ? "UKI GUEST.toml" : "one UKI");
 	a->uki = argv[optind];
 	a->config = want == 2 ? argv[optind + 1] : NULL;
 	if (!strcmp(a->sub, "extract")) {
 		if (!a->fwid || !a->out || a->json)
-			return usage_err("uki extract", "--fwid ID and -o FILE are required");
+			return cli_fail("uki extract", "--fwid ID and -o FILE are required");
 	} else if (a->fwid || a->out) {
-		return usage_err("uki", "--fwid and -o only apply to extract");
+		return cli_fail("uki", "--fwid and -o only apply to extract");
 	}
 	return 0;
 }
 
 /* The firmware this VM makes the stub pick.  0 chosen, EXIT_NOMATCH, or
- * EXIT_USAGE (message printed). */
+ * CLI_EXIT_USAGE (message printed). */
 static int choose(const struct uki_args *a, const struct uki *u, const struct vm_config *cfg,
 		  struct chid_view *v, struct uki_choice *ch)
 {
@@ -541,17 +521,17 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 	int r;
 
 	if (config_tables("uki", cfg, &b))
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	r = chid_view_build(b.tables, b.tables_len, v);
 	smbios_blob_free(&b);
 	if (r)
-		return usage_err("uki", "CHID computation failed");
+		return cli_fail("uki", "CHID computation failed");
 	if (u->known[UKI_HWIDS] < 0)
-		return usage_err("uki %s", "%s: no .hwids section: systemd-stub cannot pick a firmware",
+		return cli_fail("uki %s", "%s: no .hwids section: systemd-stub cannot pick a firmware",
 				 a->uki);
 	r = uki_select(u, &v->set, ch);
 	if (r < 0)
-		return usage_err("uki", "%s: .hwids rejected as systemd-stub would (%s)", a->uki,
+		return cli_fail("uki", "%s: .hwids rejected as systemd-stub would (%s)", a->uki,
 				 u->hwids_why ? u->hwids_why : "invalid");
 	if (r == 0) {
 		if (ch->hwid < 0)
@@ -580,13 +560,13 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 	int ret;
 
 	if (cfg->cc.type == CC_NONE)
-		return usage_err("uki measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
+		return cli_fail("uki measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
 				 cfg->path);
 	plan_init(&p, PLAN_PLAIN);
 	ret = planbuild_from_config(&p, cfg, f->payload, f->payload_len, err, sizeof(err));
 	if (ret) {
 		plan_free(&p);
-		return usage_err("uki measure", "firmware \"%s\": %s", f->fwid, err);
+		return cli_fail("uki measure", "firmware \"%s\": %s", f->fwid, err);
 	}
 	if (cfg->cc.type == CC_SNP) {
 		ret = snp_measure_plan(&p, &st);
@@ -597,7 +577,7 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 	}
 	plan_free(&p);
 	if (ret)
-		return usage_err("uki measure", "measurement failed (%s)", strerror(-ret));
+		return cli_fail("uki measure", "measurement failed (%s)", strerror(-ret));
 	return 0;
 }
 
@@ -620,9 +600,9 @@ int uki_cli_main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&v, 0, sizeof(v));
 	if (file_map(a.uki, UKI_FILE_MAX, &m, err, sizeof(err)))
-		return usage_err("uki", "%s", err);
+		return cli_fail("uki", "%s", err);
 	if (uki_parse(m.buf, m.len, &u, err, sizeof(err))) {
-		rc = usage_err("uki", "%s: %s", a.uki, err);
+		rc = cli_fail("uki", "%s: %s", a.uki, err);
 		goto out;
 	}
 	if (!strcmp(a.sub, "inspect")) {
@@ -643,14 +623,14 @@ int uki_cli_main(int argc, char **argv)
 			goto out;
 		}
 		if (file_write(a.out, u.fw[i].payload, u.fw[i].payload_len)) {
-			rc = usage_err("uki extract", "cannot write '%s': %s", a.out, strerror(errno));
+			rc = cli_fail("uki extract", "cannot write '%s': %s", a.out, strerror(errno));
 			goto out;
 		}
 		rc = 0;
 		goto out;
 	}
 	if (load_config(a.config, &cfg, err, sizeof(err))) {
-		rc = usage_err("uki", "%s", err);
+		rc = cli_fail("uki", "%s", err);
 		goto out;
 	}
 	rc = choose(&a, &u, &cfg, &v, &ch);
@@ -662,14 +642,14 @@ int uki_cli_main(int argc, char **argv)
 	chid_format(&v.set.id[ch.chid_type], id);
 	chid_type_describe(ch.chid_type, desc, sizeof(desc));
 	if (sha384_hex(f->payload, f->payload_len, h)) {
-		rc = usage_err("uki", "SHA-384 failed");
+		rc = cli_fail("uki", "SHA-384 failed");
 		goto out;
 	}
 	if (!strcmp(a.sub, "measure")) {
 		rc = run_measure(&a, &u, &cfg, f, digest);
 		if (rc)
 			goto out;
-		hex(h, digest, 48);
+		cli_hex(h, digest, 48);
 		if (!a.json) {
 			printf("%s\n", h);
 			goto out;
@@ -706,7 +686,7 @@ int uki_cli_main(int argc, char **argv)
 	}
 out:
 	if (rc == 0 && fflush(stdout))
-		rc = usage_err("uki", "cannot write the output");
+		rc = cli_fail("uki", "cannot write the output");
 	chid_fields_free(&v.f);
 	config_free(&cfg);
 	uki_free(&u);
