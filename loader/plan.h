@@ -90,7 +90,10 @@ struct launch_plan {
 	const uint8_t *fw;            /* the image (owned by the plan) */
 	struct plan_snp snp;
 	struct plan_tdx tdx;
-	void **owned;                 /* buffers freed by plan_free() */
+	struct plan_buf {             /* buffers freed by plan_free() */
+		void *p;
+		size_t map_len;           /* mmap'ed length, 0 for malloc'ed */
+	} *owned;
 	size_t nowned, owned_cap;
 };
 
