@@ -2,7 +2,9 @@
  * and configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2; Intel
  * 82371AB PIIX4 datasheet for PIRQRC[A:D] at 0x60-0x63, PMBA at 0x40,
  * PMREGMISC at 0x80 and the PM1/PM timer block).
- * Owns: config space of every function, BAR decode and INTx routing.
+ * Owns: config space of every function, BAR decode and INTx routing, and
+ * the i440FX PAM registers' storage (the memory remap they ask for is the
+ * VMM's, reached through the PAM hook).
  * Must not touch device internals: BAR accesses go through pci_dev_ops. */
 #include "devices/pci.h"
 
@@ -79,6 +81,8 @@ struct pci_bus {
 	uint64_t pm_t0_ns;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
 	bool attached_apm;
+	pci_pam_hook_fn *pam_hook;
+	void *pam_opaque;
 };
 
 static uint64_t pci_now_ns(void)
@@ -332,6 +336,13 @@ static void pci_config_access_locked(struct pci_bus *pb, unsigned slot, unsigned
 	}
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
 		pci_intx_reroute_all(pb);
+	if (d == pb->host && pb->pam_hook && off < I440FX_PAM0 + I440FX_PAM_REGS &&
+	    off + len > I440FX_PAM0) {
+		log_debug("pci: PAM %02x %02x %02x %02x %02x %02x %02x", d->cfg[0x59],
+			  d->cfg[0x5a], d->cfg[0x5b], d->cfg[0x5c], d->cfg[0x5d], d->cfg[0x5e],
+			  d->cfg[0x5f]);
+		pb->pam_hook(pb->pam_opaque, &d->cfg[I440FX_PAM0]);
+	}
 	if (d->ops && d->ops->config_write)
 		d->ops->config_write(d->opaque, off, len);
 }
@@ -605,6 +616,8 @@ static void pci_chipset_defaults(struct pci_bus *pb)
 	 * (src/fw/smm.c waits for an SMI that would never come). */
 	wr_le(&pb->pm->cfg[PIIX4_DEVACTB], 1u << 25, 4);
 	pb->pm1_sts = pb->pm1_en = pb->pm1_cnt = 0;
+	/* i440FX PAM0-PAM6: 0 (everything to PCI, i.e. the BIOS ROM) */
+	memset(&pb->host->cfg[I440FX_PAM0], 0, I440FX_PAM_REGS);
 }
 
 struct pci_bus *pci_create(struct irq_chip *irq, struct vm_req_sink *req,
@@ -640,7 +653,8 @@ struct pci_bus *pci_create(struct irq_chip *irq, struct vm_req_sink *req,
 		pci_destroy(pb);
 		return NULL;
 	}
-	/* i440FX: PAM 0x59-0x5f, DRB, SMRAM 0x72 etc. are plain storage */
+	/* i440FX: DRB, SMRAM 0x72 etc. are plain storage; PAM 0x59-0x5f is
+	 * storage plus the PAM hook */
 	memset(&pb->host->wmask[0x50], 0xff, 0x30);
 	/* PIIX3: 0x40-0xff device-specific, kept as storage (SeaBIOS writes
 	 * the PIRQs and a few misc registers) */
@@ -704,6 +718,21 @@ void pci_reset(struct pci_bus *pb)
 	pb->pm_t0_ns = pci_now_ns();
 	pthread_mutex_unlock(&pb->lock);
 	pci_intx_reroute_all(pb);
+}
+
+void pci_set_pam_hook(struct pci_bus *pb, pci_pam_hook_fn *hook, void *opaque)
+{
+	pthread_mutex_lock(&pb->lock);
+	pb->pam_hook = hook;
+	pb->pam_opaque = opaque;
+	pthread_mutex_unlock(&pb->lock);
+}
+
+void pci_get_pam(struct pci_bus *pb, uint8_t pam[I440FX_PAM_REGS])
+{
+	pthread_mutex_lock(&pb->lock);
+	memcpy(pam, &pb->host->cfg[I440FX_PAM0], I440FX_PAM_REGS);
+	pthread_mutex_unlock(&pb->lock);
 }
 
 void pci_destroy(struct pci_bus *pb)

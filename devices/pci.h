@@ -1,7 +1,8 @@
 /* devices/pci.h: PCI bus 0 of an i440FX/PIIX machine.
  * Owns: configuration mechanism #1 (ports 0xCF8-0xCFF, with the reset
  * control byte at 0xCF9 forwarded to devices/resetreg), the host bridge
- * 00:00.0 (8086:1237), the PIIX3 ISA bridge 00:01.0 (8086:7000, PIRQ route
+ * 00:00.0 (8086:1237; its PAM registers call a VMM hook that remaps the
+ * BIOS area), the PIIX3 ISA bridge 00:01.0 (8086:7000, PIRQ route
  * registers 0x60-0x63), the PIIX4 PM function 00:01.3 (8086:7113, ACPI PM
  * timer and PM1 control), BAR sizing and the dispatch of BAR accesses.
  * Must not know what a device behind a BAR does: it calls the device's
@@ -70,6 +71,23 @@ struct resetreg;
 struct pci_bus;
 struct pci_dev;
 
+/* i440FX PAM0-PAM6 (Intel 82441FX PCI and Memory Controller datasheet,
+ * "PAM - Programmable Attribute Map Registers", config 59h-5Fh).  PAM0 bits 5:4 cover
+ * 0xF0000-0xFFFFF; PAMn (n = 1..6) covers 0xC0000 + (n-1) * 32 KiB, its low
+ * nibble the first 16 KiB and its high nibble the second.  In each nibble
+ * bit 0 is RE (reads go to DRAM), bit 1 WE (writes go to DRAM); with both
+ * clear the range goes to PCI.  All zero after reset. */
+#define I440FX_PAM0         0x59
+#define I440FX_PAM_REGS     7
+#define I440FX_PAM_RE       0x1
+#define I440FX_PAM_WE       0x2
+
+/* Called, with the bus's config lock held, after a guest write that
+ * touched PAM0-PAM6; @pam holds the seven registers.  The hook must not
+ * call back into the bus.  pci_reset() restores the registers to zero
+ * without calling it: a reset's owner rebuilds the memory map itself. */
+typedef void pci_pam_hook_fn(void *opaque, const uint8_t pam[I440FX_PAM_REGS]);
+
 /* A device's BAR accesses.  Called without any PCI lock held; the device
  * serialises itself.  @offset is relative to the BAR start. */
 struct pci_dev_ops {
@@ -90,6 +108,10 @@ int pci_attach(struct pci_bus *pb, struct bus *pio, struct bus *mmio);
  * Devices' own reset is their owner's business. */
 void pci_reset(struct pci_bus *pb);
 void pci_destroy(struct pci_bus *pb);
+/* Install (or with NULL remove) the PAM hook of the host bridge. */
+void pci_set_pam_hook(struct pci_bus *pb, pci_pam_hook_fn *hook, void *opaque);
+/* Current PAM0-PAM6 values. */
+void pci_get_pam(struct pci_bus *pb, uint8_t pam[I440FX_PAM_REGS]);
 
 /* A type-0 function at 00:slot.func.  NULL if the slot is taken or out of
  * range.  @class_code is class<<16 | subclass<<8 | prog-if. */

@@ -119,7 +119,13 @@ if [ -n "$KVM_TESTS" ]; then
 	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done
 		for t in '"$SAN_TESTS"'; do echo "=== san:$t"
 			FUKIVMM_BIN=build/fukivmm-san FUKIVMM_CLEAN_EXIT=1 sh "$t"; echo "=== rc $?"; done'
-	timeout 1500 bash tests/kvmvm/run.sh --timeout 1200 --accel tcg,thread=single -- sh -c "$script" >"$vmlog" 2>&1
+	# host firmware the tests boot (Debian's seabios and qemu packages), when present
+	vmadd=""
+	for d in /usr/share/seabios /usr/share/qemu; do
+		[ -d "$d" ] && vmadd="$vmadd --add $d"
+	done
+	# shellcheck disable=SC2086 # $vmadd is a list of options
+	timeout 1500 bash tests/kvmvm/run.sh --timeout 1200 --accel tcg,thread=single $vmadd -- sh -c "$script" >"$vmlog" 2>&1
 	vmrc=$?
 	if [ $vmrc -eq 0 ] && grep -q '^=== rc' "$vmlog"; then
 		for t in $KVM_TESTS; do

@@ -4,6 +4,7 @@
 #include "vmm/guestmem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "vmm/log.h"
@@ -11,6 +12,19 @@
 void gm_init(struct guestmem *gm)
 {
 	memset(gm, 0, sizeof(*gm));
+	pthread_rwlock_init(&gm->lock, NULL);
+}
+
+/* Readers take the lock through a const table: the lock is the one field a
+ * reader may change. */
+static void gm_rdlock(const struct guestmem *gm)
+{
+	pthread_rwlock_rdlock((pthread_rwlock_t *)&gm->lock);
+}
+
+static void gm_unlock(const struct guestmem *gm)
+{
+	pthread_rwlock_unlock((pthread_rwlock_t *)&gm->lock);
 }
 
 /* True if @gpa lies in @r (no overflow: gpa - r->gpa is only computed when
@@ -26,8 +40,8 @@ static uint64_t region_left(const struct gm_region *r, uint64_t gpa)
 	return r->size - (gpa - r->gpa);
 }
 
-int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
-	   unsigned flags, const char *name)
+static int gm_add_locked(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
+			 unsigned flags, const char *name)
 {
 	unsigned i, pos;
 
@@ -67,21 +81,60 @@ int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
 	return 0;
 }
 
-void gm_remove(struct guestmem *gm, unsigned mask)
+int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
+	   unsigned flags, const char *name)
+{
+	int r;
+
+	pthread_rwlock_wrlock(&gm->lock);
+	r = gm_add_locked(gm, gpa, size, host, flags, name);
+	pthread_rwlock_unlock(&gm->lock);
+	return r;
+}
+
+/* Drop the regions @drop selects, keeping the others in order. */
+static void gm_filter(struct guestmem *gm, bool (*drop)(const struct gm_region *r,
+							  const void *arg), const void *arg)
 {
 	unsigned i, j = 0;
 
+	pthread_rwlock_wrlock(&gm->lock);
 	for (i = 0; i < gm->n; i++) {
-		if (gm->r[i].flags & mask)
+		if (drop(&gm->r[i], arg))
 			continue;
 		gm->r[j++] = gm->r[i];
 	}
 	for (i = j; i < gm->n; i++)
 		memset(&gm->r[i], 0, sizeof(gm->r[i]));
 	gm->n = j;
+	pthread_rwlock_unlock(&gm->lock);
 }
 
-const struct gm_region *gm_find(const struct guestmem *gm, uint64_t gpa)
+static bool drop_by_flags(const struct gm_region *r, const void *arg)
+{
+	return r->flags & *(const unsigned *)arg;
+}
+
+static bool drop_by_start(const struct gm_region *r, const void *arg)
+{
+	const uint64_t *lohi = arg;
+
+	return r->gpa >= lohi[0] && r->gpa < lohi[1];
+}
+
+void gm_remove(struct guestmem *gm, unsigned mask)
+{
+	gm_filter(gm, drop_by_flags, &mask);
+}
+
+void gm_remove_range(struct guestmem *gm, uint64_t lo, uint64_t hi)
+{
+	const uint64_t lohi[2] = { lo, hi };
+
+	gm_filter(gm, drop_by_start, lohi);
+}
+
+static const struct gm_region *gm_find_locked(const struct guestmem *gm, uint64_t gpa)
 {
 	unsigned i;
 
@@ -91,18 +144,32 @@ const struct gm_region *gm_find(const struct guestmem *gm, uint64_t gpa)
 	return NULL;
 }
 
+const struct gm_region *gm_find(const struct guestmem *gm, uint64_t gpa)
+{
+	const struct gm_region *r;
+
+	gm_rdlock(gm);
+	r = gm_find_locked(gm, gpa);
+	gm_unlock(gm);
+	return r;
+}
+
 void *gm_ptr(const struct guestmem *gm, uint64_t gpa, uint64_t len,
 	     unsigned need)
 {
 	const struct gm_region *r;
 
+	void *p = NULL;
+
 	if (len == 0 || len - 1 > UINT64_MAX - gpa)
 		return NULL;
-	r = gm_find(gm, gpa);
-	if (!r || !r->host || (r->flags & GM_PRIVATE) ||
-	    (r->flags & need) != need || len > region_left(r, gpa))
-		return NULL;
-	return r->host + (gpa - r->gpa);
+	gm_rdlock(gm);
+	r = gm_find_locked(gm, gpa);
+	if (r && r->host && !(r->flags & GM_PRIVATE) && (r->flags & need) == need &&
+	    len <= region_left(r, gpa))
+		p = r->host + (gpa - r->gpa);
+	gm_unlock(gm);
+	return p;
 }
 
 /* Walk [gpa, gpa+len) region by region; every region met must satisfy
@@ -113,7 +180,7 @@ static bool range_walk(const struct guestmem *gm, uint64_t gpa, uint64_t len,
 	if (len == 0 || len - 1 > UINT64_MAX - gpa)
 		return false;
 	while (len) {
-		const struct gm_region *r = gm_find(gm, gpa);
+		const struct gm_region *r = gm_find_locked(gm, gpa);
 		uint64_t n;
 
 		if (!r || !ok(r))
@@ -145,7 +212,12 @@ static bool region_writable(const struct gm_region *r)
 
 bool gm_range_is_ram(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 {
-	return range_walk(gm, gpa, len, region_is_ram);
+	bool ok;
+
+	gm_rdlock(gm);
+	ok = range_walk(gm, gpa, len, region_is_ram);
+	gm_unlock(gm);
+	return ok;
 }
 
 int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
@@ -154,11 +226,15 @@ int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 
 	if (len == 0)
 		return 0;
-	/* Validate everything first: a failed read copies nothing. */
-	if (!range_walk(gm, gpa, len, region_readable))
+	/* Validate everything first: a failed read copies nothing.  The table
+	 * cannot change between the check and the copy. */
+	gm_rdlock(gm);
+	if (!range_walk(gm, gpa, len, region_readable)) {
+		gm_unlock(gm);
 		return -EFAULT;
+	}
 	while (len) {
-		const struct gm_region *r = gm_find(gm, gpa);
+		const struct gm_region *r = gm_find_locked(gm, gpa);
 		uint64_t n = region_left(r, gpa);
 
 		if (n > len)
@@ -168,6 +244,7 @@ int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 		gpa += n;
 		len -= n;
 	}
+	gm_unlock(gm);
 	return 0;
 }
 
@@ -179,10 +256,13 @@ int gm_write(const struct guestmem *gm, uint64_t gpa, const void *src,
 	if (len == 0)
 		return 0;
 	/* Validate everything first: a refused write changes nothing. */
-	if (!range_walk(gm, gpa, len, region_writable))
+	gm_rdlock(gm);
+	if (!range_walk(gm, gpa, len, region_writable)) {
+		gm_unlock(gm);
 		return -EFAULT;
+	}
 	while (len) {
-		const struct gm_region *r = gm_find(gm, gpa);
+		const struct gm_region *r = gm_find_locked(gm, gpa);
 		uint64_t n = region_left(r, gpa);
 
 		if (n > len)
@@ -192,5 +272,6 @@ int gm_write(const struct guestmem *gm, uint64_t gpa, const void *src,
 		gpa += n;
 		len -= n;
 	}
+	gm_unlock(gm);
 	return 0;
 }

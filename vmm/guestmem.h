@@ -6,6 +6,7 @@
 #ifndef FUKI_GUESTMEM_H
 #define FUKI_GUESTMEM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,12 @@ struct gm_region {
 struct guestmem {
 	struct gm_region r[GM_MAX_REGIONS];
 	unsigned n;
+	/* Readers (every gm_* lookup) and writers (gm_add, gm_remove*) may be
+	 * on different threads: a guest remaps the BIOS area (PAM) from a vCPU
+	 * while a device completes DMA elsewhere.  Never copy a struct
+	 * guestmem; host pointers handed out stay valid (they point into
+	 * memory that lives as long as the VM or the current build). */
+	pthread_rwlock_t lock;
 };
 
 void gm_init(struct guestmem *gm);
@@ -41,6 +48,8 @@ int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
 /* Remove every region whose flags intersect @mask (e.g. the firmware ROM
  * before a rebuild with another image). Host memory is not freed. */
 void gm_remove(struct guestmem *gm, unsigned mask);
+/* Remove every region whose start lies in [lo, hi). */
+void gm_remove_range(struct guestmem *gm, uint64_t lo, uint64_t hi);
 /* The region containing @gpa, or NULL. */
 const struct gm_region *gm_find(const struct guestmem *gm, uint64_t gpa);
 /* Host pointer for [gpa, gpa+len) if the whole range lies inside one

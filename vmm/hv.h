@@ -110,7 +110,9 @@ struct hv_ops {
 
 	int (*vm_create)(struct hv *hv, const struct hv_vm_params *p, struct hv_vm **out);
 	/* Map [gpa, gpa+size) to @host.  Call before vm_create_irqchip: memslots
-	 * created after the in-kernel irqchip cost milliseconds each. */
+	 * created after the in-kernel irqchip cost milliseconds each.  @size 0
+	 * deletes @slot (plain VMs, at run time too: the chipset's PAM remaps
+	 * the BIOS area by deleting and re-adding slots). */
 	int (*vm_set_memory)(struct hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
 			     void *host, bool readonly);
 	/* In-kernel PIC, IOAPIC, LAPICs and PIT. */

@@ -173,7 +173,11 @@ static int kvm_vm_set_memory(struct hv_vm *vm, unsigned slot, uint64_t gpa, uint
 	};
 	int r;
 
-	if (readonly && !vm->hv->readonly_mem) {
+	/* memory_size 0 deletes the slot (Documentation/virt/kvm/api.rst,
+	 * KVM_SET_USER_MEMORY_REGION); its flags do not matter then */
+	if (size == 0)
+		mr.flags = 0;
+	else if (readonly && !vm->hv->readonly_mem) {
 		log_err("kvm: read-only memslots unsupported (KVM_CAP_READONLY_MEM)");
 		return -EOPNOTSUPP;
 	}

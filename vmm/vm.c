@@ -33,6 +33,7 @@
 #include "devices/resetreg.h"
 #include "devices/serial.h"
 #include "devices/smbios.h"
+#include "vmm/bootfw.h"
 #include "loader/uki.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
@@ -57,6 +58,33 @@ struct vm_devices {
 	int serial_fd;              /* output sink, -1 for none */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
 	bool serial_close;
+	struct vm_pam *pam;
+};
+
+/* The BIOS area [0xC0000, 1 MiB) of a plain guest, remapped by the i440FX
+ * PAM registers (devices/pci.h).  It is cut into fixed chunks: the 13 PAM
+ * segments (12 x 16 KiB, then 64 KiB at 0xF0000), one of them split where
+ * the firmware's low alias starts.  Chunk k always uses KVM slot
+ * VM_PAM_SLOT0 + k; vm->gm holds the chunks merged where they agree. */
+#define VM_PAM_START     LAYOUT_VGA_END
+#define VM_PAM_F_SEG     0xF0000ULL
+#define VM_PAM_PIECE     0x4000ULL
+#define VM_PAM_MAX_CHUNKS 14
+#define VM_PAM_SLOT0     GM_MAX_REGIONS     /* slots below go to the rest of vm->gm */
+
+struct vm_pam_chunk {
+	uint64_t gpa, size;
+	uint8_t *host;          /* guest RAM or the plan's ROM alias */
+	bool readonly;
+	bool rom;               /* showing the ROM alias */
+};
+
+struct vm_pam {
+	bool active;            /* a plain guest's map is laid out */
+	uint64_t alias_gpa;     /* 1 MiB when the plan has no alias */
+	uint8_t *alias_host;
+	unsigned n;
+	struct vm_pam_chunk c[VM_PAM_MAX_CHUNKS];
 };
 
 /* A hypervisor VM whose teardown was deferred to the reaper thread, with the
@@ -166,6 +194,154 @@ static uint64_t vm_plan_alias_start(const struct launch_plan *p)
 	return LAYOUT_1M;
 }
 
+static bool vm_in_pam(uint64_t gpa)
+{
+	return gpa >= VM_PAM_START && gpa < LAYOUT_1M;
+}
+
+/* What chunk @c shows for the PAM nibble @attr (QEMU hw/pci-host/pam.c
+ * behaves the same: RE only is read-only RAM, WE only is treated as RAM,
+ * neither is "PCI", which here is the firmware's ROM alias where there is
+ * one and RAM below it, as before PAM was modelled). */
+static void vm_pam_chunk_set(struct vm *vm, struct vm_pam_chunk *c, unsigned attr)
+{
+	struct vm_pam *pam = vm->dev->pam;
+
+	attr &= I440FX_PAM_RE | I440FX_PAM_WE;
+	c->rom = attr == 0 && c->gpa >= pam->alias_gpa;
+	c->readonly = c->rom || attr == I440FX_PAM_RE;
+	c->host = c->rom ? pam->alias_host + (c->gpa - pam->alias_gpa) : vm->ram + c->gpa;
+}
+
+/* The PAM nibble that covers @gpa (inside the BIOS area). */
+static unsigned vm_pam_attr(const uint8_t pam[I440FX_PAM_REGS], uint64_t gpa)
+{
+	unsigned piece;
+
+	if (gpa >= VM_PAM_F_SEG)
+		return pam[0] >> 4;
+	piece = (unsigned)((gpa - VM_PAM_START) / VM_PAM_PIECE);
+	return piece & 1 ? pam[1 + piece / 2] >> 4 : pam[1 + piece / 2] & 0xf;
+}
+
+/* Replace the BIOS-area entries of vm->gm with the merged chunks.  With
+ * @coarse, read-only RAM is listed as RAM, which halves the worst case
+ * (guest-memory table full). */
+static int vm_pam_gm_fill(struct vm *vm, bool coarse)
+{
+	struct vm_pam *pam = vm->dev->pam;
+	int r = 0;
+
+	gm_remove_range(&vm->gm, VM_PAM_START, LAYOUT_1M);
+	for (unsigned k = 0; !r && k < pam->n;) {
+		const struct vm_pam_chunk *c = &pam->c[k];
+		unsigned flags = c->rom || (c->readonly && !coarse) ? GM_ROM : GM_RAM;
+		uint64_t size = c->size;
+		unsigned j = k + 1;
+
+		for (; j < pam->n; j++) {
+			const struct vm_pam_chunk *d = &pam->c[j];
+			unsigned dflags = d->rom || (d->readonly && !coarse) ? GM_ROM : GM_RAM;
+
+			if (dflags != flags || d->host != c->host + size)
+				break;
+			size += d->size;
+		}
+		r = gm_add(&vm->gm, c->gpa, size, c->host, flags,
+			   c->rom ? "bios-alias" : flags & GM_ROM ? "ram-bios-ro" : "ram-bios");
+		k = j;
+	}
+	return r;
+}
+
+static int vm_pam_gm_update(struct vm *vm)
+{
+	int r = vm_pam_gm_fill(vm, false);
+
+	if (r == -ENOSPC) {
+		log_debug("pam: guest-memory table full, listing read-only BIOS RAM as RAM");
+		r = vm_pam_gm_fill(vm, true);
+	}
+	return r;
+}
+
+/* Power-on layout of the BIOS area for plan @p (all PAM registers 0). */
+static int vm_pam_layout(struct vm *vm, const struct launch_plan *p)
+{
+	struct vm_pam *pam = vm->dev->pam;
+	static const uint8_t zero[I440FX_PAM_REGS];
+	uint64_t gpa = VM_PAM_START;
+
+	pam->alias_gpa = LAYOUT_1M;
+	pam->alias_host = NULL;
+	for (size_t i = 0; i < p->nregions; i++) {
+		if (p->regions[i].flags & PLAN_F_ALIAS) {
+			pam->alias_gpa = p->regions[i].gpa;
+			pam->alias_host = (uint8_t *)p->regions[i].data;
+		}
+	}
+	if (pam->alias_gpa < VM_PAM_START || pam->alias_gpa % GM_PAGE_SIZE ||
+	    (pam->alias_gpa < LAYOUT_1M && !pam->alias_host)) {
+		log_err("pam: BIOS alias at 0x%llx does not fit the BIOS area",
+			(unsigned long long)pam->alias_gpa);
+		return -EINVAL;
+	}
+	pam->n = 0;
+	while (gpa < LAYOUT_1M) {
+		uint64_t end = gpa < VM_PAM_F_SEG ? gpa + VM_PAM_PIECE : LAYOUT_1M;
+		struct vm_pam_chunk *c = &pam->c[pam->n++];
+
+		if (gpa < pam->alias_gpa && pam->alias_gpa < end)
+			end = pam->alias_gpa;
+		c->gpa = gpa;
+		c->size = end - gpa;
+		vm_pam_chunk_set(vm, c, vm_pam_attr(zero, gpa));
+		gpa = end;
+	}
+	pam->active = true;
+	return vm_pam_gm_update(vm);
+}
+
+/* The host bridge's PAM hook: remap the chunks whose view changed (delete
+ * and re-add their KVM slots) and rewrite the BIOS area of vm->gm.  Runs on
+ * a vCPU thread with the PCI config lock held (which serialises it).
+ * Other vCPUs are not stopped: one touching a chunk while its slot is
+ * re-added sees a brief hole, as on QEMU. */
+static void vm_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
+{
+	struct vm *vm = opaque;
+	struct vm_pam *pam = vm->dev->pam;
+	struct hv_vm *hvvm = vm->hvvm;
+	unsigned changed = 0;
+
+	if (!pam->active || !hvvm || vm->plan.platform != PLAN_PLAIN)
+		return;
+	for (unsigned k = 0; k < pam->n; k++) {
+		struct vm_pam_chunk *c = &pam->c[k];
+		struct vm_pam_chunk old = *c;
+		int r;
+
+		vm_pam_chunk_set(vm, c, vm_pam_attr(regs, c->gpa));
+		if (c->host == old.host && c->readonly == old.readonly)
+			continue;
+		changed++;
+		r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, 0, c->host, false);
+		if (!r)
+			r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, c->size, c->host,
+						   c->readonly);
+		if (r) {
+			/* the guest sees a hole there; nothing else to do */
+			log_err("pam: remapping 0x%llx-0x%llx failed: %s",
+				(unsigned long long)c->gpa, (unsigned long long)(c->gpa + c->size),
+				strerror(-r));
+		}
+	}
+	if (changed && vm_pam_gm_update(vm))
+		log_err("pam: guest-memory map of the BIOS area not updated");
+	if (changed)
+		log_debug("pam: %u chunk(s) remapped", changed);
+}
+
 /* Lay the plan's regions into the guest-memory map of a plain guest:
  * read-only regions (the firmware ROM and its alias) become ROM mappings of
  * the plan's buffers; data regions (an IGVM file's pages) are copied into
@@ -177,15 +353,15 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 
 	/* the ROM regions and the [768K, alias) RAM piece depend on the image */
 	gm_remove(&vm->gm, GM_ROM);
-	for (unsigned i = 0; i < vm->gm.n; i++) {
-		if (vm->gm.r[i].gpa == LAYOUT_VGA_END) {
-			memmove(&vm->gm.r[i], &vm->gm.r[i + 1],
-				(vm->gm.n - i - 1) * sizeof(vm->gm.r[0]));
-			vm->gm.n--;
-			break;
-		}
+	vm->dev->pam->active = false;
+	gm_remove_range(&vm->gm, VM_PAM_START, LAYOUT_1M);
+	if (p->platform == PLAN_PLAIN) {
+		/* the BIOS area [768K, 1M) follows the PAM registers, at
+		 * power-on state after a build */
+		r = vm_pam_layout(vm, p);
+		alias = VM_PAM_START;
 	}
-	if (alias > LAYOUT_VGA_END)
+	if (!r && alias > LAYOUT_VGA_END)
 		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
 			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
 	/* a confidential plan's regions go to private memory through the
@@ -193,7 +369,9 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 	for (size_t i = 0; !r && p->platform == PLAN_PLAIN && i < p->nregions; i++) {
 		struct plan_region *pr = &p->regions[i];
 
-		if (pr->flags & PLAN_F_READONLY) {
+		if (pr->flags & PLAN_F_ALIAS) {
+			continue;   /* part of the PAM-managed BIOS area */
+		} else if (pr->flags & PLAN_F_READONLY) {
 			r = gm_add(&vm->gm, pr->gpa, pr->size, (void *)pr->data, GM_ROM, pr->what);
 		} else if (gm_range_is_ram(&vm->gm, pr->gpa, pr->size)) {
 			uint8_t *dst = gm_ptr(&vm->gm, pr->gpa, pr->size, GM_RAM);
@@ -227,14 +405,23 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 
 static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm, const struct launch_plan *p)
 {
+	struct vm_pam *pam = vm->dev->pam;
 	unsigned slot = 0;
 	int r = 0;
 
 	for (unsigned i = 0; !r && i < vm->gm.n; i++) {
 		const struct gm_region *g = &vm->gm.r[i];
 
+		if (pam->active && vm_in_pam(g->gpa))
+			continue;   /* the BIOS area has slots per PAM chunk */
 		r = vm->ops->vm_set_memory(hvvm, slot++, g->gpa, g->size, g->host,
 					   (g->flags & GM_ROM) != 0);
+	}
+	for (unsigned k = 0; !r && pam->active && k < pam->n; k++) {
+		const struct vm_pam_chunk *c = &pam->c[k];
+
+		r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, c->size, c->host,
+					   c->readonly);
 	}
 	(void)p;
 	return r;
@@ -242,7 +429,7 @@ static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm, const struct launch_p
 
 /* ---------------- fw_cfg content ---------------- */
 
-static int vm_fwcfg_setup(struct vm *vm)
+static int vm_fwcfg_setup(struct vm *vm, char *err, size_t errlen)
 {
 	struct fwcfg *fw = vm->dev->fwcfg;
 	struct e820_entry e[4];
@@ -262,6 +449,20 @@ static int vm_fwcfg_setup(struct vm *vm)
 	r |= fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
 	r |= fwcfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
 	r |= fwcfg_add_file(fw, "etc/e820", e, n * sizeof(e[0]));
+	{
+		/* Linux direct boot ([kernel]): the items qboot and SeaBIOS's
+		 * linuxboot option ROM read, as QEMU sets them */
+		if (bootfw_setup(fw, vm->cfg, vm->below_4g, err, errlen))
+			return -EINVAL;   /* @err says which file and why */
+	}
+	{
+		/* SeaBIOS (src/sercon.c, romfile "etc/sercon-port"): mirror the
+		 * text console to this UART, as QEMU asks with -nographic; the
+		 * VMM is always headless.  A u16, little-endian. */
+		uint8_t port[2] = { SERIAL_COM1_BASE & 0xff, SERIAL_COM1_BASE >> 8 };
+
+		r |= fwcfg_add_file(fw, "etc/sercon-port", port, sizeof(port));
+	}
 	{
 		struct smbios_blob sb;
 
@@ -410,10 +611,12 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 	}
 	/* PCI memory BARs go in the 32-bit hole: above low RAM, below the IOAPIC */
 	d->pci = pci_create(&vm->irq, &vm->req, d->resetreg, vm->below_4g, LAYOUT_IOAPIC);
-	if (!d->pci) {
+	d->pam = calloc(1, sizeof(*d->pam));
+	if (!d->pci || !d->pam) {
 		snprintf(err, errlen, "PCI host bridge setup failed");
 		return -ENOMEM;
 	}
+	pci_set_pam_hook(d->pci, vm_pam_changed, vm);
 	if (serial_attach(d->serial, &vm->pio) || i8042_attach(d->i8042, &vm->pio) ||
 	    pci_attach(d->pci, &vm->pio, &vm->mmio) || cmos_attach(d->cmos, &vm->pio) ||
 	    fwcfg_attach(d->fwcfg, &vm->pio) ||
@@ -422,8 +625,10 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			 cfg->debug_exit_port);
 		return -EEXIST;
 	}
-	if (vm_fwcfg_setup(vm)) {
-		snprintf(err, errlen, "fw_cfg setup failed");
+	err[0] = '\0';
+	if (vm_fwcfg_setup(vm, err, errlen)) {
+		if (!err[0])
+			snprintf(err, errlen, "fw_cfg setup failed");
 		return -EINVAL;
 	}
 	{
@@ -502,6 +707,7 @@ static void vm_devices_destroy(struct vm *vm)
 		virtio_blk_destroy(d->disk[i]);
 	if (d->pci)
 		pci_destroy(d->pci);
+	free(d->pam);
 	if (d->resetreg)
 		resetreg_destroy(d->resetreg);
 	if (d->i8042)

@@ -24,7 +24,7 @@ GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
-guests: $(GUEST_ROMS)
+guests: $(GUEST_ROMS) $(GUEST_OUT)/bootsect.img $(GUEST_OUT)/bootsect-reboot.img
 
 # ---- objects: one source may give several variants (GUEST_DEFS) ----
 $(GUEST_OBJ)/%.o: $(GUEST_DIR)/%.c $(GUEST_HDRS)
@@ -99,3 +99,38 @@ $(eval $(call GUEST_IMAGE,provider-toctou,$(GUEST_RT) $(GUEST_OBJ)/provider-toct
 $(eval $(call GUEST_IMAGE,provider-wait,$(GUEST_RT) $(GUEST_OBJ)/provider-wait.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,idle,$(GUEST_RT) $(GUEST_OBJ)/idle.o,0x10000))
 $(eval $(call GUEST_IMAGE,doorbell-hostile,$(GUEST_RT) $(GUEST_OBJ)/doorbell-hostile.o,0x10000))
+
+# a 512-byte MBR boot sector (real mode, linked at 0x7C00) for the BIOS
+# boot tests: the test appends zeros to make a disk image
+# (bootsect-reboot.img: resets once first, BOOTSECT_REBOOT)
+$(GUEST_OBJ)/bootsect-reboot.o: GUEST_DEFS := -DBOOTSECT_REBOOT=1
+$(GUEST_OBJ)/bootsect-reboot.o: $(GUEST_DIR)/bootsect.S $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) $(GUEST_DEFS) -c -o $@ $<
+$(GUEST_OUT)/bootsect.img $(GUEST_OUT)/bootsect-reboot.img: $(GUEST_OUT)/%.img: $(GUEST_OBJ)/%.o
+	$(GUEST_LD) $(GUEST_LDFLAGS) -Ttext=0x7c00 -e _start -o $(GUEST_OUT)/$*.elf $<
+	$(GUEST_OBJCOPY) -O binary -j .text $(GUEST_OUT)/$*.elf $@.tmp
+	@test "$$(stat -c %s $@.tmp)" = 512 || { echo "$@: not 512 bytes"; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+
+# provider-seabios.rom: provider.c handing over Debian's SeaBIOS (package
+# seabios) as a raw ROM; built only where that file exists
+GUEST_SEABIOS := /usr/share/seabios/bios-256k.bin
+ifneq ($(wildcard $(GUEST_SEABIOS)),)
+guests: $(GUEST_OUT)/provider-seabios.rom
+$(GUEST_OBJ)/payload-seabios.o: $(GUEST_DIR)/payload.S $(GUEST_HDRS) $(GUEST_SEABIOS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) -DPAYLOAD_FILE='"$(GUEST_SEABIOS)"' -c -o $@ $<
+$(eval $(call GUEST_IMAGE,provider-seabios,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_OBJ)/payload-seabios.o,0x50000))
+endif
+
+# ---- testkernel.bin: a Linux boot-protocol image for direct boot ----
+# (real-mode setup + 32-bit part at 0x100000; see testkernel-entry.S, docs/boot.md)
+guests: $(GUEST_OUT)/testkernel.bin
+$(GUEST_OUT)/testkernel.bin: $(GUEST_OBJ)/testkernel-entry.o $(GUEST_OBJ)/testkernel.o \
+			     $(GUEST_DIR)/testkernel.ld
+	@mkdir -p $(GUEST_OUT)
+	$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/testkernel.ld -Map=$(GUEST_OUT)/testkernel.map \
+		-o $(GUEST_OUT)/testkernel.elf $(GUEST_OBJ)/testkernel-entry.o $(GUEST_OBJ)/testkernel.o
+	$(GUEST_OBJCOPY) -O binary $(GUEST_OUT)/testkernel.elf $@.tmp
+	@mv $@.tmp $@

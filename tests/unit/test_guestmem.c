@@ -139,3 +139,24 @@ Test(guestmem, read_write_refusals)
 	cr_expect_eq(gm_read(&gm, UINT64_MAX - 4, out, 16), -EFAULT);
 	cr_expect_eq(gm_read(&gm, 0, out, SIZE_MAX), -EFAULT);
 }
+
+/* gm_remove_range drops exactly the regions that start inside [lo, hi), as
+ * the BIOS-area remapping (PAM) uses it; lookups afterwards see the rest. */
+Test(guestmem, remove_range)
+{
+	static uint8_t a[0x3000], b[0x1000], c[0x1000];
+	struct guestmem m;
+
+	gm_init(&m);
+	cr_assert_eq(gm_add(&m, 0x0, sizeof(a), a, GM_RAM, "a"), 0);
+	cr_assert_eq(gm_add(&m, 0xC0000, sizeof(b), b, GM_RAM, "b"), 0);
+	cr_assert_eq(gm_add(&m, 0xF0000, sizeof(c), c, GM_ROM, "c"), 0);
+	gm_remove_range(&m, 0xC0000, 0x100000);
+	cr_assert_eq(m.n, 1);
+	cr_assert_not_null(gm_find(&m, 0x1000));
+	cr_assert_null(gm_find(&m, 0xC0000));
+	cr_assert_null(gm_find(&m, 0xF0000));
+	/* the freed slots can be filled again */
+	cr_assert_eq(gm_add(&m, 0xC0000, sizeof(b), b, GM_RAM, "b2"), 0);
+	cr_assert(gm_range_is_ram(&m, 0xC0000, sizeof(b)));
+}
