@@ -1252,19 +1252,25 @@ static const char *type_desc(const struct toml_value *v)
 	return toml_type_name(v->type);
 }
 
+/* A new child table under key @kp of @t, created with @flags. */
+static struct toml_table *child_table_new(struct parser *p, struct toml_table *t,
+					  const struct keypart *kp, unsigned flags)
+{
+	struct toml_value *v = table_val_new(p, tab_depth(t) + 1, flags, kp->line, kp->col);
+
+	if (!v || !tab_add(p, t, kp->s, kp->len, kp->line, kp->col, v))
+		return NULL;
+	return v->u.tab;
+}
+
 /* One step of a dotted key: descend into (or create) a dotted table. */
 static struct toml_table *descend_dotted(struct parser *p, struct toml_table *t,
 					 const struct keypart *kp)
 {
 	char kb[80];
 	struct toml_kv *kv = tab_find(p, t, kp->s, kp->len);
-	if (!kv) {
-		struct toml_value *v = table_val_new(p, tab_depth(t) + 1, TF_DOTTED,
-						     kp->line, kp->col);
-		if (!v || !tab_add(p, t, kp->s, kp->len, kp->line, kp->col, v))
-			return NULL;
-		return v->u.tab;
-	}
+	if (!kv)
+		return child_table_new(p, t, kp, TF_DOTTED);
 	struct toml_value *v = kv->val;
 	if (v->type == TOML_TABLE && (v->u.tab->flags & TF_DOTTED) &&
 	    !(v->u.tab->flags & TF_INLINE))
@@ -1320,13 +1326,8 @@ static struct toml_table *descend_header(struct parser *p, struct toml_table *t,
 {
 	char kb[80];
 	struct toml_kv *kv = tab_find(p, t, kp->s, kp->len);
-	if (!kv) {
-		struct toml_value *v = table_val_new(p, tab_depth(t) + 1, TF_IMPLICIT,
-						     kp->line, kp->col);
-		if (!v || !tab_add(p, t, kp->s, kp->len, kp->line, kp->col, v))
-			return NULL;
-		return v->u.tab;
-	}
+	if (!kv)
+		return child_table_new(p, t, kp, TF_IMPLICIT);
 	struct toml_value *v = kv->val;
 	if (v->type == TOML_TABLE && !(v->u.tab->flags & TF_INLINE))
 		return v->u.tab;
