@@ -17,6 +17,14 @@
 
 /* ---- fixed header (igvm_defs IGVM_FIXED_HEADER / IGVM_FIXED_HEADER_V2) ---- */
 #define IGVM_MAGIC 0x4D564749u            /* "IGVM" little-endian */
+
+/* True if @buf starts with the IGVM magic (the only test for "is this an
+ * IGVM file rather than a raw firmware image"). */
+static inline bool igvm_has_magic(const uint8_t *buf, size_t len)
+{
+	return len >= 4 && ((uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 |
+			    (uint32_t)buf[3] << 24) == IGVM_MAGIC;
+}
 #define IGVM_FORMAT_V1 1u
 #define IGVM_FORMAT_V2 2u
 #define IGVM_FIXED_V1_SIZE 24u            /* magic..checksum, 6 x u32 */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loader/igvm.h"
 #include "toml.h"
 
 struct cfg_ctx {
@@ -397,7 +398,7 @@ static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 		int fd = open(cfg->firmware_path, O_RDONLY | O_CLOEXEC);
 
 		if (fd >= 0) {
-			igvm = read(fd, magic, 4) == 4 && !memcmp(magic, "IGVM", 4);
+			igvm = read(fd, magic, 4) == 4 && igvm_has_magic(magic, 4);
 			close(fd);
 		}
 		/* an IGVM file has any size; a raw image is whole pages */

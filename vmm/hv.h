@@ -125,14 +125,12 @@ struct hv_ops {
 	/* A vCPU in the architectural reset state: index 0 is the BSP at the
 	 * reset vector, the others wait for INIT/SIPI. */
 	int (*vcpu_create)(struct hv_vm *vm, unsigned index, struct hv_vcpu **out);
+	/* Run until an exit; read data for an I/O or MMIO exit is written into
+	 * the exit's data buffer before the next call. */
 	int (*vcpu_run)(struct hv_vcpu *vcpu, struct hv_exit *exit);
-	/* Complete an exit before the next vcpu_run (nothing to do for KVM: the
-	 * read data is already in place). */
 	/* Make a vcpu_run in progress or about to start return HV_EXIT_INTR;
 	 * the caller also signals the vCPU thread.  Async-signal-safe. */
 	void (*vcpu_kick)(struct hv_vcpu *vcpu);
-	/* Clear a previous kick before running again. */
-	void (*vcpu_unkick)(struct hv_vcpu *vcpu);
 	/* Registers for a developer's error report. */
 	void (*vcpu_dump)(struct hv_vcpu *vcpu, char *buf, size_t len);
 	void (*vcpu_destroy)(struct hv_vcpu *vcpu);

@@ -397,11 +397,6 @@ static void kvm_vcpu_kick(struct hv_vcpu *vcpu)
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 }
 
-static void kvm_vcpu_unkick(struct hv_vcpu *vcpu)
-{
-	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-}
-
 static void kvm_vcpu_dump(struct hv_vcpu *vcpu, char *buf, size_t len)
 {
 	struct kvm_regs r;
@@ -453,7 +448,6 @@ const struct hv_ops hv_kvm_ops = {
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
-	.vcpu_unkick = kvm_vcpu_unkick,
 	.vcpu_dump = kvm_vcpu_dump,
 	.vcpu_destroy = kvm_vcpu_destroy,
 };

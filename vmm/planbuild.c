@@ -143,8 +143,7 @@ int planbuild_snp_params(const struct vm_config *cfg, struct snp_params *sp,
 
 bool planbuild_is_igvm(const uint8_t *fw, size_t fw_len)
 {
-	return fw_len >= 4 && ((uint32_t)fw[0] | (uint32_t)fw[1] << 8 | (uint32_t)fw[2] << 16 |
-			       (uint32_t)fw[3] << 24) == IGVM_MAGIC;
+	return igvm_has_magic(fw, fw_len);
 }
 
 /* An IGVM file: its directives for the config's platform become the plan.

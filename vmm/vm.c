@@ -184,14 +184,14 @@ static int vm_map_ram(struct vm *vm)
 	return r;
 }
 
-/* Where plan regions of a plain guest go: read-only slots pointing at the
- * plan's buffers, plus the RAM under 1 MiB that the BIOS alias leaves. */
-static uint64_t vm_plan_alias_start(const struct launch_plan *p)
+/* The plan's BIOS alias region (the firmware's top mapped below 1 MiB), or
+ * NULL when the plan has none. */
+static const struct plan_region *vm_plan_alias(const struct launch_plan *p)
 {
 	for (size_t i = 0; i < p->nregions; i++)
 		if (p->regions[i].flags & PLAN_F_ALIAS)
-			return p->regions[i].gpa;
-	return LAYOUT_1M;
+			return &p->regions[i];
+	return NULL;
 }
 
 static bool vm_in_pam(uint64_t gpa)
@@ -272,14 +272,10 @@ static int vm_pam_layout(struct vm *vm, const struct launch_plan *p)
 	static const uint8_t zero[I440FX_PAM_REGS];
 	uint64_t gpa = VM_PAM_START;
 
-	pam->alias_gpa = LAYOUT_1M;
-	pam->alias_host = NULL;
-	for (size_t i = 0; i < p->nregions; i++) {
-		if (p->regions[i].flags & PLAN_F_ALIAS) {
-			pam->alias_gpa = p->regions[i].gpa;
-			pam->alias_host = (uint8_t *)p->regions[i].data;
-		}
-	}
+	const struct plan_region *alias = vm_plan_alias(p);
+
+	pam->alias_gpa = alias ? alias->gpa : LAYOUT_1M;
+	pam->alias_host = alias ? (uint8_t *)alias->data : NULL;
 	if (pam->alias_gpa < VM_PAM_START || pam->alias_gpa % GM_PAGE_SIZE ||
 	    (pam->alias_gpa < LAYOUT_1M && !pam->alias_host)) {
 		log_err("pam: BIOS alias at 0x%llx does not fit the BIOS area",
@@ -348,7 +344,8 @@ static void vm_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
  * RAM, or mapped read-only when they lie outside RAM. */
 static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 {
-	uint64_t alias = vm_plan_alias_start(p);
+	const struct plan_region *ar = vm_plan_alias(p);
+	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
 	int r = 0;
 
 	/* the ROM regions and the [768K, alias) RAM piece depend on the image */
@@ -403,7 +400,7 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 	return r;
 }
 
-static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm, const struct launch_plan *p)
+static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 {
 	struct vm_pam *pam = vm->dev->pam;
 	unsigned slot = 0;
@@ -423,7 +420,6 @@ static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm, const struct launch_p
 		r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, c->size, c->host,
 					   c->readonly);
 	}
-	(void)p;
 	return r;
 }
 
@@ -795,7 +791,7 @@ static void vm_retire_current(struct vm *vm, bool async)
 	r->plan = vm->plan;
 	memset(&vm->plan, 0, sizeof(vm->plan));
 
-	if (!async || !vm->reaper_started) {
+	if (!async || !vm->nreapers) {
 		vm_reap_now(vm->ops, r);
 		return;
 	}
@@ -814,7 +810,7 @@ static void vm_retire_current(struct vm *vm, bool async)
 static void vm_reaper_drain(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->reap_lock);
-	while (vm->reaper_started && vm->reap_pending)
+	while (vm->nreapers && vm->reap_pending)
 		pthread_cond_wait(&vm->reap_done, &vm->reap_lock);
 	pthread_mutex_unlock(&vm->reap_lock);
 }
@@ -854,7 +850,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	r = vm->ops->vm_create(vm->hv, &hp, &hvvm);
 	if (r)
 		return r;
-	r = vm_set_slots(vm, hvvm, plan);
+	r = vm_set_slots(vm, hvvm);
 	if (!r)
 		r = vm->ops->vm_create_irqchip(hvvm);
 	for (unsigned i = 0; !r && i < vm->nvcpus; i++)
@@ -976,7 +972,6 @@ static int vm_rebuild(struct vm *vm)
 {
 	struct launch_plan plan;
 	const struct doorbell_image *img = NULL;
-	enum doorbell_fw_choice choice;
 	const uint8_t *fw;
 	size_t fw_len;
 	uint8_t fw_sha[48];
@@ -992,7 +987,7 @@ static int vm_rebuild(struct vm *vm)
 	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
-	choice = doorbell_take_pending(vm->dev->doorbell, &img);
+	doorbell_take_pending(vm->dev->doorbell, &img);
 	fw = img ? img->data : vm->host_fw;
 	fw_len = img ? img->len : vm->host_fw_len;
 	/* @img is the device's: valid only until doorbell_on_rebuilt() */
@@ -1055,7 +1050,6 @@ static int vm_rebuild(struct vm *vm)
 			    EVF_STR("firmware", guest_fw ? "guest" : "host"), EVF_U64("size", fw_len),
 			    EVF_BYTES("sha384", fw_sha, 48),
 			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
-		(void)choice;
 		atomic_store(&vm->run_state, VM_RS_RUNNING);
 		vm_resume(vm);
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
@@ -1155,42 +1149,6 @@ static const struct api_ops vm_api_ops = {
 
 /* ---------------- create / run / destroy ---------------- */
 
-static int vm_read_file(const char *path, uint8_t **out, size_t *len, size_t max)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t off = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			close(fd);
-			return n < 0 ? -errno : -EIO;
-		}
-		off += (size_t)n;
-	}
-	close(fd);
-	*out = buf;
-	*len = off;
-	return 0;
-}
-
 struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 		     char *err, size_t errlen)
 {
@@ -1238,26 +1196,23 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 		if (ops->coco->probe(vm->hv, pf, &caps, err, errlen))
 			goto fail;
 	}
-	r = vm_read_file(cfg->firmware_path, &vm->host_fw, &vm->host_fw_len, CFG_FW_MAX);
-	if (r) {
-		snprintf(err, errlen, "firmware %s: %s", cfg->firmware_path, strerror(-r));
+	r = file_map(cfg->firmware_path, CFG_FW_MAX, &vm->host_fw_map, err, errlen);
+	if (r)
 		goto fail;
-	}
+	vm->host_fw = vm->host_fw_map.buf;
+	vm->host_fw_len = vm->host_fw_map.len;
 	vm_sha384(vm->host_fw, vm->host_fw_len, vm->host_fw_sha384);
 	if (cfg->uki_path) {
-		uint8_t *ukibuf;
-		size_t ukilen;
+		struct file_map um;
 		struct uki u;
 		char uerr[256];
 
-		r = vm_read_file(cfg->uki_path, &ukibuf, &ukilen, 1ULL << 30);
-		if (r) {
-			snprintf(err, errlen, "uki %s: %s", cfg->uki_path, strerror(-r));
+		r = file_map(cfg->uki_path, 1ULL << 30, &um, err, errlen);
+		if (r)
 			goto fail;
-		}
-		if (uki_parse(ukibuf, ukilen, &u, uerr, sizeof(uerr))) {
+		if (uki_parse(um.buf, um.len, &u, uerr, sizeof(uerr))) {
 			snprintf(err, errlen, "uki %s: %s", cfg->uki_path, uerr);
-			free(ukibuf);
+			file_unmap(&um);
 			goto fail;
 		}
 		vm->uki_fw = calloc(u.nfw ? u.nfw : 1, sizeof(*vm->uki_fw));
@@ -1270,7 +1225,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 			vm->n_uki_fw++;
 		}
 		uki_free(&u);
-		free(ukibuf);
+		file_unmap(&um);
 	}
 	vm->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->req_fd < 0) {
@@ -1320,7 +1275,6 @@ static int vm_start_threads(struct vm *vm)
 		if (!r)
 			vm->nreapers++;
 	}
-	vm->reaper_started = vm->nreapers > 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -1338,7 +1292,7 @@ static void vm_stop_threads(struct vm *vm)
 			pthread_join(vm->thread[i], NULL);
 			vm->thread_started[i] = false;
 		}
-	if (vm->reaper_started) {
+	if (vm->nreapers) {
 		pthread_mutex_lock(&vm->reap_lock);
 		vm->reaper_quit = true;
 		pthread_cond_broadcast(&vm->reap_cond);
@@ -1346,7 +1300,6 @@ static void vm_stop_threads(struct vm *vm)
 		for (unsigned i = 0; i < vm->nreapers; i++)
 			pthread_join(vm->reaper[i], NULL);
 		vm->nreapers = 0;
-		vm->reaper_started = false;
 	}
 }
 
@@ -1607,7 +1560,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->req_fd);
 	if (vm->hv)
 		vm->ops->close(vm->hv);
-	free(vm->host_fw);
+	file_unmap(&vm->host_fw_map);
 	for (unsigned i = 0; i < vm->n_uki_fw; i++)
 		free(vm->uki_fw[i].fwid);
 	free(vm->uki_fw);

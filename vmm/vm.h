@@ -18,6 +18,7 @@
 #include "irq.h"
 #include "loader/plan.h"
 #include "coco.h"
+#include "fileio.h"
 
 /* Retired VMs waiting for the reaper: a rebuild waits when this many are
  * still being destroyed, so a reset storm cannot pile up dead VMs (each
@@ -69,7 +70,8 @@ struct vm {
 	struct vm_devices *dev;
 
 	/* host firmware from the config, and the image the current VM runs */
-	uint8_t *host_fw;
+	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
+	const uint8_t *host_fw;
 	size_t host_fw_len;
 	uint8_t host_fw_sha384[48];
 	struct launch_plan plan;
@@ -100,8 +102,7 @@ struct vm {
 
 	/* old VMs are destroyed off the critical path */
 	pthread_t reaper[VM_REAPERS];
-	unsigned nreapers;
-	bool reaper_started;
+	unsigned nreapers;             /* reaper threads running */
 	pthread_mutex_t reap_lock;
 	pthread_cond_t reap_cond;
 	struct vm_reap *reap_head;

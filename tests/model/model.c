@@ -375,7 +375,6 @@ static int m_vcpu_run(struct hv_vcpu *v, struct hv_exit *ex)
 }
 
 static void m_vcpu_kick(struct hv_vcpu *v) { }
-static void m_vcpu_unkick(struct hv_vcpu *v) { }
 static void m_vcpu_dump(struct hv_vcpu *v, char *buf, size_t len)
 {
 	snprintf(buf, len, "model vCPU %u rip=%llx", v->index, (unsigned long long)v->regs.rip);
@@ -1187,7 +1186,6 @@ const struct hv_ops model_ops = {
 	.vcpu_create = m_vcpu_create,
 	.vcpu_run = m_vcpu_run,
 	.vcpu_kick = m_vcpu_kick,
-	.vcpu_unkick = m_vcpu_unkick,
 	.vcpu_dump = m_vcpu_dump,
 	.vcpu_destroy = m_vcpu_destroy,
 };
