@@ -2,15 +2,13 @@
  * setup-header patching rules.  Reads and writes only inside the buffer it
  * is given; every offset is checked against its length. */
 #include "loader/bzimage.h"
+#include "loader/le.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *b, size_t o) { return b[o] | b[o + 1] << 8; }
-static uint32_t rd32(const uint8_t *b, size_t o) { return rd16(b, o) | (uint32_t)rd16(b, o + 2) << 16; }
-static uint64_t rd64(const uint8_t *b, size_t o) { return rd32(b, o) | (uint64_t)rd32(b, o + 4) << 32; }
 static void wr16(uint8_t *b, size_t o, uint16_t v) { b[o] = v; b[o + 1] = v >> 8; }
 static void wr32(uint8_t *b, size_t o, uint32_t v) { wr16(b, o, v); wr16(b, o + 2, v >> 16); }
 
@@ -27,12 +25,12 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *out,
 			 len, BZ_HEADER_END);
 		return -EINVAL;
 	}
-	if (rd32(img, BZ_HEADER_MAGIC) != BZ_MAGIC_HDRS) {
+	if (le_rd32(img + BZ_HEADER_MAGIC) != BZ_MAGIC_HDRS) {
 		snprintf(err, errlen, "bzimage: no \"HdrS\" magic at 0x202 (found 0x%08x)",
-			 rd32(img, BZ_HEADER_MAGIC));
+			 le_rd32(img + BZ_HEADER_MAGIC));
 		return -EINVAL;
 	}
-	v = rd16(img, BZ_VERSION);
+	v = le_rd16(img + BZ_VERSION);
 	out->protocol = v;
 	out->setup_sects = img[BZ_SETUP_SECTS] ? img[BZ_SETUP_SECTS] : 4;
 	out->setup_size = ((size_t)out->setup_sects + 1) * 512;
@@ -49,28 +47,28 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *out,
 	out->initrd_addr_max = 0x37ffffff;
 	out->pref_address = 0x100000;
 	if (v >= 0x203)
-		out->initrd_addr_max = rd32(img, BZ_INITRD_ADDR_MAX);
+		out->initrd_addr_max = le_rd32(img + BZ_INITRD_ADDR_MAX);
 	if (v >= 0x205) {
-		out->kernel_alignment = rd32(img, BZ_KERNEL_ALIGNMENT);
+		out->kernel_alignment = le_rd32(img + BZ_KERNEL_ALIGNMENT);
 		out->relocatable = img[BZ_RELOCATABLE] != 0;
 	}
 	if (v >= 0x206)
-		out->cmdline_size = rd32(img, BZ_CMDLINE_SIZE);
+		out->cmdline_size = le_rd32(img + BZ_CMDLINE_SIZE);
 	if (v >= 0x208) {
-		out->payload_offset = rd32(img, BZ_PAYLOAD_OFFSET);
-		out->payload_length = rd32(img, BZ_PAYLOAD_LENGTH);
+		out->payload_offset = le_rd32(img + BZ_PAYLOAD_OFFSET);
+		out->payload_length = le_rd32(img + BZ_PAYLOAD_LENGTH);
 	}
 	if (v >= 0x20a) {
-		out->pref_address = rd64(img, BZ_PREF_ADDRESS);
-		out->init_size = rd32(img, BZ_INIT_SIZE);
+		out->pref_address = le_rd64(img + BZ_PREF_ADDRESS);
+		out->init_size = le_rd32(img + BZ_INIT_SIZE);
 	}
 	if (v >= 0x20b)
-		out->handover_offset = rd32(img, BZ_HANDOVER_OFFSET);
+		out->handover_offset = le_rd32(img + BZ_HANDOVER_OFFSET);
 	if (v >= 0x20c)
-		out->xloadflags = rd16(img, BZ_XLOADFLAGS);
+		out->xloadflags = le_rd16(img + BZ_XLOADFLAGS);
 	/* EFI stub: MZ header whose e_lfanew (u32 at 0x3c) points at "PE\0\0" */
 	if (img[0] == 'M' && img[1] == 'Z') {
-		uint32_t pe = rd32(img, 0x3c);
+		uint32_t pe = le_rd32(img + 0x3c);
 
 		out->has_pe = pe <= len - 4 && memcmp(img + pe, "PE\0\0", 4) == 0;
 	}
@@ -130,7 +128,7 @@ int bzimage_qemu_patch(uint8_t *img, size_t len, const struct bzimage_qemu_in *i
 	if (proto >= 0x20c && (bi.xloadflags & BZ_XLF_CAN_BE_LOADED_ABOVE_4G))
 		max = 0xffffffffULL;
 	else if (proto >= 0x203)
-		max = rd32(img, BZ_INITRD_ADDR_MAX);
+		max = le_rd32(img + BZ_INITRD_ADDR_MAX);
 	else
 		max = 0x37ffffff;
 	if (in->below_4g <= in->acpi_data_size) {

@@ -3,6 +3,7 @@
  * directives onto plan regions.  Must not touch KVM or guest memory.
  * Format: microsoft/igvm igvm_defs/src/lib.rs (commit e6c3ff1c34c3). */
 #include "loader/igvm.h"
+#include "loader/le.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,13 +18,6 @@
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 static void wr32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -236,11 +230,11 @@ static int decode_platform(struct igvm_file *f, struct igvm_header *h, bool coll
 	const uint8_t *b = h->body;
 	struct igvm_platform *pl = &h->u.platform;
 
-	pl->mask = rd32(b);
+	pl->mask = le_rd32(b);
 	pl->highest_vtl = b[4];
 	pl->type = b[5];
-	pl->version = rd16(b + 6);
-	pl->shared_gpa_boundary = rd64(b + 8);
+	pl->version = le_rd16(b + 6);
+	pl->shared_gpa_boundary = le_rd64(b + 8);
 	h->has_mask = true;
 	h->mask = pl->mask;
 	if (__builtin_popcount(pl->mask) != 1)
@@ -281,25 +275,25 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 	int rc;
 
 	h->has_mask = true;
-	h->mask = rd32(b);
+	h->mask = le_rd32(b);
 	switch (h->type) {
 	case IGVM_VHT_GUEST_POLICY:
-		h->u.policy.policy = rd64(b);
-		h->mask = rd32(b + 8);
-		if (rd32(b + 12))
+		h->u.policy.policy = le_rd64(b);
+		h->mask = le_rd32(b + 8);
+		if (le_rd32(b + 12))
 			return fail(err, errlen, -EINVAL, "igvm: GUEST_POLICY reserved field not zero");
 		break;
 	case IGVM_VHT_RELOCATABLE_REGION: {
 		typeof(h->u.reloc) *r = &h->u.reloc;
 
-		r->vp_index = rd16(b + 4);
+		r->vp_index = le_rd16(b + 4);
 		r->vtl = b[6];
 		r->flags = b[7];
-		r->alignment = rd64(b + 8);
-		r->gpa = rd64(b + 16);
-		r->size = rd64(b + 24);
-		r->min_gpa = rd64(b + 32);
-		r->max_gpa = rd64(b + 40);
+		r->alignment = le_rd64(b + 8);
+		r->gpa = le_rd64(b + 16);
+		r->size = le_rd64(b + 24);
+		r->min_gpa = le_rd64(b + 32);
+		r->max_gpa = le_rd64(b + 40);
 		if (r->alignment == 0 || r->alignment % IGVM_PAGE_4K || r->size % IGVM_PAGE_4K ||
 		    r->gpa % r->alignment || r->min_gpa % r->alignment ||
 		    r->max_gpa % r->alignment || r->gpa + r->size < r->gpa || r->vtl > 2)
@@ -312,11 +306,11 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 	case IGVM_VHT_PAGE_TABLE_RELOCATION_REGION: {
 		typeof(h->u.pt_reloc) *r = &h->u.pt_reloc;
 
-		r->vp_index = rd16(b + 4);
+		r->vp_index = le_rd16(b + 4);
 		r->vtl = b[6];
-		r->gpa = rd64(b + 8);
-		r->size = rd64(b + 16);
-		r->used_size = rd64(b + 24);
+		r->gpa = le_rd64(b + 8);
+		r->size = le_rd64(b + 16);
+		r->used_size = le_rd64(b + 24);
 		if (b[7])
 			return fail(err, errlen, -EINVAL,
 				    "igvm: PAGE_TABLE_RELOCATION reserved field not zero");
@@ -330,9 +324,9 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 	}
 	case IGVM_VHT_CORIM_DOCUMENT:
 	case IGVM_VHT_CORIM_SIGNATURE:
-		h->u.corim.file_offset = rd32(b + 4);
-		h->u.corim.size = rd32(b + 8);
-		if (rd32(b + 12))
+		h->u.corim.file_offset = le_rd32(b + 4);
+		h->u.corim.size = le_rd32(b + 8);
+		if (le_rd32(b + 12))
 			return fail(err, errlen, -EINVAL, "igvm: CORIM reserved field not zero");
 		rc = file_data(f, h->u.corim.file_offset, h->u.corim.size, &h->u.corim.data,
 			       igvm_type_name(h->type), err, errlen);
@@ -340,7 +334,7 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 			return rc;
 		break;
 	case IGVM_VHT_CCA_POLICY:
-		if (rd32(b + 4) || !all_zero(b + 26, 6))
+		if (le_rd32(b + 4) || !all_zero(b + 26, 6))
 			return fail(err, errlen, -EINVAL, "igvm: CCA_POLICY reserved field not zero");
 		break;
 	}
@@ -355,11 +349,11 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 	const struct igvm_platform *pl;
 	int rc;
 
-	vp->gpa = rd64(b);
-	h->mask = rd32(b + 8);
-	vp->file_offset = rd32(b + 12);
-	vp->vp_index = rd16(b + 16);
-	if (rd16(b + 18))
+	vp->gpa = le_rd64(b);
+	h->mask = le_rd32(b + 8);
+	vp->file_offset = le_rd32(b + 12);
+	vp->vp_index = le_rd16(b + 16);
+	if (le_rd16(b + 18))
 		return fail(err, errlen, -EINVAL, "igvm: VP_CONTEXT reserved field not zero");
 	pl = platform_by_mask(f, h->mask);
 	if (!pl)
@@ -408,7 +402,7 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 		rc = file_data(f, vp->file_offset, 4, &d, "VP_CONTEXT", err, errlen);
 		if (rc)
 			return rc;
-		count = rd32(d);
+		count = le_rd32(d);
 		if (count == 0 || count > f->len / IGVM_VBS_REGISTER_SIZE)
 			return fail(err, errlen, -EINVAL,
 				    "igvm: VSM VP_CONTEXT register count %llu",
@@ -457,9 +451,9 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 	case IGVM_VHT_PARAMETER_AREA: {
 		typeof(h->u.param_area) *a = &h->u.param_area;
 
-		a->bytes = rd64(b);
-		a->index = rd32(b + 8);
-		a->file_offset = rd32(b + 12);
+		a->bytes = le_rd64(b);
+		a->index = le_rd32(b + 8);
+		a->file_offset = le_rd32(b + 12);
 		if (a->bytes == 0 || a->bytes % IGVM_PAGE_4K || a->bytes > IGVM_MAX_PARAM_AREA_BYTES)
 			return fail(err, errlen, -EINVAL,
 				    "igvm: parameter area %u size 0x%llx not a page multiple in 4K..16M",
@@ -483,13 +477,13 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 	case IGVM_VHT_PAGE_DATA: {
 		typeof(h->u.page) *pg = &h->u.page;
 
-		pg->gpa = rd64(b);
+		pg->gpa = le_rd64(b);
 		h->has_mask = true;
-		h->mask = rd32(b + 8);
-		pg->file_offset = rd32(b + 12);
-		pg->flags = rd32(b + 16);
-		pg->data_type = rd16(b + 20);
-		if (rd16(b + 22))
+		h->mask = le_rd32(b + 8);
+		pg->file_offset = le_rd32(b + 12);
+		pg->flags = le_rd32(b + 16);
+		pg->data_type = le_rd16(b + 20);
+		if (le_rd16(b + 22))
 			return fail(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved field not zero");
 		if (pg->flags & ~IGVM_PAGE_F_KNOWN)
 			return fail(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved flags 0x%x",
@@ -508,10 +502,10 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		return check_mask(f, h, err, errlen);
 	}
 	case IGVM_VHT_PARAMETER_INSERT:
-		h->u.insert.gpa = rd64(b);
+		h->u.insert.gpa = le_rd64(b);
 		h->has_mask = true;
-		h->mask = rd32(b + 8);
-		h->u.insert.index = rd32(b + 12);
+		h->mask = le_rd32(b + 8);
+		h->u.insert.index = le_rd32(b + 12);
 		if (h->u.insert.gpa % IGVM_PAGE_4K)
 			return fail(err, errlen, -EINVAL,
 				    "igvm: PARAMETER_INSERT gpa 0x%llx not page aligned",
@@ -537,12 +531,12 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 			return rc;
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_REQUIRED_MEMORY:
-		h->u.required.gpa = rd64(b);
+		h->u.required.gpa = le_rd64(b);
 		h->has_mask = true;
-		h->mask = rd32(b + 8);
-		h->u.required.bytes = rd32(b + 12);
-		h->u.required.flags = rd32(b + 16);
-		if (rd32(b + 20))
+		h->mask = le_rd32(b + 8);
+		h->u.required.bytes = le_rd32(b + 12);
+		h->u.required.flags = le_rd32(b + 16);
+		if (le_rd32(b + 20))
 			return fail(err, errlen, -EINVAL,
 				    "igvm: REQUIRED_MEMORY reserved field not zero");
 		if ((h->u.required.gpa | h->u.required.bytes) % IGVM_PAGE_4K ||
@@ -552,10 +546,10 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 				    (unsigned long long)h->u.required.gpa, h->u.required.bytes);
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_ERROR_RANGE:
-		h->u.error_range.gpa = rd64(b);
+		h->u.error_range.gpa = le_rd64(b);
 		h->has_mask = true;
-		h->mask = rd32(b + 8);
-		h->u.error_range.bytes = rd32(b + 12);
+		h->mask = le_rd32(b + 8);
+		h->u.error_range.bytes = le_rd32(b + 12);
 		if ((h->u.error_range.gpa | h->u.error_range.bytes) % IGVM_PAGE_4K ||
 		    h->u.error_range.gpa + h->u.error_range.bytes < h->u.error_range.gpa)
 			return fail(err, errlen, -EINVAL,
@@ -565,7 +559,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_SNP_ID_BLOCK:
 		h->has_mask = true;
-		h->mask = rd32(b);
+		h->mask = le_rd32(b);
 		h->u.id_block.author_key_enabled = b[4];
 		if (b[4] > 1 || b[5] || b[6] || b[7])
 			return fail(err, errlen, -EINVAL,
@@ -574,13 +568,13 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_VBS_MEASUREMENT:
 		h->has_mask = true;
-		h->mask = rd32(b);
+		h->mask = le_rd32(b);
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_RESERVED_306:
 		return fail(err, errlen, -EINVAL, "igvm: header type 0x306 is reserved");
 	default: /* the IGVM_VHS_PARAMETER family */
-		h->u.param.index = rd32(b);
-		h->u.param.byte_offset = rd32(b + 4);
+		h->u.param.index = le_rd32(b);
+		h->u.param.byte_offset = le_rd32(b + 4);
 		return check_param(f, h, areas, err, errlen);
 	}
 }
@@ -601,8 +595,8 @@ static int decode(struct igvm_file *f, struct igvm_iter *it, struct igvm_header 
 	if (vh_end - it->off < 8)
 		return fail(err, errlen, -EINVAL,
 			    "igvm: truncated variable header at 0x%x", it->off);
-	raw = rd32(f->buf + it->off);
-	len = rd32(f->buf + it->off + 4);
+	raw = le_rd32(f->buf + it->off);
+	len = le_rd32(f->buf + it->off + 4);
 	padded = ((uint64_t)len + 7) & ~7ULL;
 	if (padded > vh_end - it->off - 8)
 		return fail(err, errlen, -EINVAL,
@@ -686,12 +680,12 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 		return fail(err, errlen, -EINVAL, "igvm: file of %zu bytes exceeds 4 GiB", len);
 	f->buf = buf;
 	f->len = len;
-	if (rd32(buf) != IGVM_MAGIC)
-		return fail(err, errlen, -EINVAL, "igvm: bad magic 0x%08x", rd32(buf));
-	f->version = rd32(buf + 4);
-	f->vh_off = rd32(buf + 8);
-	f->vh_size = rd32(buf + 12);
-	f->checksum = rd32(buf + 20);
+	if (le_rd32(buf) != IGVM_MAGIC)
+		return fail(err, errlen, -EINVAL, "igvm: bad magic 0x%08x", le_rd32(buf));
+	f->version = le_rd32(buf + 4);
+	f->vh_off = le_rd32(buf + 8);
+	f->vh_size = le_rd32(buf + 12);
+	f->checksum = le_rd32(buf + 20);
 	f->arch = IGVM_ARCH_X64;
 	f->page_size = IGVM_PAGE_4K;
 	if (f->version == IGVM_FORMAT_V1) {
@@ -700,8 +694,8 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 		f->fixed_size = IGVM_FIXED_V2_SIZE;
 		if (len < IGVM_FIXED_V2_SIZE)
 			return fail(err, errlen, -EINVAL, "igvm: version 2 file shorter than 32 bytes");
-		f->arch = rd32(buf + 24);
-		f->page_size = rd32(buf + 28);
+		f->arch = le_rd32(buf + 24);
+		f->page_size = le_rd32(buf + 28);
 		if (f->arch != IGVM_ARCH_X64 && f->arch != IGVM_ARCH_AARCH64)
 			return fail(err, errlen, -ENOTSUP, "igvm: unknown architecture %u", f->arch);
 		if (f->page_size != IGVM_PAGE_4K)
@@ -711,9 +705,9 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 		return fail(err, errlen, -ENOTSUP, "igvm: format version %u not supported",
 			    f->version);
 	}
-	if (rd32(buf + 16) != len)
+	if (le_rd32(buf + 16) != len)
 		return fail(err, errlen, -EINVAL, "igvm: total_file_size %u but the file has %zu bytes",
-			    rd32(buf + 16), len);
+			    le_rd32(buf + 16), len);
 	if (f->vh_off < f->fixed_size || f->vh_off % 8)
 		return fail(err, errlen, -EINVAL,
 			    "igvm: variable header offset 0x%x is inside the fixed header or unaligned",
@@ -1024,7 +1018,7 @@ static int do_param(struct builder *b, const struct igvm_header *h)
 		return 0;
 	case IGVM_VHT_ENVIRONMENT_INFO:
 		/* As QEMU (backends/igvm.c): memory starts shared/unaccepted. */
-		wr32(a->buf + off, rd32(a->buf + off) | IGVM_ENV_MEMORY_IS_SHARED);
+		wr32(a->buf + off, le_rd32(a->buf + off) | IGVM_ENV_MEMORY_IS_SHARED);
 		return 0;
 	case IGVM_VHT_MEMORY_MAP:
 		return memmap_fill(b, a, off);
@@ -1111,7 +1105,7 @@ static int do_vp_context(struct builder *b, const struct igvm_header *h)
 	memcpy(b->p->vmsa[vp], h->u.vp.data, PLAN_VMSA_SIZE);
 	b->vp_done[vp] = 1;
 	if (vp == 0)
-		b->p->snp.sev_features = rd64(h->u.vp.data + VMSA_SEV_FEATURES);
+		b->p->snp.sev_features = le_rd64(h->u.vp.data + VMSA_SEV_FEATURES);
 	b->vmsa_seen = true;
 	return 0;
 }
@@ -1328,7 +1322,7 @@ static int build(struct builder *b, const uint8_t *file, size_t len,
 			memcpy(b->p->vmsa[i], b->prm->ap_vmsa, PLAN_VMSA_SIZE);
 			if (i == 0)
 				b->p->snp.sev_features =
-					rd64(b->prm->ap_vmsa + VMSA_SEV_FEATURES);
+					le_rd64(b->prm->ap_vmsa + VMSA_SEV_FEATURES);
 		}
 	}
 	if (b->p->nregions == 0)

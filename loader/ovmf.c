@@ -2,6 +2,7 @@
  * TDVF metadata (implements loader/ovmf.h).  Pure function of the image
  * bytes: it never maps, measures or launches anything. */
 #include "loader/ovmf.h"
+#include "loader/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -48,13 +49,6 @@ static const uint8_t guid_tdvf_meta[16] = {
 	0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
 	0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae };
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,9 +84,9 @@ static int parse_sev_meta(const uint8_t *img, size_t len, uint32_t off_from_end,
 	if (memcmp(img + start, "ASEV", 4) != 0)
 		return fail(err, errlen, "SEV metadata at image offset 0x%zx lacks the ASEV signature",
 			    start);
-	mlen = rd32(img + start + 4);
-	version = rd32(img + start + 8);
-	n = rd32(img + start + 12);
+	mlen = le_rd32(img + start + 4);
+	version = le_rd32(img + start + 8);
+	n = le_rd32(img + start + 12);
 	if (version != 1)
 		return fail(err, errlen, "SEV metadata version %u, expected 1", version);
 	if (n > OVMF_MAX_ITEMS)
@@ -106,9 +100,9 @@ static int parse_sev_meta(const uint8_t *img, size_t len, uint32_t off_from_end,
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *d = img + start + ASEV_HDR + (size_t)i * ASEV_DESC;
 
-		out->sev[i].gpa = rd32(d);
-		out->sev[i].size = rd32(d + 4);
-		out->sev[i].type = rd32(d + 8);
+		out->sev[i].gpa = le_rd32(d);
+		out->sev[i].size = le_rd32(d + 4);
+		out->sev[i].type = le_rd32(d + 8);
 	}
 	out->nsev = n;
 	out->has_sev_meta = true;
@@ -134,9 +128,9 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 	if (memcmp(img + start, "TDVF", 4) != 0)
 		return fail(err, errlen, "TDX metadata at image offset 0x%zx lacks the TDVF signature",
 			    start);
-	dlen = rd32(img + start + 4);
-	version = rd32(img + start + 8);
-	n = rd32(img + start + 12);
+	dlen = le_rd32(img + start + 4);
+	version = le_rd32(img + start + 8);
+	n = le_rd32(img + start + 12);
 	if (version != 1)
 		return fail(err, errlen, "TDVF metadata version %u, expected 1", version);
 	if (n == 0 || n > OVMF_MAX_ITEMS)
@@ -151,12 +145,12 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 		const uint8_t *s = img + start + TDVF_HDR + (size_t)i * TDVF_SECTION;
 		struct ovmf_tdvf_section *t = &out->tdvf[i];
 
-		t->data_offset = rd32(s);
-		t->raw_size = rd32(s + 4);
-		t->gpa = rd64(s + 8);
-		t->mem_size = rd64(s + 16);
-		t->type = rd32(s + 24);
-		t->attributes = rd32(s + 28);
+		t->data_offset = le_rd32(s);
+		t->raw_size = le_rd32(s + 4);
+		t->gpa = le_rd64(s + 8);
+		t->mem_size = le_rd64(s + 16);
+		t->type = le_rd32(s + 24);
+		t->attributes = le_rd32(s + 28);
 		if ((t->gpa | t->mem_size) & 0xfff)
 			return fail(err, errlen, "TDVF section %u: gpa 0x%llx / size 0x%llx not 4 KiB aligned",
 				    i, (unsigned long long)t->gpa, (unsigned long long)t->mem_size);
@@ -201,7 +195,7 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 	footer = len - OVMF_FOOTER_OFF_FROM_END;
 	if (memcmp(img + footer + 2, guid_footer, OVMF_GUID_LEN) != 0)
 		return 0;
-	total = rd16(img + footer);
+	total = le_rd16(img + footer);
 	if (total < OVMF_ENTRY_HDR || total - OVMF_ENTRY_HDR > footer)
 		return fail(err, errlen, "footer table length %u invalid (at most %zu bytes precede it)",
 			    total, footer + OVMF_ENTRY_HDR);
@@ -220,7 +214,7 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 		if (++nent > OVMF_MAX_ENTRIES)
 			return fail(err, errlen, "footer table: more than %d entries", OVMF_MAX_ENTRIES);
 		hdr = img + end - OVMF_ENTRY_HDR;
-		esize = rd16(hdr);
+		esize = le_rd16(hdr);
 		if (esize < OVMF_ENTRY_HDR)
 			return fail(err, errlen, "footer table entry at offset 0x%zx has size %u < 18",
 				    end - OVMF_ENTRY_HDR, esize);
@@ -238,14 +232,14 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 				return fail(err, errlen, "SEV-ES reset block entry has %zu data bytes, need 4", dlen);
 			seen_reset = true;
 			out->has_reset_block = true;
-			out->ap_reset_eip = rd32(data);
+			out->ap_reset_eip = le_rd32(data);
 		} else if (!memcmp(guid, guid_sev_meta, 16)) {
 			if (seen_sev)
 				return fail(err, errlen, "footer table: duplicate SEV metadata entry");
 			if (dlen < 4)
 				return fail(err, errlen, "SEV metadata entry has %zu data bytes, need 4", dlen);
 			seen_sev = true;
-			sev_off = rd32(data);
+			sev_off = le_rd32(data);
 		} else if (!memcmp(guid, guid_hash_table, 16)) {
 			if (seen_hash)
 				return fail(err, errlen, "footer table: duplicate SEV hash table entry");
@@ -253,15 +247,15 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 				return fail(err, errlen, "SEV hash table entry has %zu data bytes, need 4", dlen);
 			seen_hash = true;
 			out->has_hash_table = true;
-			out->hash_table_gpa = rd32(data);
-			out->hash_table_size = dlen >= 8 ? rd32(data + 4) : 0;
+			out->hash_table_gpa = le_rd32(data);
+			out->hash_table_size = dlen >= 8 ? le_rd32(data + 4) : 0;
 		} else if (!memcmp(guid, guid_tdx_meta, 16)) {
 			if (seen_tdx)
 				return fail(err, errlen, "footer table: duplicate TDX metadata entry");
 			if (dlen < 4)
 				return fail(err, errlen, "TDX metadata entry has %zu data bytes, need 4", dlen);
 			seen_tdx = true;
-			tdx_off = rd32(data);
+			tdx_off = le_rd32(data);
 		}
 		end -= esize;
 	}

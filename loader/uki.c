@@ -3,6 +3,7 @@
  * Owns parsing and the firmware choice only: no file I/O, no hashing of
  * payloads, no launch plans.  Every read is bounds-checked. */
 #include "loader/uki.h"
+#include "loader/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,8 +13,6 @@
 
 #include "vmm/log.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
 
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -50,13 +49,13 @@ int uki_efifw_parse(const uint8_t *blob, size_t len, struct uki_efifw *out)
 		out->why = "shorter than the 16-byte header";
 		return -EINVAL;
 	}
-	if (rd32(blob) != UKI_EFIFW_MAGIC) {
+	if (le_rd32(blob) != UKI_EFIFW_MAGIC) {
 		out->why = "bad magic (expected 0xfeeddead)";
 		return -EINVAL;
 	}
-	out->header_len = rd32(blob + 4);
-	out->fwid_len = rd32(blob + 8);
-	out->payload_len = rd32(blob + 12);
+	out->header_len = le_rd32(blob + 4);
+	out->fwid_len = le_rd32(blob + 8);
+	out->payload_len = le_rd32(blob + 12);
 	if (out->header_len < UKI_EFIFW_HDR_MIN) {
 		out->why = "header_len below 16";
 		return -EINVAL;
@@ -103,7 +102,7 @@ int uki_hwids_parse(const uint8_t *buf, size_t len, struct uki_hwid **out, unsig
 		const uint8_t *d = buf + i * UKI_HWID_LEN;
 		struct uki_hwid *h = &hw[i];
 
-		h->descriptor = rd32(d);
+		h->descriptor = le_rd32(d);
 		if (h->descriptor == 0)
 			break;
 		h->type = h->descriptor >> 28;
@@ -113,8 +112,8 @@ int uki_hwids_parse(const uint8_t *buf, size_t len, struct uki_hwid **out, unsig
 			break;
 		}
 		chid_from_efi_guid(d + 4, &h->chid);
-		h->name_off = rd32(d + 20);
-		h->str_off = rd32(d + 24);
+		h->name_off = le_rd32(d + 20);
+		h->str_off = le_rd32(d + 24);
 		if (h->str_off >= len || h->name_off >= len) {
 			*why = "string offset past the end of the section";
 			ret = -EINVAL;
@@ -161,17 +160,17 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 	u->len = len;
 	if (!buf || len < UKI_DOS_HDR_LEN || buf[0] != 'M' || buf[1] != 'Z')
 		return fail(err, errlen, "not a PE file: no MZ header");
-	lfanew = rd32(buf + 0x3C);
+	lfanew = le_rd32(buf + 0x3C);
 	if (lfanew < UKI_DOS_HDR_LEN || (uint64_t)lfanew + 4 + UKI_COFF_HDR_LEN + 2 > len)
 		return fail(err, errlen, "PE header offset 0x%x outside the file (%zu bytes)", lfanew,
 			    len);
 	if (memcmp(buf + lfanew, "PE\0\0", 4))
 		return fail(err, errlen, "no PE signature at 0x%x", lfanew);
 	coff = buf + lfanew + 4;
-	u->machine = rd16(coff);
-	nsec = rd16(coff + 2);
-	optlen = rd16(coff + 16);
-	u->opt_magic = rd16(coff + UKI_COFF_HDR_LEN);
+	u->machine = le_rd16(coff);
+	nsec = le_rd16(coff + 2);
+	optlen = le_rd16(coff + 16);
+	u->opt_magic = le_rd16(coff + UKI_COFF_HDR_LEN);
 	if (nsec == 0)
 		return fail(err, errlen, "PE file has no sections");
 	if (u->opt_magic != UKI_OPT_MAGIC_PE32P && u->opt_magic != UKI_OPT_MAGIC_PE32)
@@ -198,10 +197,10 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 
 		memcpy(s->name, h, 8);
 		s->name[8] = '\0';
-		s->vsize = rd32(h + 8);
-		s->vaddr = rd32(h + 12);
-		s->raw_size = rd32(h + 16);
-		s->raw_off = rd32(h + 20);
+		s->vsize = le_rd32(h + 8);
+		s->vaddr = le_rd32(h + 12);
+		s->raw_size = le_rd32(h + 16);
+		s->raw_off = le_rd32(h + 20);
 		s->size = s->raw_size < s->vsize ? s->raw_size : s->vsize;
 		if ((uint64_t)s->raw_off + s->size > len) {
 			fail(err, errlen,

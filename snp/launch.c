@@ -5,6 +5,7 @@
  * or reinterpret the plan (snp/plan.c owns it) nor touch memory slots
  * (vmm/coco.c). */
 #include "vmm/coco.h"
+#include "loader/le.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +14,6 @@
 
 #include "vmm/log.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }   /* x86: little endian */
 static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
@@ -137,15 +135,15 @@ static int snp_cpuid_page(const struct kvm_cpuid2 *c, uint8_t *page)
 
 static void snp_cpuid_report(const uint8_t *ours, const uint8_t *fw)
 {
-	unsigned n = rd32(ours);
+	unsigned n = le_rd32(ours);
 
 	for (unsigned i = 0; i < n && i < SNP_CPUID_MAX; i++) {
 		const uint8_t *a = ours + 16 + i * 48, *b = fw + 16 + i * 48;
 
 		if (memcmp(a, b, 48))
 			log_warn("snp: firmware corrected CPUID 0x%x.%u: eax %08x->%08x ebx %08x->%08x ecx %08x->%08x edx %08x->%08x",
-				 rd32(a), rd32(a + 4), rd32(a + 24), rd32(b + 24), rd32(a + 28),
-				 rd32(b + 28), rd32(a + 32), rd32(b + 32), rd32(a + 36), rd32(b + 36));
+				 le_rd32(a), le_rd32(a + 4), le_rd32(a + 24), le_rd32(b + 24), le_rd32(a + 28),
+				 le_rd32(b + 28), le_rd32(a + 32), le_rd32(b + 32), le_rd32(a + 36), le_rd32(b + 36));
 	}
 }
 
@@ -182,12 +180,12 @@ static bool vmsa_byte_settable(unsigned off)
 
 static void seg_from_vmsa(const uint8_t *v, struct kvm_segment *s)
 {
-	uint16_t a = rd16(v + 2);
+	uint16_t a = le_rd16(v + 2);
 
 	memset(s, 0, sizeof(*s));
-	s->selector = rd16(v);
-	s->limit = rd32(v + 4);
-	s->base = rd64(v + 8);
+	s->selector = le_rd16(v);
+	s->limit = le_rd32(v + 4);
+	s->base = le_rd64(v + 8);
 	s->type = a & 0xf;
 	s->s = (a >> 4) & 1;
 	s->dpl = (a >> 5) & 3;
@@ -213,7 +211,7 @@ static int set_vcpu_from_vmsa(struct coco_launch *l, unsigned idx, const uint8_t
 		struct kvm_msr_entry e[1];
 	} msrs;
 	struct kvm_segment *segs[] = { &sr.es, &sr.cs, &sr.ss, &sr.ds, &sr.fs, &sr.gs };
-	uint64_t efer = rd64(v + 0xd0), cr4 = rd64(v + 0x148);
+	uint64_t efer = le_rd64(v + 0xd0), cr4 = le_rd64(v + 0x148);
 	int r;
 
 	for (unsigned off = 0; off < PLAN_VMSA_SIZE; off++) {
@@ -223,14 +221,14 @@ static int set_vcpu_from_vmsa(struct coco_launch *l, unsigned idx, const uint8_t
 			return -EINVAL;
 		}
 	}
-	if (rd64(v + 0x3b0) != l->plan->snp.sev_features) {
+	if (le_rd64(v + 0x3b0) != l->plan->snp.sev_features) {
 		log_err("snp: VMSA of vCPU %u has SEV_FEATURES 0x%llx, plan says 0x%llx", idx,
-			(unsigned long long)rd64(v + 0x3b0),
+			(unsigned long long)le_rd64(v + 0x3b0),
 			(unsigned long long)l->plan->snp.sev_features);
 		return -EINVAL;
 	}
 	if (!(efer & (1ULL << 12)) || !(cr4 & (1ULL << 6)) ||
-	    v[0xcb] != ((rd16(v + 0x22) >> 5) & 3) || rd32(v + 0x60) || rd32(v + 0x80)) {
+	    v[0xcb] != ((le_rd16(v + 0x22) >> 5) & 3) || le_rd32(v + 0x60) || le_rd32(v + 0x80)) {
 		log_err("snp: VMSA of vCPU %u: EFER.SVME/CR4.MCE clear, CPL != SS.DPL or GDTR/IDTR selector/attributes set (KVM cannot produce it)",
 			idx);
 		return -EINVAL;
@@ -242,63 +240,63 @@ static int set_vcpu_from_vmsa(struct coco_launch *l, unsigned idx, const uint8_t
 		seg_from_vmsa(v + i * 16, segs[i]);
 	seg_from_vmsa(v + 0x70, &sr.ldt);
 	seg_from_vmsa(v + 0x90, &sr.tr);
-	sr.gdt.limit = (uint16_t)rd32(v + 0x64);
-	sr.gdt.base = rd64(v + 0x68);
-	sr.idt.limit = (uint16_t)rd32(v + 0x84);
-	sr.idt.base = rd64(v + 0x88);
+	sr.gdt.limit = (uint16_t)le_rd32(v + 0x64);
+	sr.gdt.base = le_rd64(v + 0x68);
+	sr.idt.limit = (uint16_t)le_rd32(v + 0x84);
+	sr.idt.base = le_rd64(v + 0x88);
 	sr.efer = efer & ~(1ULL << 12);
 	sr.cr4 = cr4;
-	sr.cr3 = rd64(v + 0x150);
-	sr.cr0 = rd64(v + 0x158);
+	sr.cr3 = le_rd64(v + 0x150);
+	sr.cr0 = le_rd64(v + 0x158);
 	r = co->vcpu_set_sregs(vcpu, &sr);
 	if (r < 0)
 		goto fail;
 	memset(&rg, 0, sizeof(rg));
-	rg.rflags = rd64(v + 0x170);
-	rg.rip = rd64(v + 0x178);
-	rg.rsp = rd64(v + 0x1d8);
-	rg.rax = rd64(v + 0x1f8);
-	rg.rcx = rd64(v + 0x308);
-	rg.rdx = rd64(v + 0x310);
-	rg.rbx = rd64(v + 0x318);
-	rg.rbp = rd64(v + 0x328);
-	rg.rsi = rd64(v + 0x330);
-	rg.rdi = rd64(v + 0x338);
-	rg.r8 = rd64(v + 0x340);
-	rg.r9 = rd64(v + 0x348);
-	rg.r10 = rd64(v + 0x350);
-	rg.r11 = rd64(v + 0x358);
-	rg.r12 = rd64(v + 0x360);
-	rg.r13 = rd64(v + 0x368);
-	rg.r14 = rd64(v + 0x370);
-	rg.r15 = rd64(v + 0x378);
+	rg.rflags = le_rd64(v + 0x170);
+	rg.rip = le_rd64(v + 0x178);
+	rg.rsp = le_rd64(v + 0x1d8);
+	rg.rax = le_rd64(v + 0x1f8);
+	rg.rcx = le_rd64(v + 0x308);
+	rg.rdx = le_rd64(v + 0x310);
+	rg.rbx = le_rd64(v + 0x318);
+	rg.rbp = le_rd64(v + 0x328);
+	rg.rsi = le_rd64(v + 0x330);
+	rg.rdi = le_rd64(v + 0x338);
+	rg.r8 = le_rd64(v + 0x340);
+	rg.r9 = le_rd64(v + 0x348);
+	rg.r10 = le_rd64(v + 0x350);
+	rg.r11 = le_rd64(v + 0x358);
+	rg.r12 = le_rd64(v + 0x360);
+	rg.r13 = le_rd64(v + 0x368);
+	rg.r14 = le_rd64(v + 0x370);
+	rg.r15 = le_rd64(v + 0x378);
 	r = co->vcpu_set_regs(vcpu, &rg);
 	if (r < 0)
 		goto fail;
 	memset(&fpu, 0, sizeof(fpu));
-	fpu.mxcsr = rd32(v + 0x408);
-	fpu.fsw = rd16(v + 0x40e);
-	fpu.fcw = rd16(v + 0x410);
+	fpu.mxcsr = le_rd32(v + 0x408);
+	fpu.fsw = le_rd16(v + 0x40e);
+	fpu.fcw = le_rd16(v + 0x410);
 	r = co->vcpu_set_fpu(vcpu, &fpu);
 	if (r < 0)
 		goto fail;
 	memset(&xc, 0, sizeof(xc));
 	xc.nr_xcrs = 1;
 	xc.xcrs[0].xcr = 0;
-	xc.xcrs[0].value = rd64(v + 0x3e8);
+	xc.xcrs[0].value = le_rd64(v + 0x3e8);
 	r = co->vcpu_set_xcrs(vcpu, &xc);
 	if (r < 0)
 		goto fail;
 	memset(&dr, 0, sizeof(dr));
-	dr.dr6 = rd64(v + 0x168);
-	dr.dr7 = rd64(v + 0x160);
+	dr.dr6 = le_rd64(v + 0x168);
+	dr.dr7 = le_rd64(v + 0x160);
 	r = co->vcpu_set_debugregs(vcpu, &dr);
 	if (r < 0)
 		goto fail;
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.h.nmsrs = 1;
 	msrs.e[0].index = 0x277;      /* IA32_CR_PAT */
-	msrs.e[0].data = rd64(v + 0x268);
+	msrs.e[0].data = le_rd64(v + 0x268);
 	r = co->vcpu_set_msrs(vcpu, &msrs.h);
 	if (r != 1) {
 		r = r < 0 ? r : -EIO;

@@ -649,15 +649,16 @@ int uki_cli_main(int argc, char **argv)
 		rc = run_measure(&a, &u, &cfg, f, digest);
 		if (rc)
 			goto out;
-		cli_hex(h, digest, 48);
+		char mh[97];   /* the measurement; h keeps the firmware's SHA-384 */
+
+		cli_hex(mh, digest, 48);
 		if (!a.json) {
-			printf("%s\n", h);
+			printf("%s\n", mh);
 			goto out;
 		}
 		printf("{\n  \"platform\": \"%s\",\n  \"measurement\": \"%s\",\n  \"fwid\": ",
-		       platform_name(cfg.cc.type), h);
+		       platform_name(cfg.cc.type), mh);
 		jstr(stdout, f->fwid);
-		sha384_hex(f->payload, f->payload_len, h);
 		printf(",\n  \"firmware_sha384\": \"%s\",\n  \"firmware_size\": %u,\n"
 		       "  \"chid_type\": %u,\n  \"chid\": \"%s\"\n}\n", h, f->payload_len,
 		       ch.chid_type, id);
