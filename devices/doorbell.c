@@ -15,6 +15,7 @@
 
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
+#include "vmm/events.h"
 #include "vmm/guestmem.h"
 #include "vmm/log.h"
 
@@ -773,10 +774,8 @@ int doorbell_event_format(const struct doorbell_event *ev, char *buf, size_t len
 {
 	char hex[97] = "-";
 
-	if (ev->has_digest) {
-		for (int i = 0; i < 48; i++)
-			snprintf(hex + 2 * i, 3, "%02x", ev->sha384[i]);
-	}
+	if (ev->has_digest)
+		events_hex(ev->sha384, 48, hex);
 	return snprintf(buf, len, "doorbell event=%s format=%s addr=0x%" PRIx64
 			" size=%" PRIu64 " sha384=%s status=%u(%s) reason=\"%s\"",
 			doorbell_event_name(ev->kind), format_name(ev->format),

@@ -80,7 +80,6 @@ struct pci_bus {
 	unsigned gsi_count[PCI_NUM_GSI];
 	uint64_t pm_t0_ns;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
-	bool attached_apm;
 	pci_pam_hook_fn *pam_hook;
 	void *pam_opaque;
 };
@@ -688,8 +687,7 @@ int pci_attach(struct pci_bus *pb, struct bus *pio, struct bus *mmio)
 		return r;
 	}
 	/* APM control: optional, another device may own 0xB2 */
-	if (bus_register(pio, APM_CNT_PORT, 2, pci_apm_io, pb, "piix4-apm") == 0)
-		pb->attached_apm = true;
+	(void)bus_register(pio, APM_CNT_PORT, 2, pci_apm_io, pb, "piix4-apm");
 	return 0;
 }
 
@@ -725,13 +723,6 @@ void pci_set_pam_hook(struct pci_bus *pb, pci_pam_hook_fn *hook, void *opaque)
 	pthread_mutex_lock(&pb->lock);
 	pb->pam_hook = hook;
 	pb->pam_opaque = opaque;
-	pthread_mutex_unlock(&pb->lock);
-}
-
-void pci_get_pam(struct pci_bus *pb, uint8_t pam[I440FX_PAM_REGS])
-{
-	pthread_mutex_lock(&pb->lock);
-	memcpy(pam, &pb->host->cfg[I440FX_PAM0], I440FX_PAM_REGS);
 	pthread_mutex_unlock(&pb->lock);
 }
 

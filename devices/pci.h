@@ -110,8 +110,6 @@ void pci_reset(struct pci_bus *pb);
 void pci_destroy(struct pci_bus *pb);
 /* Install (or with NULL remove) the PAM hook of the host bridge. */
 void pci_set_pam_hook(struct pci_bus *pb, pci_pam_hook_fn *hook, void *opaque);
-/* Current PAM0-PAM6 values. */
-void pci_get_pam(struct pci_bus *pb, uint8_t pam[I440FX_PAM_REGS]);
 
 /* A type-0 function at 00:slot.func.  NULL if the slot is taken or out of
  * range.  @class_code is class<<16 | subclass<<8 | prog-if. */

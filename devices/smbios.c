@@ -409,27 +409,6 @@ void smbios_blob_free(struct smbios_blob *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int smbios_write_dmi(const struct smbios_blob *b, int fd)
-{
-	size_t done = 0;
-
-	while (done < b->tables_len) {
-		ssize_t n = write(fd, b->tables + done, b->tables_len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			log_err("smbios: writing the DMI table failed at byte %zu: %s", done,
-				strerror(e));
-			return -e;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* ---- reader ---- */
 
 int smbios_struct_at(const uint8_t *tab, size_t len, size_t off, struct smbios_struct *s)

@@ -51,8 +51,6 @@ struct smbios_blob {
 int smbios_build(const struct cfg_smbios *sm, uint64_t memory, unsigned ncpus,
 		 struct smbios_blob *out);
 void smbios_blob_free(struct smbios_blob *b);
-/* The /sys/firmware/dmi/tables/DMI format is the structure table alone. */
-int smbios_write_dmi(const struct smbios_blob *b, int fd);
 
 /* ---- reading structure tables (bounds-checked, hostile input) ---- */
 

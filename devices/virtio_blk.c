@@ -43,7 +43,6 @@ struct virtio_blk {
 	struct io_uring ring;
 	bool ring_ok;
 	bool readonly;
-	bool dwz;                  /* DISCARD / WRITE_ZEROES offered */
 	uint64_t size;             /* bytes */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_dev_ops ops;
@@ -196,9 +195,8 @@ static bool blk_handle(struct virtio_blk *b, struct virtq *q, const struct virtq
 	}
 	if (type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_DISCARD ||
 	    type == VIRTIO_BLK_T_WRITE_ZEROES) {
-		if (b->readonly || ((type != VIRTIO_BLK_T_OUT) && !b->dwz)) {
-			blk_done_now(b, q, c->head, status,
-				     b->readonly ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_UNSUPP, 1, pushed);
+		if (b->readonly) {   /* writes, discard and write-zeroes alike */
+			blk_done_now(b, q, c->head, status, VIRTIO_BLK_S_IOERR, 1, pushed);
 			return true;
 		}
 	}
@@ -463,7 +461,6 @@ static int blk_open(struct virtio_blk *b, const struct virtio_blk_opts *o, char 
 			 o->path, (unsigned long long)b->size);
 		return -EINVAL;
 	}
-	b->dwz = !o->readonly;
 	return 0;
 }
 
@@ -532,7 +529,7 @@ struct virtio_blk *virtio_blk_create(const struct virtio_blk_opts *o, struct pci
 		.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 			    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_F_INDIRECT_DESC) |
 			    (o->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0) |
-			    (b->dwz ? (1ULL << VIRTIO_BLK_F_DISCARD) |
+			    (!b->readonly ? (1ULL << VIRTIO_BLK_F_DISCARD) |
 				      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES) : 0),
 		.cfg_len = VIRTIO_BLK_CFG_LEN,
 		.cfg_access = blk_cfg_access,
@@ -566,11 +563,6 @@ void virtio_blk_reset(struct virtio_blk *b)
 uint64_t virtio_blk_capacity(const struct virtio_blk *b)
 {
 	return b->size / VIRTIO_BLK_SECTOR;
-}
-
-struct virtio_pci *virtio_blk_transport(struct virtio_blk *b)
-{
-	return b->vp;
 }
 
 unsigned virtio_blk_inflight(struct virtio_blk *b)

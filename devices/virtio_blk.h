@@ -61,9 +61,7 @@ void virtio_blk_process(struct virtio_blk *b);
 void virtio_blk_reset(struct virtio_blk *b);
 void virtio_blk_destroy(struct virtio_blk *b);
 
-uint64_t virtio_blk_capacity(const struct virtio_blk *b);   /* sectors */
-struct virtio_pci *virtio_blk_transport(struct virtio_blk *b);
-/* Requests submitted and not yet reaped (tests, benchmark). */
+uint64_t virtio_blk_capacity(const struct virtio_blk *b);   /* Requests submitted and not yet reaped (tests, benchmark). */
 unsigned virtio_blk_inflight(struct virtio_blk *b);
 
 #endif

@@ -105,19 +105,9 @@ struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned n)
 	return n < vp->ops->nqueues ? &vp->q[n].vq : NULL;
 }
 
-uint64_t virtio_pci_features(const struct virtio_pci *vp)
-{
-	return vp->drv_features;
-}
-
 uint8_t virtio_pci_status(const struct virtio_pci *vp)
 {
 	return vp->status;
-}
-
-struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
-{
-	return vp->dev;
 }
 
 /* ---------------- interrupts ---------------- */

@@ -83,12 +83,10 @@ void virtio_pci_lock(struct virtio_pci *vp);
 void virtio_pci_unlock(struct virtio_pci *vp);
 /* With the lock held: */
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned n);
-uint64_t virtio_pci_features(const struct virtio_pci *vp);   /* negotiated */
 uint8_t virtio_pci_status(const struct virtio_pci *vp);
 /* Used-buffer notification for queue @n (MSI-X vector or INTx + ISR bit 0). */
 void virtio_pci_interrupt_queue(struct virtio_pci *vp, unsigned n);
 /* Enter DEVICE_NEEDS_RESET (2.1.2) and send a configuration interrupt. */
 void virtio_pci_set_needs_reset(struct virtio_pci *vp, const char *why);
-struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
 
 #endif

@@ -22,21 +22,12 @@ void virtq_reset(struct virtq *q)
 	virtq_init(q, q->gm);
 }
 
-/* Host view of [gpa, gpa+len) in plain guest RAM (no ROM). */
-static void *virtq_ram(const struct guestmem *gm, uint64_t gpa, uint64_t len, bool write)
+/* Host view of [gpa, gpa+len) in plain guest RAM: gm_ptr(GM_RAM) never
+ * returns ROM (ROM regions do not carry GM_RAM), so rings and writable
+ * buffers cannot land in the firmware. */
+static void *virtq_ram(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 {
-	const struct gm_region *r;
-	void *p;
-
-	if (len == 0)
-		return NULL;
-	p = gm_ptr(gm, gpa, len, GM_RAM);
-	if (!p)
-		return NULL;
-	r = gm_find(gm, gpa);
-	if (!r || (write && (r->flags & GM_ROM)))
-		return NULL;
-	return p;
+	return len ? gm_ptr(gm, gpa, len, GM_RAM) : NULL;
 }
 
 int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
@@ -54,9 +45,9 @@ int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail, 
 		return -EINVAL;
 	}
 	/* 2.7.5-2.7.8: desc 16*size, avail 6+2*size, used 6+8*size */
-	d = virtq_ram(q->gm, desc, 16ULL * size, false);
-	a = virtq_ram(q->gm, avail, 6 + 2ULL * size, false);
-	u = virtq_ram(q->gm, used, 6 + 8ULL * size, true);
+	d = virtq_ram(q->gm, desc, 16ULL * size);
+	a = virtq_ram(q->gm, avail, 6 + 2ULL * size);
+	u = virtq_ram(q->gm, used, 6 + 8ULL * size);
 	if (!d || !a || !u) {
 		log_warn("virtq: rings outside guest RAM (desc 0x%llx avail 0x%llx used 0x%llx size %u)",
 			 (unsigned long long)desc, (unsigned long long)avail,
@@ -64,9 +55,6 @@ int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail, 
 		return -EINVAL;
 	}
 	q->size = size;
-	q->desc_gpa = desc;
-	q->avail_gpa = avail;
-	q->used_gpa = used;
 	q->desc = d;
 	q->avail = a;
 	q->used = u;
@@ -105,7 +93,7 @@ static bool virtq_add_seg(const struct virtq *q, struct virtq_chain *c, uint64_t
 		c->iov[c->nout + c->nin - 1] = (struct iovec){ NULL, 0 };
 		return true;
 	}
-	p = virtq_ram(q->gm, addr, len, write);
+	p = virtq_ram(q->gm, addr, len);
 	if (!p)
 		return false;
 	c->iov[c->nout + c->nin - 1] = (struct iovec){ p, len };
@@ -126,7 +114,7 @@ static bool virtq_walk_indirect(const struct virtq *q, struct virtq_chain *c, ui
 
 	if (len == 0 || (len % 16) || n > VIRTQ_MAX_INDIRECT)
 		return false;
-	tab = virtq_ram(q->gm, addr, len, false);
+	tab = virtq_ram(q->gm, addr, len);
 	if (!tab)
 		return false;
 	for (;;) {

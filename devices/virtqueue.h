@@ -36,7 +36,6 @@ struct virtq {
 	uint16_t size;
 	bool ready;
 	bool broken;                 /* ring state inconsistent: device needs reset */
-	uint64_t desc_gpa, avail_gpa, used_gpa;
 	struct virtq_desc *desc;     /* host views, valid while ready */
 	uint16_t *avail;             /* flags, idx, ring[size] */
 	uint8_t *used;               /* flags, idx, {id, len}[size] */
