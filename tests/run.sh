@@ -57,16 +57,24 @@ run_criterion() {  # $1 = binary, $2 = label
 }
 
 echo "== unit tests (Criterion)"
+nunit=0
 for t in build/unit/test_*; do
-	[ -x "$t" ] && run_criterion "$t" "unit/$(basename "$t")"
+	[ -x "$t" ] && run_criterion "$t" "unit/$(basename "$t")" && nunit=$((nunit + 1))
 done
+if [ $nunit = 0 ] && [ -z "$FUKI_TEST_FILTER" ]; then
+	note_fail 1 "unit(no test binaries: make unit)"
+fi
 
 echo "== unit tests with AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+nunit=0
 for t in build/unit-san/test_*; do
-	[ -x "$t" ] && run_criterion "$t" "unit-san/$(basename "$t")"
+	[ -x "$t" ] && run_criterion "$t" "unit-san/$(basename "$t")" && nunit=$((nunit + 1))
 done
+if [ $nunit = 0 ] && [ -z "$FUKI_TEST_FILTER" ]; then
+	note_fail 1 "unit-san(no test binaries: make unit-san)"
+fi
 
 # count_integration NAME LOG RC: add a test file's PASS/FAIL/SKIP lines
 count_integration() {
@@ -115,7 +123,13 @@ if [ -n "$KVM_TESTS" ]; then
 	for t in $KVM_TESTS; do
 		case "$t" in *test_doorbell.sh|*test_api.sh) SAN_TESTS="$SAN_TESTS $t" ;; esac
 	done
-	[ -x build/fukivmm-san ] || SAN_TESTS=""
+	if [ ! -x build/fukivmm-san ] && [ -n "$SAN_TESTS" ]; then
+		for t in $SAN_TESTS; do
+			echo "    SKIP integration/$(basename "$t" .sh)(kvmvm,asan): build/fukivmm-san not built (make build/fukivmm-san)"
+			SKIPPED=$((SKIPPED + 1))
+		done
+		SAN_TESTS=""
+	fi
 	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done
 		for t in '"$SAN_TESTS"'; do echo "=== san:$t"
 			FUKIVMM_BIN=build/fukivmm-san FUKIVMM_CLEAN_EXIT=1 sh "$t"; echo "=== rc $?"; done'

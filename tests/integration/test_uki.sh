@@ -181,13 +181,20 @@ for plat in sev-snp tdx; do
 	fi
 done
 cfg m-none none /nonexistent.fd 'sku = "TENANT-A"'
-"$FUKIVMM" uki measure "$TMP/three.efi" "$TMP/m-none.toml" >/dev/null 2>&1
-[ $? -eq 2 ] && pass uki-measure-plain || fail uki-measure-plain "a plain guest must be a usage error (2)"
+"$FUKIVMM" uki measure "$TMP/three.efi" "$TMP/m-none.toml" >/dev/null 2>"$TMP/plain.err"
+[ $? -eq 2 ] && grep -q "a plain guest has no launch measurement" "$TMP/plain.err" &&
+	pass uki-measure-plain ||
+	fail uki-measure-plain "expected status 2 and 'a plain guest has no launch measurement': $(cat "$TMP/plain.err")"
 
 # malformed input: clean errors, status 2
 head -c 3000 "$TMP/three.efi" >"$TMP/trunc.efi"
-"$FUKIVMM" uki inspect "$TMP/trunc.efi" >/dev/null 2>&1
+"$FUKIVMM" uki inspect "$TMP/trunc.efi" >/dev/null 2>"$TMP/trunc.err"
 st1=$?
-"$FUKIVMM" uki inspect "$GUESTS/tenant.rom" >/dev/null 2>&1
+"$FUKIVMM" uki inspect "$GUESTS/tenant.rom" >/dev/null 2>"$TMP/rom.err"
 st2=$?
-[ $st1 -eq 2 ] && [ $st2 -eq 2 ] && pass uki-malformed || fail uki-malformed "status $st1/$st2, expected 2"
+if [ $st1 -eq 2 ] && [ $st2 -eq 2 ] && grep -q "not a PE file" "$TMP/rom.err" &&
+   [ "$(wc -l <"$TMP/trunc.err")" = 1 ]; then
+	pass uki-malformed
+else
+	fail uki-malformed "status $st1/$st2, expected 2 with one clean line: $(cat "$TMP/trunc.err" "$TMP/rom.err")"
+fi

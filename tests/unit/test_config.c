@@ -150,7 +150,7 @@ Test(config, range_and_type_errors)
 	expect_err("[vm]\nname = \"a\\u0000b\"\n" FW, "NUL");
 	expect_err("[firmware]\n", "key 'firmware.path' is required");
 	expect_err("[vm]\n", "missing table [firmware]");
-	expect_err(FW "[firmware.x]\n", "");
+	expect_err(FW "[firmware.x]\n", "unknown key 'firmware.x'");
 	expect_err(FW "[serial]\noutput = \"file:\"\n", "is not \"stdout\"");
 	expect_err(FW "[debug_exit]\n", "key 'debug_exit.port' is required");
 	expect_err(FW "[debug_exit]\nport = -1\n", "out of range");

@@ -240,10 +240,8 @@ Test(launch, snp_debian_ovmf)
 	uint8_t *fw = slurp(OVMF_FD, &len);
 	char err[256];
 
-	if (!fw) {
-		cr_log_warn("skip: %s absent", OVMF_FD);
-		return;
-	}
+	if (!fw)
+		cr_skip_test("%s absent (make deps installs package ovmf)", OVMF_FD);
 	for (unsigned n = 1; n <= 16; n *= 4) {
 		struct snp_params sp;
 		struct launch_plan p;
@@ -388,10 +386,8 @@ Test(launch, tdx_debian_ovmf)
 	struct launch_plan p;
 	char err[256];
 
-	if (!fw) {
-		cr_log_warn("skip: %s absent", OVMF_FD);
-		return;
-	}
+	if (!fw)
+		cr_skip_test("%s absent (make deps installs package ovmf)", OVMF_FD);
 	plan_init(&p, PLAN_TDX);
 	cr_assert_eq(tdx_build_plan(&p, fw, len, &tp, err, sizeof(err)), 0, "%s", err);
 	tdx_check(&p, 2, NULL);
