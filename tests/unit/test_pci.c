@@ -346,3 +346,61 @@ Test(pci, power_off)
 	pci_reset(pb);
 	cr_assert_eq(in_n(0x648, 4), 0xffffffff);
 }
+
+/* The i440FX PAM hook: called after each write that touches PAM0-PAM6 with
+ * all seven registers, never for other host-bridge writes, and not by
+ * pci_reset (whose owner rebuilds the map itself). */
+struct pam_rec {
+	unsigned calls;
+	uint8_t pam[I440FX_PAM_REGS];
+};
+
+static void pam_record(void *opaque, const uint8_t pam[I440FX_PAM_REGS])
+{
+	struct pam_rec *r = opaque;
+
+	r->calls++;
+	memcpy(r->pam, pam, I440FX_PAM_REGS);
+}
+
+Test(pci, pam_hook)
+{
+	struct pam_rec rec = { 0 };
+
+	pci_set_pam_hook(pb, pam_record, &rec);
+	/* unrelated host-bridge registers: no call */
+	cfg_wr(0, 0, 0x50, 0x12, 1);
+	cfg_wr(0, 0, 0x60, 0xffffffff, 4);
+	cr_assert_eq(rec.calls, 0);
+	/* PAM0 (0x59): the BIOS segment 0xF0000 readable + writable */
+	cfg_wr(0, 0, I440FX_PAM0, 0x30, 1);
+	cr_assert_eq(rec.calls, 1);
+	cr_assert_eq(rec.pam[0], 0x30);
+	cr_assert_eq(cfg_rd(0, 0, I440FX_PAM0, 1), 0x30);
+	/* a dword at 0x58 covers PAM0-PAM2: one call with all of them */
+	cfg_wr(0, 0, 0x58, 0x11223344, 4);
+	cr_assert_eq(rec.calls, 2);
+	cr_assert_eq(rec.pam[0], 0x33);
+	cr_assert_eq(rec.pam[1], 0x22);
+	cr_assert_eq(rec.pam[2], 0x11);
+	/* PAM6 (0x5F) through the last byte of the dword at 0x5C */
+	cfg_wr(0, 0, 0x5f, 0x01, 1);
+	cr_assert_eq(rec.calls, 3);
+	cr_assert_eq(rec.pam[6], 0x01);
+	/* 0x60 is past PAM6: no call */
+	cfg_wr(0, 0, 0x60, 0x5a, 1);
+	cr_assert_eq(rec.calls, 3);
+	/* another function's 0x59 is not the host bridge's */
+	cfg_wr(1, 0, I440FX_PAM0, 0x30, 1);
+	cr_assert_eq(rec.calls, 3);
+	/* reset: registers back to zero, without a call */
+	pci_reset(pb);
+	cr_assert_eq(rec.calls, 3);
+	for (unsigned i = 0; i < I440FX_PAM_REGS; i++)
+		cr_assert_eq(cfg_rd(0, 0, I440FX_PAM0 + i, 1), 0, "PAM%u after reset", i);
+	/* removing the hook stops the calls */
+	pci_set_pam_hook(pb, NULL, NULL);
+	cfg_wr(0, 0, I440FX_PAM0, 0x10, 1);
+	cr_assert_eq(rec.calls, 3);
+	cr_assert_eq(cfg_rd(0, 0, I440FX_PAM0, 1), 0x10);
+}
