@@ -529,6 +529,7 @@ struct virtio_blk *virtio_blk_create(const struct virtio_blk_opts *o, struct pci
 		.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 			    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_F_INDIRECT_DESC) |
 			    (o->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0) |
+			    (o->access_platform ? 1ULL << VIRTIO_F_ACCESS_PLATFORM : 0) |
 			    (!b->readonly ? (1ULL << VIRTIO_BLK_F_DISCARD) |
 				      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES) : 0),
 		.cfg_len = VIRTIO_BLK_CFG_LEN,

@@ -42,6 +42,7 @@ struct virtio_blk_opts {
 	bool readonly;
 	bool direct;          /* O_DIRECT (guest buffers must then be aligned) */
 	const char *serial;   /* GET_ID string (<= 20 bytes used); NULL: file name */
+	bool access_platform; /* offer VIRTIO_F_ACCESS_PLATFORM (confidential guests) */
 };
 
 struct virtio_blk;

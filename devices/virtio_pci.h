@@ -29,6 +29,8 @@ struct virtq;
 /* 6: reserved feature bits */
 #define VIRTIO_F_INDIRECT_DESC     28
 #define VIRTIO_F_VERSION_1         32
+#define VIRTIO_F_ACCESS_PLATFORM   33   /* virtio 1.2, 6: DMA through the platform
+                                           (a confidential guest's bounce buffers) */
 
 #define VIRTIO_MSI_NO_VECTOR       0xffff
 

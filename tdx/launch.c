@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/layout.h"
 #include "vmm/log.h"
 
 #define TDX_CPUID_ROOM 256
@@ -108,7 +109,7 @@ int tdx_launch_init_vm(struct coco_launch *l)
 	}
 	r = enable_cap(l, KVM_CAP_EXIT_HYPERCALL, 1ULL << KVM_HC_MAP_GPA_RANGE, "EXIT_HYPERCALL");
 	if (!r)
-		r = enable_cap(l, KVM_CAP_SPLIT_IRQCHIP, 24, "SPLIT_IRQCHIP");
+		r = enable_cap(l, KVM_CAP_SPLIT_IRQCHIP, LAYOUT_IOAPIC_PINS, "SPLIT_IRQCHIP");
 	if (!r)
 		r = enable_cap(l, KVM_CAP_X86_APIC_BUS_CYCLES_NS, 40, "APIC_BUS_CYCLES_NS");
 	if (r)

@@ -164,6 +164,37 @@ out:
 	return r;
 }
 
+/* The option ROM that boots the kernel under SeaBIOS (QEMU's
+ * linuxboot_dma.bin): SeaBIOS runs every "genroms/" fw_cfg file as an
+ * option ROM (src/optionroms.c).  It must look like one: 0x55 0xAA and a
+ * length byte (512-byte units) the file covers. */
+static int bootfw_add_rom(struct fwcfg *fw, const char *path, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	char name[FW_CFG_MAX_FILE_PATH];
+	uint8_t *rom = NULL;
+	size_t len = 0;
+	int r = bootfw_read_file("boot_rom", path, &rom, &len, err, errlen);
+
+	if (r)
+		return r;
+	base = base ? base + 1 : path;
+	if (len < 3 || len > CFG_BOOT_ROM_MAX || rom[0] != 0x55 || rom[1] != 0xaa ||
+	    (size_t)rom[2] * 512 > len || rom[2] == 0) {
+		snprintf(err, errlen, "boot_rom %s: not an option ROM (55 AA, size byte, at most %u bytes)",
+			 path, CFG_BOOT_ROM_MAX);
+		r = -EINVAL;
+	} else if (snprintf(name, sizeof(name), "genroms/%s", base) >= (int)sizeof(name)) {
+		snprintf(err, errlen, "boot_rom %s: file name too long for fw_cfg", path);
+		r = -ENAMETOOLONG;
+	} else if (fwcfg_add_file(fw, name, rom, len)) {
+		snprintf(err, errlen, "boot_rom %s: cannot add fw_cfg file %s", path, name);
+		r = -EEXIST;
+	}
+	free(rom);
+	return r;
+}
+
 int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4g,
 		 char *err, size_t errlen)
 {
@@ -188,6 +219,8 @@ int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4
 			snprintf(err, errlen, "kernel %s: %s", cfg->kernel_path, tmp);
 		}
 	}
+	if (!r && cfg->boot_rom_path)
+		r = bootfw_add_rom(fw, cfg->boot_rom_path, err, errlen);
 	/* the caller reports @err: one line at start-up */
 	free(kernel);
 	free(initrd);

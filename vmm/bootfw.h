@@ -24,7 +24,9 @@ struct vm_config;
  * boot through the EFI stub and hash the file as given).  No kernel_path:
  * nothing is added, 0.  Errors (-EINVAL / -errno of the file access): one
  * line in @err -- unreadable file, not a bzImage (no "HdrS"), boot protocol
- * below 2.00, kernel or initrd too large for RAM. */
+ * below 2.00, kernel or initrd too large for RAM.  @cfg->boot_rom_path
+ * (SeaBIOS's linuxboot option ROM) becomes fw_cfg "genroms/<file name>"
+ * after a check that it is an option ROM. */
 int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4g,
 		 char *err, size_t errlen);
 

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmm/layout.h"
 #include "vmm/log.h"
 
 #define COCO_MAX_SLOTS (GM_MAX_REGIONS + 1)
@@ -288,9 +289,15 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	if (r)
 		goto fail;
 	if (p->platform == PLAN_SNP) {
-		/* in-kernel PIC/IOAPIC/LAPIC/PIT (AP reset-hold and IPIs need
-		 * the in-kernel LAPIC); TDX got its split irqchip in init_vm */
-		r = a->ops->vm_create_irqchip(cv->vm);
+		/* in-kernel LAPICs (AP reset-hold and IPIs need them) with the
+		 * PIC/IOAPIC/PIT in KVM, or only the LAPICs (split); TDX got its
+		 * split irqchip in init_vm */
+		if (a->split_irqchip && !a->ops->vm_create_split_irqchip)
+			r = -EOPNOTSUPP;
+		else if (a->split_irqchip)
+			r = a->ops->vm_create_split_irqchip(cv->vm, LAYOUT_IOAPIC_PINS);
+		else
+			r = a->ops->vm_create_irqchip(cv->vm);
 		if (r)
 			goto fail;
 	}

@@ -70,6 +70,7 @@ struct coco_build_args {
 	                                     shared side is the region's host memory */
 	unsigned nvcpus;
 	const struct coco_config *cfg;    /* may be NULL */
+	bool split_irqchip;               /* SNP: userspace IOAPIC (TDX always is) */
 };
 
 /* Probe, create the VM, back RAM and firmware with guest_memfd (all

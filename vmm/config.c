@@ -335,8 +335,8 @@ static int cfg_table(struct cfg_ctx *c, const struct toml_table *root, const cha
 
 static int cfg_vm(struct cfg_ctx *c, const struct toml_table *t, struct vm_config *cfg)
 {
-	static const char *const keys[] = { "name", "memory", "vcpus", NULL };
-	const char *name = NULL;
+	static const char *const keys[] = { "name", "memory", "vcpus", "irqchip", NULL };
+	const char *name = NULL, *irqchip = NULL;
 	int64_t vcpus;
 	int r;
 
@@ -371,6 +371,18 @@ static int cfg_vm(struct cfg_ctx *c, const struct toml_table *t, struct vm_confi
 		return -1;
 	if (r > 0)
 		cfg->vcpus = (unsigned)vcpus;
+	if (cfg_string(c, t, "vm", "irqchip", &irqchip) < 0)
+		return -1;
+	if (!irqchip || !strcmp(irqchip, "kernel")) {
+		cfg->irqchip = IRQCHIP_KERNEL;
+	} else if (!strcmp(irqchip, "split")) {
+		cfg->irqchip = IRQCHIP_SPLIT;
+	} else {
+		const struct toml_value *v = toml_get(t, "irqchip");
+
+		return cfg_fail(c, v->line, v->col,
+				"key 'vm.irqchip': '%s' is not \"kernel\" or \"split\"", irqchip);
+	}
 	return 0;
 }
 
@@ -621,10 +633,14 @@ static int cfg_confidential(struct cfg_ctx *c, const struct toml_table *t, struc
 
 static int cfg_kernel(struct cfg_ctx *c, const struct toml_table *t, struct vm_config *cfg)
 {
-	static const char *const keys[] = { "path", "initrd", "cmdline", NULL };
-	const char *s = NULL;
+	static const char *const keys[] = { "path", "initrd", "cmdline", "boot_rom", NULL };
+	const char *s = NULL, *rom = NULL;
+	int r;
 
 	if (cfg_only(c, t, "kernel", keys))
+		return -1;
+	r = cfg_string(c, t, "kernel", "boot_rom", &rom);
+	if (r < 0 || (r > 0 && *rom && cfg_path(c, t, "kernel", "boot_rom", &cfg->boot_rom_path, NULL) < 0))
 		return -1;
 	if (cfg_path(c, t, "kernel", "path", &cfg->kernel_path, NULL) < 0 ||
 	    cfg_path(c, t, "kernel", "initrd", &cfg->initrd_path, NULL) < 0 ||
@@ -632,9 +648,13 @@ static int cfg_kernel(struct cfg_ctx *c, const struct toml_table *t, struct vm_c
 		return -1;
 	if (s)
 		cfg->cmdline = strdup(s);
-	if (!cfg->kernel_path && (cfg->initrd_path || cfg->cmdline))
+	if (!cfg->kernel_path && (cfg->initrd_path || cfg->cmdline || cfg->boot_rom_path))
 		return cfg_fail(c, t->line, t->col,
-				"table 'kernel': initrd and cmdline need key 'kernel.path'");
+				"table 'kernel': initrd, cmdline and boot_rom need key 'kernel.path'");
+	/* SeaBIOS boots a [kernel] only through QEMU's linuxboot option ROM:
+	 * take Debian's (package qemu-system-data) unless boot_rom says "" */
+	if (cfg->kernel_path && r == 0 && c->check_files && !access(CFG_DEFAULT_BOOT_ROM, R_OK))
+		cfg->boot_rom_path = strdup(CFG_DEFAULT_BOOT_ROM);
 	return 0;
 }
 
@@ -775,10 +795,11 @@ static int cfg_api(struct cfg_ctx *c, const struct toml_table *t, struct vm_conf
 static int cfg_disk_one(struct cfg_ctx *c, const struct toml_value *tv, unsigned idx,
 			struct cfg_disk *d)
 {
-	static const char *const keys[] = { "path", "readonly", NULL };
+	static const char *const keys[] = { "path", "readonly", "bootindex", NULL };
 	const struct toml_table *t;
 	const struct toml_value *v;
 	const char *s = NULL;
+	int64_t bootindex = -1;
 	struct stat st;
 	char tab[16];
 	int r;
@@ -800,6 +821,9 @@ static int cfg_disk_one(struct cfg_ctx *c, const struct toml_value *tv, unsigned
 		return cfg_fail(c, v->line, v->col, "key '%s.path': empty path", tab);
 	if (cfg_bool(c, t, tab, "readonly", &d->readonly) < 0)
 		return -1;
+	if (cfg_int(c, t, tab, "bootindex", 0, 0xffff, &bootindex) < 0)
+		return -1;
+	d->bootindex = (int)bootindex;
 	d->path = cfg_resolve(c->dir, s);
 	if (!d->path)
 		return cfg_fail(c, v->line, v->col, "key '%s.path': out of memory", tab);
@@ -835,6 +859,16 @@ static int cfg_disks(struct cfg_ctx *c, const struct toml_table *root, struct vm
 	for (size_t i = 0; i < v->u.arr.n; i++) {
 		if (cfg_disk_one(c, v->u.arr.items[i], (unsigned)i, &cfg->disks[i]) < 0)
 			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (cfg->disks[i].bootindex >= 0 &&
+			    cfg->disks[j].bootindex == cfg->disks[i].bootindex) {
+				const struct toml_value *b =
+					toml_get(v->u.arr.items[i]->u.tab, "bootindex");
+
+				return cfg_fail(c, b->line, b->col,
+						"key 'disk[%zu].bootindex': %d is already disk[%zu]'s",
+						i, cfg->disks[i].bootindex, j);
+			}
 		cfg->ndisks = (unsigned)i + 1;
 	}
 	return 0;
@@ -1043,6 +1077,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cc.snp_certs);
 	free(cfg->kernel_path);
 	free(cfg->initrd_path);
+	free(cfg->boot_rom_path);
 	free(cfg->cmdline);
 	cfg_smbios_free(&cfg->smbios);
 	free(cfg->api.socket);

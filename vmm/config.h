@@ -71,9 +71,20 @@ struct cfg_api {
 
 /* [[disk]]: virtio-blk disks, in PCI slot order (docs/config.md). */
 #define CFG_MAX_DISKS 8
+/* QEMU's linuxboot option ROM as Debian ships it (qemu-system-data) */
+#define CFG_DEFAULT_BOOT_ROM "/usr/share/qemu/linuxboot_dma.bin"
+#define CFG_BOOT_ROM_MAX (1u << 20)
 struct cfg_disk {
 	char *path;                   /* resolved; regular file or block device */
 	bool readonly;                /* default false */
+	int bootindex;                /* boot priority (lowest first), -1: none */
+};
+
+/* [vm] irqchip: where the IOAPIC and PIC live. */
+enum cfg_irqchip {
+	IRQCHIP_KERNEL = 0,   /* PIC, IOAPIC, PIT and LAPICs in KVM (default) */
+	IRQCHIP_SPLIT,        /* LAPICs in KVM, IOAPIC in fukivmm, no PIC/PIT
+	                         (what TDX requires; always so for TDX) */
 };
 
 struct vm_config {
@@ -82,6 +93,7 @@ struct vm_config {
 	char *name;
 	uint64_t memory;              /* bytes, multiple of 4 KiB */
 	unsigned vcpus;
+	enum cfg_irqchip irqchip;
 	char *firmware_path;          /* resolved path */
 	enum serial_sink serial;
 	char *serial_path;            /* for SERIAL_FILE */
@@ -91,6 +103,7 @@ struct vm_config {
 	struct cfg_doorbell doorbell;
 	struct cfg_confidential cc;
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
+	char *boot_rom_path;          /* [kernel] boot_rom: served as genroms/<name> */
 	struct cfg_smbios smbios;
 	struct cfg_api api;
 	char *uki_path;               /* [uki] path: names the fwid of swapped images */

@@ -34,6 +34,8 @@ enum hv_exit_reason {
 	HV_EXIT_HYPERCALL,     /* KVM_HC_MAP_GPA_RANGE: hypercall.* */
 	HV_EXIT_TDX,           /* TDG.VP.VMCALL left to the VMM: tdx.* */
 	HV_EXIT_SNP_REQ_CERTS, /* SNP extended guest request: snp_req_certs.* */
+	HV_EXIT_IOAPIC_EOI,    /* split irqchip: a LAPIC EOI'd a level-triggered
+	                          vector of the userspace IOAPIC: eoi_vector */
 };
 
 struct hv_exit {
@@ -59,6 +61,7 @@ struct hv_exit {
 		} internal;
 		uint64_t hw_reason;
 		uint32_t raw_reason;
+		uint8_t eoi_vector;
 		/* HV_EXIT_CRASH from a system event: type aliases raw_reason
 		 * (same offset); data as KVM gave it (SEV_TERM: GHCB MSR value;
 		 * TDX_FATAL: the 16 GPRs). */
@@ -117,6 +120,16 @@ struct hv_ops {
 			     void *host, bool readonly);
 	/* In-kernel PIC, IOAPIC, LAPICs and PIT. */
 	int (*vm_create_irqchip)(struct hv_vm *vm);
+	/* In-kernel LAPICs only (KVM_CAP_SPLIT_IRQCHIP): the IOAPIC is the VMM's
+	 * (devices/ioapic.c), with @pins GSIs reserved for it.  No PIC, no PIT.
+	 * NULL when the backend has none. */
+	int (*vm_create_split_irqchip)(struct hv_vm *vm, unsigned pins);
+	/* Split irqchip: make GSI @gsi[i] an MSI route to @addr[i]/@data[i]
+	 * (the whole table is replaced; KVM derives which vectors need an
+	 * HV_EXIT_IOAPIC_EOI from the level-triggered routes).  NULL when the
+	 * backend has none. */
+	int (*vm_set_msi_routes)(struct hv_vm *vm, unsigned n, const unsigned *gsi,
+				 const uint64_t *addr, const uint32_t *data);
 	int (*vm_irq_line)(struct hv_vm *vm, unsigned gsi, int level);
 	/* Destroy everything the VM owns (vCPUs must be destroyed first).
 	 * Slow with an irqchip (tens of ms): call it off the critical path. */

@@ -204,6 +204,47 @@ static int kvm_vm_create_irqchip(struct hv_vm *vm)
 	return r;
 }
 
+/* KVM_CAP_SPLIT_IRQCHIP (Documentation/virt/kvm/api.rst 7.5): LAPICs in
+ * the kernel, IOAPIC and PIC in userspace; args[0] is the number of GSIs
+ * reserved for the userspace IOAPIC's routes. */
+static int kvm_vm_create_split_irqchip(struct hv_vm *vm, unsigned pins)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { pins } };
+	int r = kvm_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap);
+
+	if (r < 0)
+		log_err("KVM_ENABLE_CAP(SPLIT_IRQCHIP, %u): %s", pins, strerror(-r));
+	return r;
+}
+
+/* KVM_SET_GSI_ROUTING (api.rst 4.52) with MSI entries only: a split
+ * irqchip has no in-kernel PIC/IOAPIC routes to keep. */
+static int kvm_vm_set_msi_routes(struct hv_vm *vm, unsigned n, const unsigned *gsi,
+				 const uint64_t *addr, const uint32_t *data)
+{
+	struct kvm_irq_routing *rt;
+	int r;
+
+	if (n > 1024)
+		return -EINVAL;
+	rt = calloc(1, sizeof(*rt) + n * sizeof(rt->entries[0]));
+	if (!rt)
+		return -ENOMEM;
+	rt->nr = n;
+	for (unsigned i = 0; i < n; i++) {
+		rt->entries[i].gsi = gsi[i];
+		rt->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		rt->entries[i].u.msi.address_lo = (uint32_t)addr[i];
+		rt->entries[i].u.msi.address_hi = (uint32_t)(addr[i] >> 32);
+		rt->entries[i].u.msi.data = data[i];
+	}
+	r = kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)rt);
+	if (r < 0)
+		log_err("KVM_SET_GSI_ROUTING (%u MSI routes): %s", n, strerror(-r));
+	free(rt);
+	return r;
+}
+
 /* KVM_SIGNAL_MSI (Documentation/virt/kvm/api.rst 4.71): returns > 0 when
  * delivered, 0 when the guest blocked it, < 0 on error. */
 static int kvm_vm_signal_msi(struct hv_vm *vm, uint64_t addr, uint32_t data)
@@ -373,6 +414,10 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *ex)
 	case KVM_EXIT_INTR:
 		ex->reason = HV_EXIT_INTR;
 		break;
+	case KVM_EXIT_IOAPIC_EOI:
+		ex->reason = HV_EXIT_IOAPIC_EOI;
+		ex->eoi_vector = run->eoi.vector;
+		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		ex->reason = HV_EXIT_INTERNAL;
 		ex->internal.suberror = run->internal.suberror;
@@ -442,6 +487,8 @@ const struct hv_ops hv_kvm_ops = {
 	.vm_create = kvm_vm_create,
 	.vm_set_memory = kvm_vm_set_memory,
 	.vm_create_irqchip = kvm_vm_create_irqchip,
+	.vm_create_split_irqchip = kvm_vm_create_split_irqchip,
+	.vm_set_msi_routes = kvm_vm_set_msi_routes,
 	.vm_irq_line = kvm_vm_irq_line,
 	.vm_signal_msi = kvm_vm_signal_msi,
 	.vm_destroy = kvm_vm_destroy,

@@ -13,6 +13,7 @@
 #define LAYOUT_VGA_END       0xC0000ULL
 #define LAYOUT_EBDA_START    0x9FC00ULL       /* e820 reports RAM up to here */
 #define LAYOUT_IOAPIC        0xFEC00000ULL
+#define LAYOUT_IOAPIC_PINS   24               /* GSIs 0-23 (82093AA; KVM's too) */
 #define LAYOUT_LAPIC         0xFEE00000ULL
 #define LAYOUT_TSS_ADDR      0xFEFFD000ULL    /* KVM_SET_TSS_ADDR (3 pages) */
 #define LAYOUT_IDENT_MAP     0xFEFFC000ULL    /* KVM_SET_IDENTITY_MAP_ADDR (1 page) */

@@ -82,6 +82,9 @@ static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
 			break;
 		case HV_EXIT_INTR:
 			break;
+		case HV_EXIT_IOAPIC_EOI:
+			vm_ioapic_eoi(vm, ex.eoi_vector);
+			break;
 		case HV_EXIT_MEMORY_FAULT:
 		case HV_EXIT_HYPERCALL:
 		case HV_EXIT_TDX:

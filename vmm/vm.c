@@ -24,11 +24,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "devices/acpi.h"
 #include "devices/cmos.h"
 #include "devices/debugexit.h"
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
 #include "devices/pci.h"
 #include "devices/resetreg.h"
 #include "devices/serial.h"
@@ -52,8 +54,10 @@ struct vm_devices {
 	struct fwcfg *fwcfg;
 	struct doorbell *doorbell;
 	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
+	struct ioapic *ioapic;      /* split irqchip only */
 	struct virtio_msi_sink msi;
 	struct virtio_blk *disk[CFG_MAX_DISKS];
+	unsigned disk_slot[CFG_MAX_DISKS];   /* PCI slot (device number) */
 	unsigned ndisks;
 	int serial_fd;              /* output sink, -1 for none */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
@@ -148,13 +152,80 @@ static void vm_req_cb(void *opaque, enum vm_req req, int status)
 static int vm_irq_cb(void *opaque, unsigned gsi, int level)
 {
 	struct vm *vm = opaque;
+	struct ioapic *io = vm->dev ? vm->dev->ioapic : NULL;
 	int r = 0;
 
+	if (io) {
+		/* split irqchip: the pin goes to our IOAPIC, which takes
+		 * irq_lock itself when it delivers (lock order: IOAPIC, irq_lock) */
+		ioapic_set_level(io, gsi, level);
+		return 0;
+	}
 	pthread_mutex_lock(&vm->irq_lock);
 	if (vm->hvvm)
 		r = vm->ops->vm_irq_line(vm->hvvm, gsi, level);
 	pthread_mutex_unlock(&vm->irq_lock);
 	return r;
+}
+
+/* Push the IOAPIC's unmasked entries to the hypervisor as MSI routes on
+ * GSIs 0-23 (KVM computes the EOI-exit vectors from them).  irq_lock held. */
+static int vm_push_ioapic_routes(struct vm *vm)
+{
+	unsigned gsi[LAYOUT_IOAPIC_PINS], n = 0;
+	uint64_t addr[LAYOUT_IOAPIC_PINS];
+	uint32_t data[LAYOUT_IOAPIC_PINS];
+
+	if (!vm->hvvm || !vm->ops->vm_set_msi_routes)
+		return 0;
+	for (unsigned i = 0; i < LAYOUT_IOAPIC_PINS; i++) {
+		if (!vm->route_on[i])
+			continue;
+		gsi[n] = i;
+		addr[n] = vm->route_addr[i];
+		data[n] = vm->route_data[i];
+		n++;
+	}
+	return vm->ops->vm_set_msi_routes(vm->hvvm, n, gsi, addr, data);
+}
+
+static int vm_ioapic_deliver(void *opaque, unsigned pin, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	int r = 0;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->hvvm && vm->ops->vm_signal_msi)
+		r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
+	pthread_mutex_unlock(&vm->irq_lock);
+	if (r < 0)
+		log_debug("ioapic: pin %u MSI 0x%llx/0x%x not delivered: %s", pin,
+			  (unsigned long long)addr, data, strerror(-r));
+	return r;
+}
+
+void vm_ioapic_eoi(struct vm *vm, uint8_t vector)
+{
+	if (vm->dev && vm->dev->ioapic)
+		ioapic_eoi(vm->dev->ioapic, vector);
+}
+
+static void vm_ioapic_route(void *opaque, unsigned pin, uint64_t addr, uint32_t data,
+			    bool masked)
+{
+	struct vm *vm = opaque;
+
+	if (pin >= LAYOUT_IOAPIC_PINS)
+		return;
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->route_on[pin] != !masked || vm->route_addr[pin] != addr ||
+	    vm->route_data[pin] != data) {
+		vm->route_on[pin] = !masked;
+		vm->route_addr[pin] = addr;
+		vm->route_data[pin] = data;
+		vm_push_ioapic_routes(vm);
+	}
+	pthread_mutex_unlock(&vm->irq_lock);
 }
 
 /* ---------------- memory ---------------- */
@@ -470,6 +541,30 @@ static int vm_fwcfg_setup(struct vm *vm, char *err, size_t errlen)
 			r = -1;
 		}
 	}
+	{
+		/* ACPI (devices/acpi.c): RSDP, RSDT/XSDT, FADT, FACS, MADT, DSDT
+		 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run.
+		 * The PM block is where all three program PIIX4 PMBA: 0x600. */
+		struct acpi_config ac = {
+			.ncpus = vm->nvcpus,
+			.pm_base = PCI_PM_WINDOW_BASE,
+			.pci_mem_start = vm->below_4g,
+			.pci_mem_end = LAYOUT_IOAPIC,
+			.pci_io_start = PCI_IO_WINDOW_BASE,
+			.pci_io_end = PCI_IO_WINDOW_END,
+			.legacy_pic = !vm->split_irqchip,
+		};
+		struct acpi_tables at;
+
+		if (acpi_build(&ac, &at) == 0) {
+			r |= fwcfg_add_file(fw, ACPI_FILE_RSDP, at.rsdp.data, at.rsdp.len);
+			r |= fwcfg_add_file(fw, ACPI_FILE_TABLES, at.tables.data, at.tables.len);
+			r |= fwcfg_add_file(fw, ACPI_FILE_LOADER, at.loader.data, at.loader.len);
+			acpi_tables_free(&at);
+		} else {
+			r = -1;
+		}
+	}
 	return r ? -EINVAL : 0;
 }
 
@@ -574,6 +669,39 @@ static int vm_msi_cb(void *opaque, uint64_t addr, uint32_t data)
 	return r;
 }
 
+/* fw_cfg "bootorder" (QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths
+ * SeaBIOS matches in src/boot.c and OVMF's QemuBootOrderLib parses): the
+ * disks with a bootindex, lowest first, one path per line, NUL-terminated.
+ * No file when no disk has one: firmware keeps its own order. */
+static int vm_bootorder(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	char buf[CFG_MAX_DISKS * 40 + 1];
+	size_t len = 0;
+	int last = -1;
+
+	for (;;) {
+		int best = -1;
+
+		for (unsigned i = 0; i < cfg->ndisks; i++)
+			if (cfg->disks[i].bootindex > last &&
+			    (best < 0 || cfg->disks[i].bootindex < cfg->disks[best].bootindex))
+				best = (int)i;
+		if (best < 0)
+			break;
+		last = cfg->disks[best].bootindex;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s/pci@i0cf8/scsi@%x/disk@0,0",
+					len ? "\n" : "", vm->dev->disk_slot[best]);
+	}
+	if (!len)
+		return 0;
+	if (fwcfg_add_file(vm->dev->fwcfg, "bootorder", buf, len + 1)) {
+		snprintf(err, errlen, "fw_cfg bootorder: cannot add");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -583,6 +711,16 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	vm->dev = d;
 	d->serial_fd = -1;
+	if (vm->split_irqchip) {
+		struct ioapic_sink sink = { .deliver = vm_ioapic_deliver, .route = vm_ioapic_route,
+					    .opaque = vm };
+
+		d->ioapic = ioapic_create(&sink);
+		if (!d->ioapic || ioapic_attach(d->ioapic, &vm->mmio)) {
+			snprintf(err, errlen, "IOAPIC setup failed");
+			return -ENOMEM;
+		}
+	}
 	if (cfg->serial == SERIAL_STDOUT) {
 		d->serial_fd = STDOUT_FILENO;
 	} else if (cfg->serial == SERIAL_FILE) {
@@ -654,8 +792,11 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 	}
 	d->msi = (struct virtio_msi_sink){ .signal = vm_msi_cb, .opaque = vm };
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		/* a confidential guest's memory is private: the device only sees
+		 * what the guest shares, so its driver must use bounce buffers */
 		struct virtio_blk_opts o = { .path = cfg->disks[i].path,
-					     .readonly = cfg->disks[i].readonly };
+					     .readonly = cfg->disks[i].readonly,
+					     .access_platform = cfg->cc.type != CC_NONE };
 		int slot = pci_free_slot(d->pci);
 
 		if (slot < 0) {
@@ -667,8 +808,9 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		if (!d->disk[i])
 			return -EINVAL;
 		d->ndisks = i + 1;
+		d->disk_slot[i] = (unsigned)slot;
 	}
-	return 0;
+	return vm_bootorder(vm, err, errlen);
 }
 
 static void vm_devices_reset(struct vm *vm)
@@ -683,6 +825,8 @@ static void vm_devices_reset(struct vm *vm)
 	pci_reset(d->pci);
 	cmos_reset(d->cmos);
 	fwcfg_reset(d->fwcfg);
+	if (d->ioapic)
+		ioapic_reset(d->ioapic);    /* every entry masked: routes withdrawn */
 }
 
 static void vm_devices_destroy(struct vm *vm)
@@ -693,6 +837,8 @@ static void vm_devices_destroy(struct vm *vm)
 		return;
 	if (d->debugexit)
 		debugexit_destroy(d->debugexit);
+	if (d->ioapic)
+		ioapic_destroy(d->ioapic);
 	if (d->fwcfg)
 		fwcfg_destroy(d->fwcfg);
 	if (d->doorbell)
@@ -838,6 +984,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		struct coco_build_args a = {
 			.ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
 			.nvcpus = vm->nvcpus, .cfg = &vm->coco_cfg,
+			.split_irqchip = vm->split_irqchip,
 		};
 
 		/* memory as guest_memfd, the platform launch, vCPUs; on failure
@@ -851,7 +998,10 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	if (r)
 		return r;
 	r = vm_set_slots(vm, hvvm);
-	if (!r)
+	if (!r && vm->split_irqchip)
+		r = vm->ops->vm_create_split_irqchip ?
+		    vm->ops->vm_create_split_irqchip(hvvm, LAYOUT_IOAPIC_PINS) : -EOPNOTSUPP;
+	else if (!r)
 		r = vm->ops->vm_create_irqchip(hvvm);
 	for (unsigned i = 0; !r && i < vm->nvcpus; i++)
 		r = vm->ops->vcpu_create(hvvm, i, &vcpu[i]);
@@ -868,6 +1018,8 @@ install:
 	vm->coco = cv;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpu[i] = vcpu[i];
+	if (vm->split_irqchip)
+		vm_push_ioapic_routes(vm);    /* what the guest programmed so far */
 	pthread_mutex_unlock(&vm->irq_lock);
 	vm->plan = *plan;
 	memset(plan, 0, sizeof(*plan));
@@ -1163,6 +1315,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	vm->ops = ops;
 	vm->nvcpus = cfg->vcpus;
 	vm->ram_size = cfg->memory;
+	vm->split_irqchip = cfg->irqchip == IRQCHIP_SPLIT || cfg->cc.type == CC_TDX;
 	vm->below_4g = layout_below_4g(cfg->memory);
 	vm->above_4g = layout_above_4g(cfg->memory);
 	vm->req_fd = -1;

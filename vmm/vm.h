@@ -16,6 +16,7 @@
 #include "guestmem.h"
 #include "hv.h"
 #include "irq.h"
+#include "layout.h"
 #include "loader/plan.h"
 #include "coco.h"
 #include "fileio.h"
@@ -77,7 +78,12 @@ struct vm {
 	struct launch_plan plan;
 
 	/* the current hypervisor VM */
-	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery */
+	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery, and the routes */
+	bool split_irqchip;            /* IOAPIC in devices/ioapic.c, LAPICs in KVM */
+	/* split irqchip: the IOAPIC's unmasked entries as MSI routes (GSI = pin) */
+	bool route_on[LAYOUT_IOAPIC_PINS];
+	uint64_t route_addr[LAYOUT_IOAPIC_PINS];
+	uint32_t route_data[LAYOUT_IOAPIC_PINS];
 	struct hv_vm *hvvm;
 	struct coco_vm *coco;          /* SEV-SNP / TDX state of hvvm, else NULL */
 	struct coco_config coco_cfg;
@@ -147,6 +153,8 @@ void *vcpu_thread_main(void *arg);
 void vcpu_kick_all(struct vm *vm);
 int vcpu_signals_init(void);
 /* Post a request to the main loop (async-signal-safe, thread-safe). */
+/* Split irqchip: a LAPIC EOI'd @vector (HV_EXIT_IOAPIC_EOI). */
+void vm_ioapic_eoi(struct vm *vm, uint8_t vector);
 void vm_post(struct vm *vm, enum vm_pending what, int status);
 uint64_t vm_now_ns(void);
 

@@ -4,8 +4,8 @@
 # 20 self-resets with the RAM counter checked; triple fault resets.
 . "$(dirname "$0")/lib.sh"
 
-need_kvm boot-basic boot-hello smp-1vcpu smp-4vcpus reset-20-times triple-fault-resets \
-	serial-to-file || exit 0
+need_kvm boot-basic boot-hello smp-1vcpu smp-4vcpus smp-4vcpus-split reset-20-times \
+	triple-fault-resets serial-to-file irq-kernel-ioapic irq-split-ioapic || exit 0
 
 need_guest basic.rom boot-basic && {
 	run_vm "$CONFIGS/boot-basic.toml" 60
@@ -20,6 +20,18 @@ need_guest smp.rom smp-1 && {
 	expect smp-1vcpu $GUEST_PASS "smp: 1 cpus up"
 	run_vm "$CONFIGS/smp4.toml" 120
 	expect smp-4vcpus $GUEST_PASS "smp: 4 cpus up"
+	run_vm "$CONFIGS/smp4-split.toml" 120
+	expect smp-4vcpus-split $GUEST_PASS "smp: 4 cpus up"
+}
+# IOAPIC -> LAPIC: edge, level with re-delivery on EOI, masking; KVM's IOAPIC
+# and then fukivmm's (split irqchip) must count the same
+need_guest irq.rom irq && {
+	run_vm "$CONFIGS/irq-kernel.toml" 120
+	expect irq-kernel-ioapic $GUEST_PASS "irq: ioapic version 0x11, 24 pins" \
+		"irq: edge 16/16" "irq: level 16/16" "irq: unmask 1/1"
+	run_vm "$CONFIGS/irq-split.toml" 120
+	expect irq-split-ioapic $GUEST_PASS "irq: ioapic version 0x11, 24 pins" \
+		"irq: edge 16/16" "irq: level 16/16" "irq: unmask 1/1"
 }
 need_guest reset.rom reset20 && {
 	run_vm "$CONFIGS/reset20.toml" 300

@@ -46,7 +46,9 @@ expect qboot-direct-boot $GUEST_PASS \
 	'^testkernel: cmdline "console=ttyS0 fukivmm=1"$' \
 	'^testkernel: initrd 3000 bytes at 0x' \
 	'loader 0x000000b0' \
-	'^testkernel: fw_cfg kernel 0x00100000 setup 0x00010000 cmdline 0x00020000 initrd 0x0ffd7000$' &&
+	'^testkernel: fw_cfg kernel 0x00100000 setup 0x00010000 cmdline 0x00020000 initrd 0x0ffd7000$' \
+	'^testkernel: acpi rsdp rev 2 xsdt.* FACP.* DSDT; checksums ok; cpus 1 pm1a 0x00000600 sci 9$' \
+	'^testkernel: acpi .* APIC' &&
 {
 	# the initrd in guest RAM must be the bytes fw_cfg holds
 	mem=$(sed -n 's/^testkernel: initrd sum \(0x[0-9a-f]*\),.*/\1/p' "$OUT_FILE")

@@ -44,6 +44,56 @@ need_guest bootsect-reboot.img seabios-reboot && {
 	}
 }
 
+# bootorder: two bootable disks, the second one first by bootindex; SeaBIOS
+# must boot it and never run the first one's boot sector
+need_guest bootsect-reboot.img seabios-bootorder && {
+	cp "$GUESTS/bootsect-reboot.img" "$TMP/first.img"
+	truncate -s 1M "$TMP/first.img"
+	cp "$GUESTS/bootsect.img" "$TMP/second.img"
+	truncate -s 1M "$TMP/second.img"
+	sed -e "s|@BIOS@|$BIOS|" -e "s|@FIRST@|$TMP/first.img|" -e "s|@SECOND@|$TMP/second.img|" \
+		"$CONFIGS/seabios-bootorder.toml.in" >"$TMP/seabios-bootorder.toml"
+	run_vm "$TMP/seabios-bootorder.toml" 60
+	expect seabios-bootorder "$GUEST_PASS" 'bootsect: hello from the disk' && {
+		if grep -q 'bootsect: first boot' "$OUT_FILE"; then
+			fail seabios-bootorder-not-first "SeaBIOS ran the first disk's boot sector"
+		else
+			pass seabios-bootorder-not-first
+		fi
+	}
+}
+
+# Linux direct boot under SeaBIOS: QEMU's linuxboot_dma.bin as a fw_cfg
+# option ROM loads build/guest/testkernel.bin with an initrd
+ROM=${FUKI_LINUXBOOT_ROM:-/usr/share/qemu/linuxboot_dma.bin}
+if [ ! -f "$ROM" ]; then
+	skip seabios-kernel "no $ROM (Debian package qemu-system-data)"
+elif need_guest testkernel.bin seabios-kernel; then
+	i=0
+	: >"$TMP/initrd.img"
+	while [ $i -lt 50 ]; do
+		printf 'seabios initrd line %08d.\n' $i >>"$TMP/initrd.img"
+		i=$((i + 1))
+	done
+	sed -e "s|@BIOS@|$BIOS|" -e "s|@KERNEL@|$GUESTS/testkernel.bin|" \
+		-e "s|@INITRD@|$TMP/initrd.img|" -e "s|@ROM@|$ROM|" \
+		"$CONFIGS/seabios-kernel.toml.in" >"$TMP/seabios-kernel.toml"
+	run_vm "$TMP/seabios-kernel.toml" 120
+	expect seabios-kernel "$GUEST_PASS" 'SeaBIOS \(version' \
+		'testkernel: cmdline "console=ttyS0 fukivmm=seabios"$' \
+		'^testkernel: initrd 1500 bytes at 0x' \
+		'^testkernel: acpi rsdp rev 2 xsdt.* FACP.* DSDT; checksums ok; cpus 1 pm1a 0x00000600 sci 9$' \
+		'^testkernel: acpi .* APIC' && {
+		mem=$(sed -n 's/^testkernel: initrd sum \(0x[0-9a-f]*\),.*/\1/p' "$OUT_FILE")
+		item=$(sed -n 's/^testkernel: fw_cfg sums .* initrd \(0x[0-9a-f]*\)$/\1/p' "$OUT_FILE")
+		if [ -n "$mem" ] && [ "$mem" = "$item" ]; then
+			pass seabios-kernel-initrd-contents
+		else
+			fail seabios-kernel-initrd-contents "initrd sum in RAM '$mem', in fw_cfg '$item'"
+		fi
+	}
+fi
+
 # the doorbell: the provider test firmware hands SeaBIOS over as a raw ROM
 # (provider-seabios.rom, built only where bios-256k.bin exists), resets, and
 # the rebuilt VM runs SeaBIOS, which boots the same disk

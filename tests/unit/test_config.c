@@ -317,3 +317,39 @@ Test(config, api)
 	expect_err(FW "[api]\nallowed_uids = [-1]\n", "each entry must be a uid");
 	expect_err(FW "[api]\nsocket = \"\"\n", "empty path");
 }
+
+Test(config, irqchip_bootindex_boot_rom)
+{
+	struct vm_config cfg;
+
+	cr_assert_eq(parse(FW, &cfg), 0, "%s", err);
+	cr_assert_eq(cfg.irqchip, IRQCHIP_KERNEL);
+	cr_assert_null(cfg.boot_rom_path);
+	config_free(&cfg);
+	cr_assert_eq(parse("[vm]\nirqchip = \"split\"\n" FW, &cfg), 0, "%s", err);
+	cr_assert_eq(cfg.irqchip, IRQCHIP_SPLIT);
+	config_free(&cfg);
+	cr_assert_eq(parse("[vm]\nirqchip = \"kernel\"\n" FW, &cfg), 0, "%s", err);
+	cr_assert_eq(cfg.irqchip, IRQCHIP_KERNEL);
+	config_free(&cfg);
+	expect_err("[vm]\nirqchip = \"userspace\"\n" FW,
+		   "t.toml:2:11: key 'vm.irqchip': 'userspace' is not \"kernel\" or \"split\"");
+
+	cr_assert_eq(parse(FW "[[disk]]\npath = \"a.img\"\n[[disk]]\npath = \"b.img\"\nbootindex = 0\n",
+			   &cfg), 0, "%s", err);
+	cr_assert_eq(cfg.ndisks, 2);
+	cr_assert_eq(cfg.disks[0].bootindex, -1);
+	cr_assert_eq(cfg.disks[1].bootindex, 0);
+	config_free(&cfg);
+	expect_err(FW "[[disk]]\npath = \"a.img\"\nbootindex = 3\n[[disk]]\npath = \"b.img\"\nbootindex = 3\n",
+		   "t.toml:8:13: key 'disk[1].bootindex': 3 is already disk[0]'s");
+	expect_err(FW "[[disk]]\npath = \"a.img\"\nbootindex = -1\n", "out of range (0 to 65535)");
+
+	cr_assert_eq(parse(FW "[kernel]\npath = \"k\"\nboot_rom = \"lb.bin\"\n", &cfg), 0, "%s", err);
+	cr_assert_str_eq(cfg.boot_rom_path, "/cfgdir/lb.bin");
+	config_free(&cfg);
+	cr_assert_eq(parse(FW "[kernel]\npath = \"k\"\nboot_rom = \"\"\n", &cfg), 0, "%s", err);
+	cr_assert_null(cfg.boot_rom_path);
+	config_free(&cfg);
+	expect_err(FW "[kernel]\nboot_rom = \"lb.bin\"\n", "boot_rom need key 'kernel.path'");
+}

@@ -291,10 +291,13 @@ static uint64_t mr(uint64_t off, unsigned len)
 	return v;
 }
 
+static bool mk_access_platform;   /* make_disk offers VIRTIO_F_ACCESS_PLATFORM */
+
 static void make_disk(size_t size, bool ro)
 {
 	char err[256] = "";
-	struct virtio_blk_opts o = { .path = path, .readonly = ro, .serial = "fuki-disk-0" };
+	struct virtio_blk_opts o = { .path = path, .readonly = ro, .serial = "fuki-disk-0",
+				     .access_platform = mk_access_platform };
 	uint8_t *pat = malloc(size);
 	int fd;
 
@@ -324,6 +327,7 @@ static void blk_setup(void)
 	cr_assert_eq(pci_attach(pb, &pio, &mmio), 0);
 	blk = NULL;
 	path[0] = 0;
+	mk_access_platform = false;
 }
 
 static void blk_teardown(void)
@@ -822,4 +826,35 @@ Test(vblk, odd_requests)
 	mw(VIRTIO_PCI_NOTIFY_OFF, 0, 2);
 	cr_assert_neq(mr(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, 0);
 	cr_assert_eq(virtio_blk_inflight(blk), 0);
+}
+
+/* Confidential guests: VIRTIO_F_ACCESS_PLATFORM (bit 33) offered, and only
+ * then; a plain disk does not offer it. */
+static uint32_t device_features_hi(void)
+{
+	cfgw(PCI_BAR0, (uint32_t)BAR, 4);
+	cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	mw(0x00, 1, 4);
+	return (uint32_t)mr(0x04, 4);
+}
+
+Test(vblk, no_access_platform_by_default)
+{
+	uint32_t hi;
+
+	make_disk(4096, false);
+	hi = device_features_hi();
+	cr_assert(hi & (1u << (VIRTIO_F_VERSION_1 - 32)));
+	cr_assert_eq(hi & (1u << (VIRTIO_F_ACCESS_PLATFORM - 32)), 0);
+}
+
+Test(vblk, access_platform_when_asked)
+{
+	uint32_t hi;
+
+	mk_access_platform = true;
+	make_disk(4096, false);
+	hi = device_features_hi();
+	cr_assert(hi & (1u << (VIRTIO_F_VERSION_1 - 32)));
+	cr_assert(hi & (1u << (VIRTIO_F_ACCESS_PLATFORM - 32)));
 }
