@@ -714,15 +714,10 @@ static void build_madt(struct abuf *t, struct abuf *l, const struct acpi_config 
 	abuf_u8(t, 0);
 	abuf_le(t, LAYOUT_IOAPIC, 4);
 	abuf_le(t, 0, 4);                         /* GSI base */
-	if (c->legacy_pic) {
-		/* ISA IRQ0 (PIT) is wired to IOAPIC pin 2; conforms to bus */
-		abuf_u8(t, MADT_ISO);
-		abuf_u8(t, 10);
-		abuf_u8(t, 0);                    /* bus: ISA */
-		abuf_u8(t, 0);
-		abuf_le(t, 2, 4);
-		abuf_le(t, 0, 2);
-	}
+	/* No IRQ0 -> GSI 2 override, unlike QEMU: fukivmm keeps KVM's default
+	 * GSI routing (arch/x86/kvm/irq_comm.c: GSI n to IOAPIC pin n), so the
+	 * in-kernel PIT's IRQ0 arrives on IOAPIC pin 0, where an OS without an
+	 * override looks for it.  QEMU re-routes GSI 0 to pin 2 itself. */
 	for (size_t i = 0; i < sizeof(madt_pci_irqs); i++) {
 		abuf_u8(t, MADT_ISO);
 		abuf_u8(t, 10);

@@ -17,7 +17,7 @@ struct acpi_config {
 	uint64_t pci_mem_end;
 	uint16_t pci_io_start;     /* PCI I/O window [start, end): 0xC000..0x10000 */
 	uint32_t pci_io_end;
-	bool legacy_pic;           /* in-kernel 8259 present: MADT PCAT_COMPAT, IRQ0->GSI2 override */
+	bool legacy_pic;           /* in-kernel 8259 present: MADT PCAT_COMPAT, FADT legacy/8042 flags */
 };
 struct acpi_blob { uint8_t *data; size_t len; };
 struct acpi_tables { struct acpi_blob rsdp, tables, loader; };

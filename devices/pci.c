@@ -231,6 +231,18 @@ uint64_t pci_bar_addr(struct pci_dev *d, unsigned bar)
 	return a;
 }
 
+uint64_t pci_bar_decode_locked(struct pci_dev *d, unsigned bar)
+{
+	uint64_t a = pci_bar_addr_locked(d, bar);
+
+	if (!a)
+		return 0;
+	if (d->bar_flags[bar] & PCI_BAR_IO)
+		return a >= PCI_IO_WINDOW_BASE && a + d->bar_size[bar] <= PCI_IO_WINDOW_END ? a : 0;
+	return a >= d->pb->mmio_base && a + d->bar_size[bar] <= d->pb->mmio_end &&
+	       a + d->bar_size[bar] > a ? a : 0;
+}
+
 /* Find the decoding BAR for [addr, addr+len). */
 static struct pci_dev *pci_bar_find(struct pci_bus *pb, bool io, uint64_t addr, unsigned len,
 				    unsigned *bar_out, uint64_t *off_out)

@@ -135,6 +135,10 @@ uint8_t *pci_wmask(struct pci_dev *d);
 void pci_set_intx(struct pci_dev *d, int level);
 /* Guest address of a programmed, enabled BAR; 0 when not decoded. */
 uint64_t pci_bar_addr(struct pci_dev *d, unsigned bar);
+/* The same with the bus's config lock already held (inside a config_write
+ * hook), and only when the BAR decodes: memory BARs inside the MMIO hole,
+ * I/O BARs inside the I/O window; else 0. */
+uint64_t pci_bar_decode_locked(struct pci_dev *d, unsigned bar);
 /* The GSI pin A of @d currently routes to, or -1 (disabled). */
 int pci_intx_gsi(struct pci_dev *d);
 

@@ -543,6 +543,10 @@ struct virtio_blk *virtio_blk_create(const struct virtio_blk_opts *o, struct pci
 			 slot);
 		goto fail;
 	}
+	if (o->ioevent && (r = virtio_pci_set_ioevent_sink(b->vp, o->ioevent)) < 0) {
+		snprintf(err, errlen, "disk %s: notify eventfd: %s", o->path, strerror(-r));
+		goto fail;
+	}
 	log_info("virtio-blk: %s at 00:%02x.0, %llu sectors%s", o->path, slot,
 		 (unsigned long long)(b->size / VIRTIO_BLK_SECTOR), o->readonly ? ", read-only" : "");
 	return b;
@@ -554,6 +558,16 @@ fail:
 int virtio_blk_event_fd(const struct virtio_blk *b)
 {
 	return b->efd;
+}
+
+int virtio_blk_notify_fd(const struct virtio_blk *b)
+{
+	return virtio_pci_notify_fd(b->vp, 0);
+}
+
+void virtio_blk_notify_event(struct virtio_blk *b)
+{
+	virtio_pci_notify_event(b->vp, 0);
 }
 
 void virtio_blk_reset(struct virtio_blk *b)

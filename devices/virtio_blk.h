@@ -43,6 +43,9 @@ struct virtio_blk_opts {
 	bool direct;          /* O_DIRECT (guest buffers must then be aligned) */
 	const char *serial;   /* GET_ID string (<= 20 bytes used); NULL: file name */
 	bool access_platform; /* offer VIRTIO_F_ACCESS_PLATFORM (confidential guests) */
+	/* where the queue's notify register can be watched by the hypervisor
+	 * (KVM_IOEVENTFD); NULL: notifications are MMIO exits only */
+	const struct virtio_ioevent_sink *ioevent;
 };
 
 struct virtio_blk;
@@ -55,6 +58,10 @@ struct virtio_blk *virtio_blk_create(const struct virtio_blk_opts *o, struct pci
 /* Readable (EPOLLIN) when completions are waiting; stays the same fd for
  * the device's lifetime, across VM rebuilds. */
 int virtio_blk_event_fd(const struct virtio_blk *b);
+/* With an ioevent sink: readable when the guest notified the queue through
+ * the eventfd (-1 without a sink); then call virtio_blk_notify_event(). */
+int virtio_blk_notify_fd(const struct virtio_blk *b);
+void virtio_blk_notify_event(struct virtio_blk *b);
 /* Reap completions, return them to the guest, interrupt, and take more
  * requests if the queue had to wait for free slots.  Thread-safe. */
 void virtio_blk_process(struct virtio_blk *b);

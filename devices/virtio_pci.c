@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "devices/pci.h"
 #include "devices/virtqueue.h"
@@ -73,6 +75,9 @@ struct virtio_pci {
 	uint8_t msix_table[(VIRTIO_PCI_MAX_QUEUES + 1) * 16];
 	uint64_t pba;
 	struct vp_queue q[VIRTIO_PCI_MAX_QUEUES];
+	struct virtio_ioevent_sink ioev;   /* set == NULL: notifications exit */
+	int kick_fd[VIRTIO_PCI_MAX_QUEUES];
+	uint64_t ioev_base;                /* BAR 0 address the eventfds watch, 0: none */
 };
 
 static uint64_t rdle(const uint8_t *p, unsigned len)
@@ -177,6 +182,22 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp, const char *why)
 		vp_interrupt(vp, vp->msix_config, 2);
 }
 
+/* Move the notify eventfds to BAR 0 at @base (0: withdraw); lock held. */
+static void vp_ioevent_update(struct virtio_pci *vp, uint64_t base)
+{
+	if (!vp->ioev.set || base == vp->ioev_base)
+		return;
+	for (unsigned q = 0; q < vp->ops->nqueues; q++) {
+		uint64_t off = VIRTIO_PCI_NOTIFY_OFF + (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
+
+		if (vp->ioev_base)
+			vp->ioev.set(vp->ioev.opaque, vp->kick_fd[q], vp->ioev_base + off, 2, false);
+		if (base)
+			vp->ioev.set(vp->ioev.opaque, vp->kick_fd[q], base + off, 2, true);
+	}
+	vp->ioev_base = base;
+}
+
 /* ---------------- reset ---------------- */
 
 static void vp_reset_locked(struct virtio_pci *vp)
@@ -205,6 +226,7 @@ void virtio_pci_reset(struct virtio_pci *vp)
 {
 	pthread_mutex_lock(&vp->lock);
 	vp_reset_locked(vp);
+	vp_ioevent_update(vp, 0);     /* the system reset clears BAR 0 too */
 	/* the MSI-X table is PCI function state: masked after a system reset,
 	 * and the capability's enable/function-mask bits cleared */
 	if (vp->msix_cap)
@@ -392,6 +414,53 @@ static void vp_msix_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, u
 	vp_msix_flush(vp);
 }
 
+/* A notification for queue @qn (register write or eventfd); lock held. */
+static void vp_queue_kick(struct virtio_pci *vp, unsigned qn)
+{
+	if ((vp->status & VIRTIO_STATUS_DRIVER_OK) && !(vp->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    vp->q[qn].vq.ready && vp->ops->notify)
+		vp->ops->notify(vp->opaque, qn);
+}
+
+int virtio_pci_set_ioevent_sink(struct virtio_pci *vp, const struct virtio_ioevent_sink *sink)
+{
+	for (unsigned q = 0; q < vp->ops->nqueues; q++) {
+		vp->kick_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vp->kick_fd[q] < 0) {
+			int e = errno;
+
+			log_err("virtio-pci: notify eventfd: %s", strerror(e));
+			while (q--) {
+				close(vp->kick_fd[q]);
+				vp->kick_fd[q] = -1;
+			}
+			return -e;
+		}
+	}
+	pthread_mutex_lock(&vp->lock);
+	vp->ioev = *sink;
+	pthread_mutex_unlock(&vp->lock);
+	return 0;
+}
+
+int virtio_pci_notify_fd(const struct virtio_pci *vp, unsigned n)
+{
+	return n < vp->ops->nqueues ? vp->kick_fd[n] : -1;
+}
+
+void virtio_pci_notify_event(struct virtio_pci *vp, unsigned n)
+{
+	uint64_t v;
+
+	if (n >= vp->ops->nqueues || vp->kick_fd[n] < 0)
+		return;
+	if (read(vp->kick_fd[n], &v, sizeof(v)) != sizeof(v))
+		return;    /* nothing pending (EAGAIN) */
+	pthread_mutex_lock(&vp->lock);
+	vp_queue_kick(vp, n);
+	pthread_mutex_unlock(&vp->lock);
+}
+
 static void vp_bar_access(void *opaque, unsigned bar, uint64_t off, uint8_t *data, unsigned len,
 			  bool is_write)
 {
@@ -429,13 +498,10 @@ static void vp_bar_access(void *opaque, unsigned bar, uint64_t off, uint8_t *dat
 		   off < VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * vp->ops->nqueues) {
 		unsigned qn = (unsigned)(off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT;
 
-		if (!is_write) {
+		if (!is_write)
 			memset(data, 0, len);
-		} else if ((vp->status & VIRTIO_STATUS_DRIVER_OK) &&
-			   !(vp->status & VIRTIO_STATUS_NEEDS_RESET) && vp->q[qn].vq.ready &&
-			   vp->ops->notify) {
-			vp->ops->notify(vp->opaque, qn);
-		}
+		else
+			vp_queue_kick(vp, qn);
 	} else if (off >= VIRTIO_PCI_MSIX_TABLE_OFF && off < VIRTIO_PCI_BAR_SIZE) {
 		vp_msix_access(vp, off, data, len, is_write);
 	} else if (!is_write) {
@@ -491,6 +557,16 @@ static void vp_config_write(void *opaque, unsigned off, unsigned len)
 		vp_msix_flush(vp);
 		pthread_mutex_unlock(&vp->lock);
 	}
+	/* the command register or BAR 0 changed: follow with the eventfds
+	 * (pci_bar_decode_locked: this hook runs under the config lock) */
+	if (vp->ioev.set && ((off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND) ||
+			     (off < PCI_BAR0 + 4 && off + len > PCI_BAR0))) {
+		uint64_t base = pci_bar_decode_locked(vp->dev, 0);
+
+		pthread_mutex_lock(&vp->lock);
+		vp_ioevent_update(vp, base);
+		pthread_mutex_unlock(&vp->lock);
+	}
 	if (c && off == c + 16 && vp_pcicfg_window(vp, &bar, &boff, &wlen)) {
 		uint8_t buf[4];
 
@@ -543,6 +619,8 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *pb, unsigned slot, const st
 		return NULL;
 	}
 	pthread_mutex_init(&vp->lock, NULL);
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		vp->kick_fd[i] = -1;
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->msi = msi;
@@ -607,6 +685,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	if (!vp)
 		return;
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		if (vp->kick_fd[i] >= 0)
+			close(vp->kick_fd[i]);
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }

@@ -69,6 +69,16 @@ struct virtio_dev_ops {
 	void (*reset)(void *opaque);
 };
 
+/* Where a queue's notify register may be watched inside the hypervisor
+ * (KVM_IOEVENTFD), so that a guest's notification does not exit to the
+ * VMM: @on asks for 2-byte writes at @gpa to signal eventfd @fd, !@on
+ * withdraws that.  Called with the PCI config lock and the transport lock
+ * held, whenever BAR 0 starts or stops decoding or moves, and at reset. */
+struct virtio_ioevent_sink {
+	void (*set)(void *opaque, int fd, uint64_t gpa, unsigned len, bool on);
+	void *opaque;
+};
+
 struct virtio_pci;
 
 /* Create the function at 00:@slot.0.  @msi may be NULL (INTx only). */
@@ -78,6 +88,15 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *pb, unsigned slot, const st
 void virtio_pci_destroy(struct virtio_pci *vp);
 /* System reset (VM rebuild): as if the driver wrote status 0. */
 void virtio_pci_reset(struct virtio_pci *vp);
+/* Give every queue an eventfd and report its notify address to @sink
+ * (copied) from now on.  0 or -errno (eventfd). */
+int virtio_pci_set_ioevent_sink(struct virtio_pci *vp, const struct virtio_ioevent_sink *sink);
+/* Queue @n's notification eventfd (-1 without an ioevent sink): the VMM
+ * polls it and calls virtio_pci_notify_event() when it is readable. */
+int virtio_pci_notify_fd(const struct virtio_pci *vp, unsigned n);
+/* Drain queue @n's eventfd and act on the notification exactly as on a
+ * notify-register write (ignored unless the driver is ready). */
+void virtio_pci_notify_event(struct virtio_pci *vp, unsigned n);
 
 /* The transport lock, for devices that complete requests from another
  * thread (virtio_blk_process). */

@@ -124,12 +124,21 @@ struct hv_ops {
 	 * (devices/ioapic.c), with @pins GSIs reserved for it.  No PIC, no PIT.
 	 * NULL when the backend has none. */
 	int (*vm_create_split_irqchip)(struct hv_vm *vm, unsigned pins);
-	/* Split irqchip: make GSI @gsi[i] an MSI route to @addr[i]/@data[i]
-	 * (the whole table is replaced; KVM derives which vectors need an
-	 * HV_EXIT_IOAPIC_EOI from the level-triggered routes).  NULL when the
+	/* Make GSI @gsi[i] an MSI route to @addr[i]/@data[i].  The whole set of
+	 * MSI routes is replaced; a VM with the full in-kernel irqchip keeps its
+	 * PIC/IOAPIC routes on GSIs 0-23 (do not use those GSIs then).  With a
+	 * split irqchip KVM derives which vectors need an HV_EXIT_IOAPIC_EOI
+	 * from the level-triggered routes on the reserved GSIs.  NULL when the
 	 * backend has none. */
 	int (*vm_set_msi_routes)(struct hv_vm *vm, unsigned n, const unsigned *gsi,
 				 const uint64_t *addr, const uint32_t *data);
+	/* Writing to eventfd @fd injects GSI @gsi (KVM_IRQFD); !@assign
+	 * detaches it.  NULL when the backend has none. */
+	int (*vm_irqfd)(struct hv_vm *vm, unsigned gsi, int fd, bool assign);
+	/* A guest write of @len bytes to MMIO @gpa signals eventfd @fd inside
+	 * the hypervisor, without an exit to the VMM (KVM_IOEVENTFD); !@assign
+	 * removes it.  NULL when the backend has none. */
+	int (*vm_ioeventfd)(struct hv_vm *vm, uint64_t gpa, unsigned len, int fd, bool assign);
 	int (*vm_irq_line)(struct hv_vm *vm, unsigned gsi, int level);
 	/* Destroy everything the VM owns (vCPUs must be destroyed first).
 	 * Slow with an irqchip (tens of ms): call it off the critical path. */

@@ -198,6 +198,7 @@ static int kvm_vm_create_irqchip(struct hv_vm *vm)
 		log_err("KVM_CREATE_IRQCHIP: %s", strerror(-r));
 		return r;
 	}
+	vm->kernel_irqchip = true;
 	r = kvm_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pit);
 	if (r < 0)
 		log_err("KVM_CREATE_PIT2: %s", strerror(-r));
@@ -217,31 +218,81 @@ static int kvm_vm_create_split_irqchip(struct hv_vm *vm, unsigned pins)
 	return r;
 }
 
-/* KVM_SET_GSI_ROUTING (api.rst 4.52) with MSI entries only: a split
- * irqchip has no in-kernel PIC/IOAPIC routes to keep. */
+/* KVM_SET_GSI_ROUTING (api.rst 4.52) replaces the whole table.  With the
+ * full in-kernel irqchip, KVM's own default routes come first, as KVM sets
+ * them up at KVM_CREATE_IRQCHIP (virt/kvm/irqchip.c, arch/x86/kvm/irq_comm.c
+ * kvm_setup_default_irq_routing): GSI 0-15 to the IOAPIC pin and the 8259
+ * pin of that number, GSI 16-23 to the IOAPIC only.  A split irqchip has
+ * no in-kernel routes to keep. */
+#define KVM_DEFAULT_ROUTES (16 * 2 + 8)
+
 static int kvm_vm_set_msi_routes(struct hv_vm *vm, unsigned n, const unsigned *gsi,
 				 const uint64_t *addr, const uint32_t *data)
 {
 	struct kvm_irq_routing *rt;
+	unsigned k = 0;
 	int r;
 
 	if (n > 1024)
 		return -EINVAL;
-	rt = calloc(1, sizeof(*rt) + n * sizeof(rt->entries[0]));
+	rt = calloc(1, sizeof(*rt) + (n + KVM_DEFAULT_ROUTES) * sizeof(rt->entries[0]));
 	if (!rt)
 		return -ENOMEM;
-	rt->nr = n;
-	for (unsigned i = 0; i < n; i++) {
-		rt->entries[i].gsi = gsi[i];
-		rt->entries[i].type = KVM_IRQ_ROUTING_MSI;
-		rt->entries[i].u.msi.address_lo = (uint32_t)addr[i];
-		rt->entries[i].u.msi.address_hi = (uint32_t)(addr[i] >> 32);
-		rt->entries[i].u.msi.data = data[i];
+	for (unsigned g = 0; vm->kernel_irqchip && g < LAYOUT_IOAPIC_PINS; g++) {
+		rt->entries[k].gsi = g;
+		rt->entries[k].type = KVM_IRQ_ROUTING_IRQCHIP;
+		rt->entries[k].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		rt->entries[k++].u.irqchip.pin = g;
+		if (g >= 16)
+			continue;
+		rt->entries[k].gsi = g;
+		rt->entries[k].type = KVM_IRQ_ROUTING_IRQCHIP;
+		rt->entries[k].u.irqchip.irqchip = g < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		rt->entries[k++].u.irqchip.pin = g % 8;
 	}
+	for (unsigned i = 0; i < n; i++, k++) {
+		if (vm->kernel_irqchip && gsi[i] < LAYOUT_IOAPIC_PINS) {
+			free(rt);
+			return -EINVAL;
+		}
+		rt->entries[k].gsi = gsi[i];
+		rt->entries[k].type = KVM_IRQ_ROUTING_MSI;
+		rt->entries[k].u.msi.address_lo = (uint32_t)addr[i];
+		rt->entries[k].u.msi.address_hi = (uint32_t)(addr[i] >> 32);
+		rt->entries[k].u.msi.data = data[i];
+	}
+	rt->nr = k;
 	r = kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)rt);
 	if (r < 0)
 		log_err("KVM_SET_GSI_ROUTING (%u MSI routes): %s", n, strerror(-r));
 	free(rt);
+	return r;
+}
+
+/* KVM_IRQFD (api.rst 4.75). */
+static int kvm_vm_irqfd(struct hv_vm *vm, unsigned gsi, int fd, bool assign)
+{
+	struct kvm_irqfd f = { .fd = (uint32_t)fd, .gsi = gsi,
+			       .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN };
+	int r = kvm_ioctl(vm->fd, KVM_IRQFD, (unsigned long)&f);
+
+	if (r < 0)
+		log_err("KVM_IRQFD gsi %u fd %d%s: %s", gsi, fd, assign ? "" : " (deassign)",
+			strerror(-r));
+	return r;
+}
+
+/* KVM_IOEVENTFD (api.rst 4.59): an MMIO write of exactly @len bytes at @gpa,
+ * any value (no datamatch). */
+static int kvm_vm_ioeventfd(struct hv_vm *vm, uint64_t gpa, unsigned len, int fd, bool assign)
+{
+	struct kvm_ioeventfd e = { .addr = gpa, .len = len, .fd = fd,
+				   .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+	int r = kvm_ioctl(vm->fd, KVM_IOEVENTFD, (unsigned long)&e);
+
+	if (r < 0)
+		log_err("KVM_IOEVENTFD 0x%llx/%u fd %d%s: %s", (unsigned long long)gpa, len, fd,
+			assign ? "" : " (deassign)", strerror(-r));
 	return r;
 }
 
@@ -489,6 +540,8 @@ const struct hv_ops hv_kvm_ops = {
 	.vm_create_irqchip = kvm_vm_create_irqchip,
 	.vm_create_split_irqchip = kvm_vm_create_split_irqchip,
 	.vm_set_msi_routes = kvm_vm_set_msi_routes,
+	.vm_irqfd = kvm_vm_irqfd,
+	.vm_ioeventfd = kvm_vm_ioeventfd,
 	.vm_irq_line = kvm_vm_irq_line,
 	.vm_signal_msi = kvm_vm_signal_msi,
 	.vm_destroy = kvm_vm_destroy,

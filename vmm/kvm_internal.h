@@ -21,6 +21,7 @@ struct hv_vm {
 	int fd;
 	unsigned nvcpus;
 	enum plan_platform platform;
+	bool kernel_irqchip;        /* KVM_CREATE_IRQCHIP: its GSI 0-23 routes are kept */
 	void *coco;                 /* per-VM state of vmm/kvm_coco.c */
 };
 

@@ -45,6 +45,25 @@
 #include "log.h"
 #include "planbuild.h"
 
+struct vm_ioev {
+	int fd;
+	uint64_t gpa;
+	unsigned len;
+	bool on;                    /* asked for by the device */
+	bool registered;            /* registered with the current VM */
+};
+
+#define VM_MSI_ROUTES   32
+#define VM_MSI_GSI_BASE LAYOUT_IOAPIC_PINS   /* GSIs above the IOAPIC's */
+
+struct vm_msi_route {
+	uint64_t addr;
+	uint32_t data;
+	int fd;                     /* eventfd, kept for the process lifetime */
+	bool used;                  /* routed in the current VM */
+	bool irqfd;                 /* fd attached as irqfd in the current VM */
+};
+
 struct vm_devices {
 	struct serial *serial;
 	struct i8042 *i8042;
@@ -56,6 +75,18 @@ struct vm_devices {
 	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
 	struct ioapic *ioapic;      /* split irqchip only */
 	struct virtio_msi_sink msi;
+	struct virtio_ioevent_sink ioevent;
+	/* under vm->irq_lock: the notify eventfds the devices asked for, as
+	 * registered with the current VM (re-registered on every rebuild) */
+	struct vm_ioev ioev[CFG_MAX_DISKS];
+	/* under vm->irq_lock: MSIs the devices sent, each on its own GSI with
+	 * an irqfd (VM_MSI_GSI_BASE + index); emptied on every rebuild */
+	struct vm_msi_route msi_rt[VM_MSI_ROUTES];
+	unsigned msi_next;          /* round-robin victim when the table is full */
+	bool irqfd_off;             /* a route or irqfd failed: KVM_SIGNAL_MSI only */
+	/* how interrupts and notifications travelled (the shutdown event) */
+	uint64_t msi_irqfd, msi_signal;     /* under irq_lock */
+	uint64_t notify_eventfd;            /* main loop only */
 	struct virtio_blk *disk[CFG_MAX_DISKS];
 	unsigned disk_slot[CFG_MAX_DISKS];   /* PCI slot (device number) */
 	unsigned ndisks;
@@ -168,22 +199,32 @@ static int vm_irq_cb(void *opaque, unsigned gsi, int level)
 	return r;
 }
 
-/* Push the IOAPIC's unmasked entries to the hypervisor as MSI routes on
- * GSIs 0-23 (KVM computes the EOI-exit vectors from them).  irq_lock held. */
-static int vm_push_ioapic_routes(struct vm *vm)
+/* Push every MSI route to the hypervisor: the split IOAPIC's unmasked
+ * entries on GSIs 0-23 (KVM computes the EOI-exit vectors from them) and
+ * the devices' MSIs from VM_MSI_GSI_BASE.  irq_lock held. */
+static int vm_push_routes(struct vm *vm)
 {
-	unsigned gsi[LAYOUT_IOAPIC_PINS], n = 0;
-	uint64_t addr[LAYOUT_IOAPIC_PINS];
-	uint32_t data[LAYOUT_IOAPIC_PINS];
+	enum { MAXR = LAYOUT_IOAPIC_PINS + VM_MSI_ROUTES };
+	unsigned gsi[MAXR], n = 0;
+	uint64_t addr[MAXR];
+	uint32_t data[MAXR];
 
 	if (!vm->hvvm || !vm->ops->vm_set_msi_routes)
 		return 0;
-	for (unsigned i = 0; i < LAYOUT_IOAPIC_PINS; i++) {
+	for (unsigned i = 0; vm->split_irqchip && i < LAYOUT_IOAPIC_PINS; i++) {
 		if (!vm->route_on[i])
 			continue;
 		gsi[n] = i;
 		addr[n] = vm->route_addr[i];
 		data[n] = vm->route_data[i];
+		n++;
+	}
+	for (unsigned i = 0; vm->dev && i < VM_MSI_ROUTES; i++) {
+		if (!vm->dev->msi_rt[i].used)
+			continue;
+		gsi[n] = VM_MSI_GSI_BASE + i;
+		addr[n] = vm->dev->msi_rt[i].addr;
+		data[n] = vm->dev->msi_rt[i].data;
 		n++;
 	}
 	return vm->ops->vm_set_msi_routes(vm->hvvm, n, gsi, addr, data);
@@ -223,7 +264,7 @@ static void vm_ioapic_route(void *opaque, unsigned pin, uint64_t addr, uint32_t 
 		vm->route_on[pin] = !masked;
 		vm->route_addr[pin] = addr;
 		vm->route_data[pin] = data;
-		vm_push_ioapic_routes(vm);
+		vm_push_routes(vm);
 	}
 	pthread_mutex_unlock(&vm->irq_lock);
 }
@@ -656,17 +697,91 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_STR("fwid", vm_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
 }
 
-/* MSI delivery for PCI devices: like vm_irq_cb, to whichever VM is current. */
+/* The irqfd for MSI @addr/@data in the current VM, routing it on first
+ * use (irq_lock held): -1 when irqfds are unavailable or failed.  A full
+ * table re-points its oldest-allocated GSI: KVM follows a route change for
+ * an attached irqfd. */
+static int vm_msi_irqfd(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct vm_devices *d = vm->dev;
+	struct vm_msi_route *e = NULL;
+	unsigned i;
+
+	if (d->irqfd_off || !vm->ops->vm_irqfd || !vm->ops->vm_set_msi_routes)
+		return -1;
+	for (i = 0; i < VM_MSI_ROUTES; i++)
+		if (d->msi_rt[i].used && d->msi_rt[i].addr == addr && d->msi_rt[i].data == data)
+			return d->msi_rt[i].fd;
+	for (i = 0; i < VM_MSI_ROUTES && d->msi_rt[i].used; i++)
+		;
+	if (i == VM_MSI_ROUTES)
+		i = d->msi_next++ % VM_MSI_ROUTES;
+	e = &d->msi_rt[i];
+	if (e->fd < 0 && (e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		goto off;
+	e->addr = addr;
+	e->data = data;
+	e->used = true;
+	if (vm_push_routes(vm) < 0)
+		goto off;
+	if (!e->irqfd) {
+		if (vm->ops->vm_irqfd(vm->hvvm, VM_MSI_GSI_BASE + i, e->fd, true) < 0)
+			goto off;
+		e->irqfd = true;
+	}
+	return e->fd;
+off:
+	log_warn("msi: irqfd for 0x%llx/0x%x unavailable: KVM_SIGNAL_MSI from now on",
+		 (unsigned long long)addr, data);
+	e->used = false;
+	d->irqfd_off = true;
+	return -1;
+}
+
+/* MSI delivery for PCI devices, to whichever VM is current: through the
+ * vector's irqfd (KVM_IRQFD), else KVM_SIGNAL_MSI. */
 static int vm_msi_cb(void *opaque, uint64_t addr, uint32_t data)
 {
 	struct vm *vm = opaque;
-	int r = 0;
+	int r = 0, fd;
 
 	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->hvvm && vm->ops->vm_signal_msi)
-		r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
+	if (vm->hvvm) {
+		fd = vm_msi_irqfd(vm, addr, data);
+		if (fd >= 0) {
+			uint64_t one = 1;
+
+			r = write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+			vm->dev->msi_irqfd++;
+		} else if (vm->ops->vm_signal_msi) {
+			r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
+			vm->dev->msi_signal++;
+		}
+	}
 	pthread_mutex_unlock(&vm->irq_lock);
 	return r;
+}
+
+/* A virtio queue's notify register, for KVM_IOEVENTFD (PCI config lock and
+ * the transport lock held by the caller). */
+static void vm_ioevent_cb(void *opaque, int fd, uint64_t gpa, unsigned len, bool on)
+{
+	struct vm *vm = opaque;
+	struct vm_ioev *e = NULL;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	for (unsigned i = 0; i < CFG_MAX_DISKS && !e; i++)
+		if (vm->dev->ioev[i].fd == fd || vm->dev->ioev[i].fd < 0)
+			e = &vm->dev->ioev[i];
+	if (e && e->registered && vm->hvvm)
+		vm->ops->vm_ioeventfd(vm->hvvm, e->gpa, e->len, e->fd, false);
+	if (e) {
+		*e = (struct vm_ioev){ .fd = fd, .gpa = gpa, .len = len, .on = on };
+		/* on failure the writes keep exiting to the MMIO handler */
+		e->registered = on && vm->hvvm &&
+				vm->ops->vm_ioeventfd(vm->hvvm, gpa, len, fd, true) == 0;
+	}
+	pthread_mutex_unlock(&vm->irq_lock);
 }
 
 /* fw_cfg "bootorder" (QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths
@@ -791,12 +906,18 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		}
 	}
 	d->msi = (struct virtio_msi_sink){ .signal = vm_msi_cb, .opaque = vm };
+	d->ioevent = (struct virtio_ioevent_sink){ .set = vm_ioevent_cb, .opaque = vm };
+	for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
+		d->ioev[i].fd = -1;
+	for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
+		d->msi_rt[i].fd = -1;
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		/* a confidential guest's memory is private: the device only sees
 		 * what the guest shares, so its driver must use bounce buffers */
 		struct virtio_blk_opts o = { .path = cfg->disks[i].path,
 					     .readonly = cfg->disks[i].readonly,
-					     .access_platform = cfg->cc.type != CC_NONE };
+					     .access_platform = cfg->cc.type != CC_NONE,
+					     .ioevent = vm->ops->vm_ioeventfd ? &d->ioevent : NULL };
 		int slot = pci_free_slot(d->pci);
 
 		if (slot < 0) {
@@ -839,6 +960,9 @@ static void vm_devices_destroy(struct vm *vm)
 		debugexit_destroy(d->debugexit);
 	if (d->ioapic)
 		ioapic_destroy(d->ioapic);
+	for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
+		if (d->msi_rt[i].fd >= 0)
+			close(d->msi_rt[i].fd);
 	if (d->fwcfg)
 		fwcfg_destroy(d->fwcfg);
 	if (d->doorbell)
@@ -1018,8 +1142,21 @@ install:
 	vm->coco = cv;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpu[i] = vcpu[i];
+	if (vm->dev) {
+		struct vm_devices *d = vm->dev;
+
+		/* a new VM has no irqfds, routes or ioeventfds: MSIs are routed
+		 * again on first use; the notify eventfds move over now */
+		for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
+			d->msi_rt[i].used = d->msi_rt[i].irqfd = false;
+		d->irqfd_off = false;
+		for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
+			d->ioev[i].registered = d->ioev[i].on && vm->ops->vm_ioeventfd &&
+				vm->ops->vm_ioeventfd(hvvm, d->ioev[i].gpa, d->ioev[i].len,
+						      d->ioev[i].fd, true) == 0;
+	}
 	if (vm->split_irqchip)
-		vm_push_ioapic_routes(vm);    /* what the guest programmed so far */
+		vm_push_routes(vm);    /* what the guest programmed so far */
 	pthread_mutex_unlock(&vm->irq_lock);
 	vm->plan = *plan;
 	memset(plan, 0, sizeof(*plan));
@@ -1543,11 +1680,19 @@ int vm_run(struct vm *vm)
 	epoll_ctl(efd, EPOLL_CTL_ADD, vm->req_fd, &ev);
 	ev.data.u32 = 1;
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
-	/* virtio-blk completions: io_uring signals an eventfd per disk */
+	/* virtio-blk completions: io_uring signals an eventfd per disk; the
+	 * guest's notifications arrive on another (KVM_IOEVENTFD) */
 	for (unsigned i = 0; i < vm->dev->ndisks; i++) {
+		int nfd = virtio_blk_notify_fd(vm->dev->disk[i]);
+
 		ev.data.u32 = 100 + i;
 		if (epoll_ctl(efd, EPOLL_CTL_ADD, virtio_blk_event_fd(vm->dev->disk[i]), &ev) < 0) {
 			log_err("disk %u: cannot watch its completions: %s", i, strerror(errno));
+			goto out;
+		}
+		ev.data.u32 = 200 + i;
+		if (nfd >= 0 && epoll_ctl(efd, EPOLL_CTL_ADD, nfd, &ev) < 0) {
+			log_err("disk %u: cannot watch its notifications: %s", i, strerror(errno));
 			goto out;
 		}
 	}
@@ -1642,6 +1787,10 @@ int vm_run(struct vm *vm)
 			} else if (evs[i].data.u32 >= 100 &&
 				   evs[i].data.u32 < 100 + vm->dev->ndisks) {
 				virtio_blk_process(vm->dev->disk[evs[i].data.u32 - 100]);
+			} else if (evs[i].data.u32 >= 200 &&
+				   evs[i].data.u32 < 200 + vm->dev->ndisks) {
+				virtio_blk_notify_event(vm->dev->disk[evs[i].data.u32 - 200]);
+				vm->dev->notify_eventfd++;
 			} else if (evs[i].data.u32 == 2) {
 				if (!vm_stdin_input(vm, &tty)) {
 					epoll_ctl(efd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
@@ -1681,11 +1830,21 @@ out:
 	vm_reaper_drain(vm);
 	{
 		uint64_t fds, rss, heap;
+		uint64_t msi_irqfd = 0, msi_signal = 0, notify_eventfd = 0;
 
 		vm_process_usage(&fds, &rss, &heap);
+		if (vm->dev) {
+			pthread_mutex_lock(&vm->irq_lock);
+			msi_irqfd = vm->dev->msi_irqfd;
+			msi_signal = vm->dev->msi_signal;
+			pthread_mutex_unlock(&vm->irq_lock);
+			notify_eventfd = vm->dev->notify_eventfd;
+		}
 		EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
 			    EVF_U64("resets", vm->resets), EVF_U64("fds", fds),
-			    EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
+			    EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap),
+			    EVF_U64("notify_eventfd", notify_eventfd),
+			    EVF_U64("msi_irqfd", msi_irqfd), EVF_U64("msi_signal", msi_signal));
 	}
 	if (vm->api) {
 		api_stop(vm->api);   /* closes clients, removes the socket file */

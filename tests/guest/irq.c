@@ -105,7 +105,7 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 static uint32_t wait_count(uint32_t want)
 {
 	for (uint32_t i = 0; i < SPIN_LIMIT && irq_count < want; i++)
-		__asm__ volatile("sti; pause; cli" : : : "memory");
+		__asm__ volatile("sti; nop; pause; nop; cli" : : : "memory");
 	return irq_count;
 }
 
@@ -113,7 +113,7 @@ static uint32_t wait_count(uint32_t want)
 static void settle(void)
 {
 	for (uint32_t i = 0; i < 20000; i++)
-		__asm__ volatile("sti; pause; cli" : : : "memory");
+		__asm__ volatile("sti; nop; pause; nop; cli" : : : "memory");
 }
 
 /* Interrupts off at the UART, line low, loopback off (so prints show). */

@@ -22,7 +22,16 @@ truncate -s 1M "$TMP/disk.img"
 sed -e "s|@BIOS@|$BIOS|" -e "s|@DISK@|$TMP/disk.img|" \
 	"$CONFIGS/seabios-disk.toml.in" >"$TMP/seabios-disk.toml"
 run_vm "$TMP/seabios-disk.toml" 60
-expect seabios-disk "$GUEST_PASS" 'SeaBIOS \(version' 'bootsect: hello from the disk'
+expect seabios-disk "$GUEST_PASS" 'SeaBIOS \(version' 'bootsect: hello from the disk' && {
+	# SeaBIOS's virtio-blk notifications reached the device through
+	# KVM_IOEVENTFD (no exit to fukivmm); SeaBIOS polls, so no MSIs
+	n=$(sed -n 's/.*event=shutdown .* notify_eventfd=\([0-9]*\).*/\1/p' "$ERR_FILE")
+	if [ -n "$n" ] && [ "$n" -gt 0 ]; then
+		pass "seabios-disk-ioeventfd ($n notifications through the eventfd)"
+	else
+		fail seabios-disk-ioeventfd "notify_eventfd='$n': $(grep 'event=shutdown' "$ERR_FILE")"
+	fi
+}
 
 # a reset after SeaBIOS shadowed and write-protected itself: the rebuild
 # brings the PAM registers and the ROM alias back to the power-on state and

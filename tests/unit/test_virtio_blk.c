@@ -292,12 +292,13 @@ static uint64_t mr(uint64_t off, unsigned len)
 }
 
 static bool mk_access_platform;   /* make_disk offers VIRTIO_F_ACCESS_PLATFORM */
+static const struct virtio_ioevent_sink *mk_ioevent;   /* make_disk's ioevent sink */
 
 static void make_disk(size_t size, bool ro)
 {
 	char err[256] = "";
 	struct virtio_blk_opts o = { .path = path, .readonly = ro, .serial = "fuki-disk-0",
-				     .access_platform = mk_access_platform };
+				     .access_platform = mk_access_platform, .ioevent = mk_ioevent };
 	uint8_t *pat = malloc(size);
 	int fd;
 
@@ -328,6 +329,7 @@ static void blk_setup(void)
 	blk = NULL;
 	path[0] = 0;
 	mk_access_platform = false;
+	mk_ioevent = NULL;
 }
 
 static void blk_teardown(void)
@@ -857,4 +859,89 @@ Test(vblk, access_platform_when_asked)
 	hi = device_features_hi();
 	cr_assert(hi & (1u << (VIRTIO_F_VERSION_1 - 32)));
 	cr_assert(hi & (1u << (VIRTIO_F_ACCESS_PLATFORM - 32)));
+}
+
+/* KVM_IOEVENTFD plumbing: the transport reports where queue 0's notify
+ * register is whenever BAR 0 starts or stops decoding or moves, and a
+ * notification through the eventfd works like a register write. */
+struct ioev_rec {
+	int fd;
+	uint64_t gpa;
+	unsigned len;
+	bool on;
+};
+static struct ioev_rec ioevs[16];
+static unsigned nioev;
+
+static void ioev_set(void *opaque, int fd, uint64_t gpa, unsigned len, bool on)
+{
+	if (nioev < 16)
+		ioevs[nioev] = (struct ioev_rec){ fd, gpa, len, on };
+	nioev++;
+}
+
+static const struct virtio_ioevent_sink isink = { ioev_set, NULL };
+
+static void expect_ioev(unsigned i, uint64_t gpa, bool on)
+{
+	cr_assert_lt(i, nioev);
+	cr_assert_eq(ioevs[i].fd, virtio_blk_notify_fd(blk));
+	cr_assert_eq(ioevs[i].gpa, gpa, "record %u: gpa 0x%llx", i, (unsigned long long)ioevs[i].gpa);
+	cr_assert_eq(ioevs[i].len, 2);
+	cr_assert_eq(ioevs[i].on, on, "record %u", i);
+}
+
+Test(vblk, ioeventfd_follows_bar0_and_notifies)
+{
+	uint64_t st, one = 1;
+
+	nioev = 0;
+	mk_ioevent = &isink;
+	make_disk(DISK_SECTORS * 512, false);
+	cr_assert_geq(virtio_blk_notify_fd(blk), 0);
+	cfgw(PCI_BAR0, (uint32_t)BAR, 4);
+	cr_assert_eq(nioev, 0, "no decode yet: nothing to watch");
+	cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	cr_assert_eq(nioev, 1);
+	expect_ioev(0, BAR + VIRTIO_PCI_NOTIFY_OFF, true);
+	cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	cr_assert_eq(nioev, 1, "same address: no change");
+	cfgw(PCI_BAR0, (uint32_t)(BAR + 0x100000), 4);       /* the BAR moves */
+	cr_assert_eq(nioev, 3);
+	expect_ioev(1, BAR + VIRTIO_PCI_NOTIFY_OFF, false);
+	expect_ioev(2, BAR + 0x100000 + VIRTIO_PCI_NOTIFY_OFF, true);
+	cfgw(PCI_BAR0, 0xfff00000u, 4);                       /* outside the hole */
+	cr_assert_eq(nioev, 4);
+	expect_ioev(3, BAR + 0x100000 + VIRTIO_PCI_NOTIFY_OFF, false);
+	driver_init(0);                                       /* BAR back at BAR */
+	cr_assert_eq(nioev, 5);
+	expect_ioev(4, BAR + VIRTIO_PCI_NOTIFY_OFF, true);
+
+	/* a notification as KVM delivers it: the eventfd, no MMIO write */
+	st = req(0, VIRTIO_BLK_T_IN, 2, 0x20000, 1024, true);
+	cr_assert_eq(write(virtio_blk_notify_fd(blk), &one, sizeof(one)), (ssize_t)sizeof(one));
+	virtio_blk_notify_event(blk);
+	wait_used(1);
+	cr_assert_eq(ram[st], VIRTIO_BLK_S_OK);
+	cr_assert_eq(ram[0x20000], 3);
+	/* nothing pending: a spurious wake-up does nothing */
+	virtio_blk_notify_event(blk);
+	cr_assert_eq(get16(USED + 2), 1);
+
+	/* system reset: BAR 0 is about to be cleared, stop watching */
+	virtio_blk_reset(blk);
+	cr_assert_eq(nioev, 6);
+	expect_ioev(5, BAR + VIRTIO_PCI_NOTIFY_OFF, false);
+	/* after the reset the driver is gone: an eventfd kick is ignored */
+	req(1, VIRTIO_BLK_T_IN, 2, 0x20000, 512, true);
+	cr_assert_eq(write(virtio_blk_notify_fd(blk), &one, sizeof(one)), (ssize_t)sizeof(one));
+	virtio_blk_notify_event(blk);
+	cr_assert_eq(virtio_blk_inflight(blk), 0);
+}
+
+Test(vblk, no_notify_fd_without_a_sink)
+{
+	make_disk(4096, false);
+	cr_assert_eq(virtio_blk_notify_fd(blk), -1);
+	virtio_blk_notify_event(blk);     /* harmless */
 }
