@@ -12,10 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "devices/fwcfg.h"
 #include "loader/bzimage.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
+#include "vmm/planbuild.h"
 
 /* Read all of @path into a malloc'd buffer (at most BOOTFW_MAX_FILE bytes). */
 static int bootfw_read_file(const char *what, const char *path, uint8_t **out, size_t *len,
@@ -196,7 +199,7 @@ static int bootfw_add_rom(struct fwcfg *fw, const char *path, char *err, size_t 
 }
 
 int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4g,
-		 char *err, size_t errlen)
+		 struct planbuild_kernel_hashes *kh, char *err, size_t errlen)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t klen = 0, ilen = 0;
@@ -218,6 +221,12 @@ int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4
 			snprintf(tmp, sizeof(tmp), "%s", err);
 			snprintf(err, errlen, "kernel %s: %s", cfg->kernel_path, tmp);
 		}
+	}
+	if (!r && kh && (!EVP_Digest(kernel, klen, kh->kernel, NULL, EVP_sha256(), NULL) ||
+			 !EVP_Digest(initrd ? initrd : (const uint8_t *)"", ilen, kh->initrd, NULL,
+				     EVP_sha256(), NULL))) {
+		snprintf(err, errlen, "kernel %s: SHA-256 failed", cfg->kernel_path);
+		r = -EIO;
 	}
 	if (!r && cfg->boot_rom_path)
 		r = bootfw_add_rom(fw, cfg->boot_rom_path, err, errlen);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct fwcfg;
+struct planbuild_kernel_hashes;
 struct vm_config;
 
 /* Largest kernel or initrd file read (guest RAM is the real limit). */
@@ -26,9 +27,11 @@ struct vm_config;
  * line in @err -- unreadable file, not a bzImage (no "HdrS"), boot protocol
  * below 2.00, kernel or initrd too large for RAM.  @cfg->boot_rom_path
  * (SeaBIOS's linuxboot option ROM) becomes fw_cfg "genroms/<file name>"
- * after a check that it is an option ROM. */
+ * after a check that it is an option ROM.  @kh (may be NULL) receives the
+ * SHA-256 of the kernel and initrd bytes served: what SNP's kernel-hashes
+ * page must hold, without reading the files again. */
 int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4g,
-		 char *err, size_t errlen);
+		 struct planbuild_kernel_hashes *kh, char *err, size_t errlen);
 
 /* The same from memory (unit tests, fuzzing): @kernel is copied, not
  * modified; @initrd may be NULL (no initrd) and @cmdline NULL (""). */

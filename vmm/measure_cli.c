@@ -436,6 +436,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	struct file_map fwm = { NULL, 0 };
 	struct launch_plan p;
 	struct snp_params sp;
+	struct planbuild_kernel_hashes kh, *khp = NULL;
 	struct snp_digest_stages st;
 	uint8_t mrtd[48];
 	const uint8_t *result;
@@ -451,7 +452,16 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		return cli_fail("measure", "no firmware given");
 	if (file_map(cfg->firmware_path, CFG_FW_MAX, &fwm, err, sizeof(err)))
 		return cli_fail("measure", "firmware: %s", err);
-	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, err, sizeof(err));
+	/* the kernel and initrd are read and hashed once, for the plan and
+	 * for the report */
+	if (cfg->kernel_path && cfg->cc.type == CC_SNP) {
+		if (planbuild_kernel_hashes(cfg, &kh, err, sizeof(err))) {
+			rc = cli_fail("measure", "%s", err);
+			goto out;
+		}
+		khp = &kh;
+	}
+	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
 	if (ret) {
 		rc = cli_fail("measure", "%s", err);
 		goto out;
@@ -492,7 +502,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	map_put(doc, "inputs", inputs);
 	map_u64(params, "vcpus", cfg->vcpus);
 	if (cfg->cc.type == CC_SNP) {
-		if (planbuild_snp_params(cfg, &sp, err, sizeof(err))) {
+		if (planbuild_snp_params(cfg, khp, &sp, err, sizeof(err))) {
 			cbor_decref(&params);
 			cbor_decref(&dig);
 			rc = cli_fail("measure", "%s", err);

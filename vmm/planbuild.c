@@ -85,8 +85,25 @@ static int read_exact(const char *path, uint8_t *buf, size_t len, const char *wh
 	return 0;
 }
 
-int planbuild_snp_params(const struct vm_config *cfg, struct snp_params *sp,
-			 char *err, size_t errlen)
+int planbuild_kernel_hashes(const struct vm_config *cfg, struct planbuild_kernel_hashes *kh,
+			    char *err, size_t errlen)
+{
+	int ret;
+
+	if (!cfg->kernel_path)
+		return fail(err, errlen, -EINVAL, "no [kernel] to hash");
+	ret = planbuild_sha256_file(cfg->kernel_path, kh->kernel, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->initrd_path)
+		return planbuild_sha256_file(cfg->initrd_path, kh->initrd, err, errlen);
+	if (!EVP_Digest("", 0, kh->initrd, NULL, EVP_sha256(), NULL))
+		return fail(err, errlen, -EIO, "SHA-256 failed");
+	return 0;
+}
+
+int planbuild_snp_params(const struct vm_config *cfg, const struct planbuild_kernel_hashes *kh,
+			 struct snp_params *sp, char *err, size_t errlen)
 {
 	const struct cfg_confidential *cc = &cfg->cc;
 	int ret;
@@ -110,16 +127,16 @@ int planbuild_snp_params(const struct vm_config *cfg, struct snp_params *sp,
 			    "confidential: vcpu_type (or vcpu_family/model/stepping) is required for vmm_type qemu");
 	}
 	if (cfg->kernel_path) {
-		ret = planbuild_sha256_file(cfg->kernel_path, sp->kernel_sha256, err, errlen);
-		if (ret)
-			return ret;
-		if (cfg->initrd_path) {
-			ret = planbuild_sha256_file(cfg->initrd_path, sp->initrd_sha256, err, errlen);
+		struct planbuild_kernel_hashes own;
+
+		if (!kh) {
+			ret = planbuild_kernel_hashes(cfg, &own, err, errlen);
 			if (ret)
 				return ret;
-		} else {
-			EVP_Digest("", 0, sp->initrd_sha256, NULL, EVP_sha256(), NULL);
+			kh = &own;
 		}
+		memcpy(sp->kernel_sha256, kh->kernel, 32);
+		memcpy(sp->initrd_sha256, kh->initrd, 32);
 		ret = snp_cmdline_sha256(cfg->cmdline, sp->cmdline_sha256);
 		if (ret)
 			return fail(err, errlen, ret, "SHA-256 failed");
@@ -151,7 +168,8 @@ bool planbuild_is_igvm(const uint8_t *fw, size_t fw_len)
  * vCPU model and VMM convention give (reset vector, as an OVMF BSP).  Pages
  * without file data are measured as ZERO pages, as QEMU launches them. */
 static int planbuild_igvm(struct launch_plan *p, const struct vm_config *cfg,
-			  const uint8_t *fw, size_t fw_len, char *err, size_t errlen)
+			  const uint8_t *fw, size_t fw_len,
+			  const struct planbuild_kernel_hashes *kh, char *err, size_t errlen)
 {
 	static const enum plan_platform plat[] = {
 		[CC_NONE] = PLAN_PLAIN, [CC_SNP] = PLAN_SNP, [CC_TDX] = PLAN_TDX,
@@ -168,7 +186,7 @@ static int planbuild_igvm(struct launch_plan *p, const struct vm_config *cfg,
 	if (cfg->cc.type == CC_SNP) {
 		struct snp_params sp;
 
-		ret = planbuild_snp_params(cfg, &sp, err, errlen);
+		ret = planbuild_snp_params(cfg, kh, &sp, err, errlen);
 		if (ret) {
 			plan_init(p, PLAN_SNP);
 			return ret;
@@ -187,12 +205,13 @@ static int planbuild_igvm(struct launch_plan *p, const struct vm_config *cfg,
 }
 
 int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
-			  const uint8_t *fw, size_t fw_len, char *err, size_t errlen)
+			  const uint8_t *fw, size_t fw_len,
+			  const struct planbuild_kernel_hashes *kh, char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
 	if (planbuild_is_igvm(fw, fw_len))
-		return planbuild_igvm(p, cfg, fw, fw_len, err, errlen);
+		return planbuild_igvm(p, cfg, fw, fw_len, kh, err, errlen);
 	switch (cfg->cc.type) {
 	case CC_NONE: {
 		int ret;
@@ -207,7 +226,7 @@ int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
 	}
 	case CC_SNP: {
 		struct snp_params sp;
-		int ret = planbuild_snp_params(cfg, &sp, err, errlen);
+		int ret = planbuild_snp_params(cfg, kh, &sp, err, errlen);
 
 		plan_init(p, PLAN_SNP);
 		if (ret)

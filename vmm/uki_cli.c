@@ -563,7 +563,7 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 		return cli_fail("uki measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
 				 cfg->path);
 	plan_init(&p, PLAN_PLAIN);
-	ret = planbuild_from_config(&p, cfg, f->payload, f->payload_len, err, sizeof(err));
+	ret = planbuild_from_config(&p, cfg, f->payload, f->payload_len, NULL, err, sizeof(err));
 	if (ret) {
 		plan_free(&p);
 		return cli_fail("uki measure", "firmware \"%s\": %s", f->fwid, err);

@@ -560,8 +560,9 @@ static int vm_fwcfg_setup(struct vm *vm, char *err, size_t errlen)
 	{
 		/* Linux direct boot ([kernel]): the items qboot and SeaBIOS's
 		 * linuxboot option ROM read, as QEMU sets them */
-		if (bootfw_setup(fw, vm->cfg, vm->below_4g, err, errlen))
+		if (bootfw_setup(fw, vm->cfg, vm->below_4g, &vm->khash, err, errlen))
 			return -EINVAL;   /* @err says which file and why */
+		vm->khash_ok = vm->cfg->kernel_path != NULL;
 	}
 	{
 		/* SeaBIOS (src/sercon.c, romfile "etc/sercon-port"): mirror the
@@ -658,7 +659,8 @@ static int vm_doorbell_validate(void *opaque, uint64_t format, const uint8_t *im
 		return -EINVAL;
 	}
 	memset(&p, 0, sizeof(p));
-	r = planbuild_from_config(&p, vm->cfg, img, len, why, whylen);
+	r = planbuild_from_config(&p, vm->cfg, img, len, vm->khash_ok ? &vm->khash : NULL,
+				  why, whylen);
 	plan_free(&p);
 	return r;
 }
@@ -1167,7 +1169,8 @@ install:
 static int vm_make_plan(struct vm *vm, const uint8_t *fw, size_t fw_len, struct launch_plan *p)
 {
 	char err[256];
-	int r = planbuild_from_config(p, vm->cfg, fw, fw_len, err, sizeof(err));
+	int r = planbuild_from_config(p, vm->cfg, fw, fw_len, vm->khash_ok ? &vm->khash : NULL,
+				      err, sizeof(err));
 
 	if (r)
 		log_err("launch plan: %s", err);

@@ -18,6 +18,7 @@
 #include "irq.h"
 #include "layout.h"
 #include "loader/plan.h"
+#include "planbuild.h"
 #include "coco.h"
 #include "fileio.h"
 
@@ -80,6 +81,10 @@ struct vm {
 	/* the current hypervisor VM */
 	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery, and the routes */
 	bool split_irqchip;            /* IOAPIC in devices/ioapic.c, LAPICs in KVM */
+	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
+	 * start-up): every SNP plan's kernel-hashes page uses these */
+	struct planbuild_kernel_hashes khash;
+	bool khash_ok;
 	/* split irqchip: the IOAPIC's unmasked entries as MSI routes (GSI = pin) */
 	bool route_on[LAYOUT_IOAPIC_PINS];
 	uint64_t route_addr[LAYOUT_IOAPIC_PINS];

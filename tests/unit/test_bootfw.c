@@ -11,6 +11,7 @@
 
 #include "devices/fwcfg.h"
 #include "vmm/bootfw.h"
+#include "vmm/planbuild.h"
 #include "vmm/config.h"
 #include "vmm/guestmem.h"
 
@@ -304,6 +305,7 @@ Test(bootfw, rejects_what_does_not_fit_in_ram)
 Test(bootfw, from_files_and_without_kernel)
 {
 	struct vm_config cfg;
+	struct planbuild_kernel_hashes served, files;
 	char kp[] = "/tmp/bootfw-kXXXXXX", ip[] = "/tmp/bootfw-iXXXXXX";
 	int kf = mkstemp(kp), inf = mkstemp(ip);
 	size_t len;
@@ -317,22 +319,27 @@ Test(bootfw, from_files_and_without_kernel)
 	close(inf);
 	memset(&cfg, 0, sizeof(cfg));
 	/* no [kernel]: nothing added */
-	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, err, sizeof(err)), 0);
+	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, NULL, err, sizeof(err)), 0);
 	cr_assert_eq(item32(FW_CFG_KERNEL_SIZE), 0);
 	/* missing initrd: error naming it */
 	cfg.kernel_path = kp;
 	cfg.initrd_path = (char *)"/nonexistent/initrd.img";
-	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, NULL, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "/nonexistent/initrd.img"), "%s", err);
 	cfg.initrd_path = ip;
 	cfg.cmdline = cmd;
-	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, &served, err, sizeof(err)), 0, "%s", err);
+	/* the hashes of what is served are the files' (SNP's kernel-hashes page) */
+	cr_assert_eq(planbuild_kernel_hashes(&cfg, &files, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(memcmp(served.kernel, files.kernel, 32), 0);
+	cr_assert_eq(memcmp(served.initrd, files.initrd, 32), 0);
+	cr_assert_neq(memcmp(served.kernel, served.initrd, 32), 0);
 	cr_assert_eq(item32(FW_CFG_KERNEL_SIZE), 700);
 	expect_item(FW_CFG_KERNEL_DATA, k + 1024, 700);
 	expect_item(FW_CFG_INITRD_DATA, "INITRD", 6);
 	expect_item(FW_CFG_CMDLINE_DATA, cmd, sizeof(cmd));
 	/* a second call cannot add the items again */
-	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, err, sizeof(err)), -EEXIST);
+	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, NULL, err, sizeof(err)), -EEXIST);
 	unlink(kp);
 	unlink(ip);
 	free(k);
@@ -350,7 +357,7 @@ Test(bootfw, non_bzimage_file_is_named_in_the_error)
 	close(kf);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.kernel_path = kp;
-	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(bootfw_setup(fw, &cfg, 0x8000000, NULL, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, kp) && strstr(err, "HdrS"), "%s", err);
 	cr_assert_null(strchr(err, '\n'));
 	unlink(kp);

@@ -50,7 +50,7 @@ Test(planbuild, raw_rom_plain)
 
 	cfg_from("[firmware]\npath = \"fw.rom\"\n", &cfg);
 	cr_assert(!planbuild_is_igvm(rom, 65536));
-	cr_assert_eq(planbuild_from_config(&p, &cfg, rom, 65536, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(planbuild_from_config(&p, &cfg, rom, 65536, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(p.platform, PLAN_PLAIN);
 	cr_assert_eq(p.nregions, 2);
 	cr_assert_eq(p.regions[0].gpa, 0x100000000ULL - 65536);
@@ -59,7 +59,7 @@ Test(planbuild, raw_rom_plain)
 	cr_assert(p.regions[1].flags & PLAN_F_ALIAS);
 	plan_free(&p);
 	/* not whole pages: refused with a message */
-	cr_assert_neq(planbuild_from_config(&p, &cfg, rom, 1000, err, sizeof(err)), 0);
+	cr_assert_neq(planbuild_from_config(&p, &cfg, rom, 1000, NULL, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "multiple of 4 KiB"), "%s", err);
 	plan_free(&p);
 	free(rom);
@@ -76,7 +76,7 @@ Test(planbuild, igvm_native_detected_by_magic)
 
 	cfg_from("[firmware]\npath = \"fw.igvm\"\n", &cfg);
 	cr_assert(planbuild_is_igvm(f, len));
-	cr_assert_eq(planbuild_from_config(&p, &cfg, f, len, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(planbuild_from_config(&p, &cfg, f, len, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(p.platform, PLAN_PLAIN);
 	for (size_t i = 0; i < p.nregions; i++) {
 		const struct plan_region *r = &p.regions[i];
@@ -100,7 +100,7 @@ Test(planbuild, igvm_truncated_is_an_error)
 	uint8_t *f = native_igvm(&len);
 
 	cfg_from("[firmware]\npath = \"fw.igvm\"\n", &cfg);
-	cr_assert_neq(planbuild_from_config(&p, &cfg, f, len / 2, err, sizeof(err)), 0);
+	cr_assert_neq(planbuild_from_config(&p, &cfg, f, len / 2, NULL, err, sizeof(err)), 0);
 	cr_assert(err[0], "no message");
 	plan_free(&p);
 	free(f);
@@ -129,7 +129,7 @@ Test(planbuild, igvm_snp_policy_and_host_data)
 		 "vcpu_type = \"EPYC-v4\"\n"
 		 "host_data = \"ab00000000000000000000000000000000000000000000000000000000000000\"\n",
 		 &cfg);
-	cr_assert_eq(planbuild_from_config(&p, &cfg, f, len, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(planbuild_from_config(&p, &cfg, f, len, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(p.platform, PLAN_SNP);
 	cr_assert_eq(p.snp.policy, 0x30000 | (1ULL << 19));
 	cr_assert_eq(p.snp.host_data[0], 0xab);
