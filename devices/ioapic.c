@@ -34,6 +34,7 @@ struct ioapic {
 	struct ioapic_route reported[IOAPIC_PINS];
 	struct ioapic_stats stats;
 	uint64_t rl_vector, rl_sink, rl_access, rl_pin;  /* rate-limit counters */
+	bool no_eoi;                   /* the platform cannot report EOIs (TDX) */
 };
 
 /* Log the first 8 occurrences, then on every power of two. */
@@ -86,6 +87,13 @@ static bool rte_is_level(uint64_t rte)
 	return (rte & IOAPIC_RTE_LEVEL) && (m == IOAPIC_DM_FIXED || m == IOAPIC_DM_LOWPRI);
 }
 
+/* Level semantics as this IOAPIC can honour them: not without EOI reports
+ * (ioapic_set_no_eoi), where level entries act as edge-triggered. */
+static bool io_level(const struct ioapic *io, uint64_t rte)
+{
+	return rte_is_level(rte) && !io->no_eoi;
+}
+
 /* Whether this model would ever send the entry: fixed/lowest-priority with a
  * vector the LAPIC accepts (SDM vol. 3 11.5.3: vectors 0-15 raise "illegal
  * vector"), NMI or INIT.  ExtINT has no 8259 behind it; SMI is dropped (no
@@ -127,6 +135,8 @@ static void ioapic_report_route(struct ioapic *io, unsigned pin, bool force)
 	struct ioapic_route r;
 
 	rte_to_msi(io->rte[pin], &r.addr, &r.data);
+	if (io->no_eoi)
+		r.data &= ~IOAPIC_MSI_DATA_LEVEL;
 	r.masked = rte_masked(io->rte[pin]) || !rte_deliverable(io->rte[pin]);
 	if (!force && r.addr == io->reported[pin].addr && r.data == io->reported[pin].data &&
 	    r.masked == io->reported[pin].masked)
@@ -161,6 +171,8 @@ static bool ioapic_service(struct ioapic *io, unsigned pin)
 		return false;
 	}
 	rte_to_msi(rte, &addr, &data);
+	if (io->no_eoi)
+		data &= ~IOAPIC_MSI_DATA_LEVEL;
 	rc = io->sink.deliver(io->sink.opaque, pin, addr, data);
 	if (rc < 0) {
 		io->stats.dropped++;
@@ -170,7 +182,7 @@ static bool ioapic_service(struct ioapic *io, unsigned pin)
 		return false;
 	}
 	io->stats.delivered++;
-	if (rte_is_level(rte))
+	if (io_level(io, rte))
 		io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
 	return true;
 }
@@ -180,7 +192,7 @@ static void ioapic_service_level(struct ioapic *io, unsigned pin)
 {
 	uint64_t rte = io->rte[pin];
 
-	if (rte_is_level(rte) && !rte_masked(rte) && !(rte & IOAPIC_RTE_REMOTE_IRR) &&
+	if (io_level(io, rte) && !rte_masked(rte) && !(rte & IOAPIC_RTE_REMOTE_IRR) &&
 	    pin_asserted(io, pin))
 		ioapic_service(io, pin);
 }
@@ -277,12 +289,25 @@ void ioapic_set_level(struct ioapic *io, unsigned pin, int level)
 	io->line[pin] = level != 0;
 	now = pin_asserted(io, pin);
 
-	if (rte_is_level(io->rte[pin]))
+	if (io_level(io, io->rte[pin]))
 		ioapic_service_level(io, pin);
 	else if (!was && now && !rte_masked(io->rte[pin]))
 		/* Edges on a masked pin are lost, not held (82093AA 3.2.4). */
 		ioapic_service(io, pin);
 out:
+	ioapic_unlock(io);
+}
+
+void ioapic_set_no_eoi(struct ioapic *io, bool no_eoi)
+{
+	if (!io || !ioapic_lock(io, "set_no_eoi"))
+		return;
+	io->no_eoi = no_eoi;
+	for (unsigned i = 0; i < IOAPIC_PINS; i++) {
+		if (no_eoi)
+			io->rte[i] &= ~IOAPIC_RTE_REMOTE_IRR;
+		ioapic_report_route(io, i, false);
+	}
 	ioapic_unlock(io);
 }
 
@@ -295,7 +320,7 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 	for (unsigned i = 0; i < IOAPIC_PINS; i++) {
 		uint64_t rte = io->rte[i];
 
-		if (rte_vector(rte) != vector || !rte_is_level(rte))
+		if (rte_vector(rte) != vector || !io_level(io, rte))
 			continue;
 		io->rte[i] &= ~IOAPIC_RTE_REMOTE_IRR;
 		if (rte_masked(rte) || !pin_asserted(io, i)) {

@@ -113,6 +113,13 @@ void ioapic_set_level(struct ioapic *io, unsigned pin, int level);
 /* The guest's LAPIC EOI'd @vector (KVM_EXIT_IOAPIC_EOI): clear Remote IRR of the
  * level-triggered entries with that vector and re-deliver those still asserted. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/* For a platform that cannot report EOIs to the VMM (TDX: the TDX module
+ * virtualises the LAPIC and KVM cannot intercept EOIs; QEMU's
+ * eoi_intercept_unsupported): level-triggered entries then behave as
+ * edge-triggered ones -- one interrupt per assertion, no Remote IRR, sent
+ * as edge MSIs -- since Remote IRR could never be cleared.  A line that
+ * stays asserted after the guest's handler is not re-delivered. */
+void ioapic_set_no_eoi(struct ioapic *io, bool no_eoi);
 /* The MMIO access the bus callback performs; exposed for tests. */
 void ioapic_mmio(struct ioapic *io, uint64_t offset, uint8_t *data, unsigned len, bool is_write);
 

@@ -837,6 +837,8 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			snprintf(err, errlen, "IOAPIC setup failed");
 			return -ENOMEM;
 		}
+		/* a TD's EOIs never reach KVM, let alone the VMM */
+		ioapic_set_no_eoi(d->ioapic, cfg->cc.type == CC_TDX);
 	}
 	if (cfg->serial == SERIAL_STDOUT) {
 		d->serial_fd = STDOUT_FILENO;

@@ -614,3 +614,34 @@ Test(ioapic, concurrent_pins)
 	cr_assert_eq(st.delivered, 6000);
 	cr_assert_eq(F.n_msi, 6000);
 }
+
+/* No EOI reports (TDX): a level entry acts as an edge one -- one edge MSI
+ * per assertion, never Remote IRR -- so it cannot get stuck waiting for an
+ * EOI that will not come. */
+Test(ioapic, no_eoi_level_acts_as_edge)
+{
+	unsigned routes;
+
+	set_rte(10, LEVEL(0x41));
+	ioapic_set_level(io, 10, 1);
+	cr_assert_eq(F.n_msi, 1);
+	cr_assert(get_rte(10) & IOAPIC_RTE_REMOTE_IRR);
+	routes = F.n_route;
+	ioapic_set_no_eoi(io, true);
+	cr_assert_eq(get_rte(10) & IOAPIC_RTE_REMOTE_IRR, 0, "stale Remote IRR dropped");
+	cr_assert_gt(F.n_route, routes, "the route is re-reported as edge");
+	cr_assert_eq(F.route[F.n_route - 1].data & IOAPIC_MSI_DATA_LEVEL, 0);
+
+	ioapic_set_level(io, 10, 1);
+	cr_assert_eq(F.n_msi, 1, "still asserted: no new edge");
+	ioapic_set_level(io, 10, 0);
+	ioapic_set_level(io, 10, 1);
+	cr_assert_eq(F.n_msi, 2, "each assertion delivers");
+	cr_assert_eq(F.last.data, 0x4041, "edge MSI: assert bit, no level bit");
+	cr_assert_eq(get_rte(10) & IOAPIC_RTE_REMOTE_IRR, 0);
+	ioapic_eoi(io, 0x41);
+	cr_assert_eq(F.n_msi, 2, "EOI does nothing");
+	ioapic_set_level(io, 10, 0);
+	ioapic_set_level(io, 10, 1);
+	cr_assert_eq(F.n_msi, 3);
+}
