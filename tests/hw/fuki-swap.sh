@@ -57,8 +57,14 @@ fi
 say "image $IMG, up to $(cat "$SYS/max_image_size") bytes accepted"
 cat "$IMG" > "$DEV" || fail "writing $IMG to $DEV failed (too large?)"
 if echo "$FORMAT" > "$SYS/ring"; then rc=0; else rc=1; fi
-say "ring $FORMAT: status $(cat "$SYS/status")"
-[ "$rc" = 0 ] || fail "the host refused the image (dmesg has the reason)"
+st=$(cat "$SYS/status")
+say "ring $FORMAT: status $st"
+if [ "$rc" != 0 ]; then
+	case $st in
+	none*) fail "the doorbell write did not reach the host (dmesg says why)" ;;
+	*) fail "the host refused the image: $st" ;;
+	esac
+fi
 say "accepted; resetting into the new firmware"
 echo b > /proc/sysrq-trigger
 sleep 2

@@ -144,7 +144,8 @@ struct fdb_state {
 	bool image_pinned;		/* an accepted image lies there */
 	bool wedged;			/* a DMA never finished: keep it all */
 	/* last ring */
-	int last_status;		/* -1: none yet */
+	int last_status;		/* host status; -1: no answer */
+	int last_err;			/* errno of a ring the host never answered */
 };
 
 static struct fdb_state fdb = {
@@ -376,7 +377,7 @@ static int fdb_place_image(void)
 	return 0;
 }
 
-static int fdb_ring(u64 control)
+static int fdb_ring_once(u64 control)
 {
 	struct fdb_vlu before, *v;
 	bool image = control & FDB_FORMAT_MASK;
@@ -384,10 +385,11 @@ static int fdb_ring(u64 control)
 	unsigned int st;
 	int r;
 
+	fdb.last_status = -1;
 	if (fdb.wedged)
 		return -EIO;
 	if (image && fdb.image_pinned) {
-		pr_err("an accepted image is pending: reset (or reload after one) first\n");
+		pr_err("an accepted image is pending until the reset\n");
 		return -EBUSY;
 	}
 	if (image && !fdb.stage_len) {
@@ -471,6 +473,14 @@ static int fdb_ring(u64 control)
 	return 0;
 }
 
+static int fdb_ring(u64 control)
+{
+	int r = fdb_ring_once(control);
+
+	fdb.last_err = fdb.last_status < 0 ? -r : 0;
+	return r;
+}
+
 /* ---- sysfs ---------------------------------------------------------------- */
 
 static ssize_t ring_store(struct device *dev, struct device_attribute *attr,
@@ -495,11 +505,14 @@ static DEVICE_ATTR_WO(ring);
 static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	int st;
+	int st, err;
 
 	mutex_lock(&fdb.lock);
 	st = fdb.last_status;
+	err = fdb.last_err;
 	mutex_unlock(&fdb.lock);
+	if (st < 0 && err)
+		return sysfs_emit(buf, "none: the last ring got no answer (errno %d)\n", err);
 	if (st < 0)
 		return sysfs_emit(buf, "none\n");
 	return sysfs_emit(buf, "%d %s\n", st, fdb_status_name(st));
