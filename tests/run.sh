@@ -133,6 +133,13 @@ if [ -n "$KVM_TESTS" ]; then
 	script='for t in '"$KVM_TESTS"'; do echo "=== $t"; sh "$t"; echo "=== rc $?"; done
 		for t in '"$SAN_TESTS"'; do echo "=== san:$t"
 			FUKIVMM_BIN=build/fukivmm-san FUKIVMM_CLEAN_EXIT=1 sh "$t"; echo "=== rc $?"; done'
+	# the Linux guest of test_linux.sh (Debian's kernel, our initramfs) is
+	# built here, on the host, and travels into the VM with build/
+	case "$KVM_TESTS" in
+	*test_linux.sh*)
+		sh tests/linuxguest/prepare.sh >"$OUT/linuxguest.log" 2>&1 ||
+			echo "   (tests/linuxguest/prepare.sh failed, test_linux will skip: $(tail -1 "$OUT/linuxguest.log"))" ;;
+	esac
 	# host firmware the tests boot (Debian's seabios and qemu packages), when present
 	vmadd=""
 	for d in /usr/share/seabios /usr/share/qemu; do

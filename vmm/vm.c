@@ -787,15 +787,24 @@ static void vm_ioevent_cb(void *opaque, int fd, uint64_t gpa, unsigned len, bool
 }
 
 /* fw_cfg "bootorder" (QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths
- * SeaBIOS matches in src/boot.c and OVMF's QemuBootOrderLib parses): the
- * disks with a bootindex, lowest first, one path per line, NUL-terminated.
- * No file when no disk has one: firmware keeps its own order. */
+ * SeaBIOS matches in src/boot.c and OVMF's QemuBootOrderLib parses), one
+ * path per line, NUL-terminated: the [kernel]'s linuxboot option ROM first
+ * (QEMU gives it bootindex 0, so a direct boot wins over a bootable disk),
+ * then the disks with a bootindex, lowest first.  No file when there is
+ * neither: firmware keeps its own order. */
 static int vm_bootorder(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
-	char buf[CFG_MAX_DISKS * 40 + 1];
+	char buf[CFG_MAX_DISKS * 40 + FW_CFG_MAX_FILE_PATH + 16];
 	size_t len = 0;
 	int last = -1;
+
+	if (cfg->kernel_path && cfg->boot_rom_path) {
+		const char *base = strrchr(cfg->boot_rom_path, '/');
+
+		len = (size_t)snprintf(buf, sizeof(buf), "/rom@genroms/%s",
+				       base ? base + 1 : cfg->boot_rom_path);
+	}
 
 	for (;;) {
 		int best = -1;

@@ -126,6 +126,13 @@ $(GUEST_OBJ)/payload-seabios.o: $(GUEST_DIR)/payload.S $(GUEST_HDRS) $(GUEST_SEA
 $(eval $(call GUEST_IMAGE,provider-seabios,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_OBJ)/payload-seabios.o,0x50000))
 endif
 
+# ---- linux-init: /init of the Linux guest test (tests/linuxguest/init.c),
+# a static x86-64 Linux program; prepare.sh puts it in an initramfs ----
+guests: $(GUEST_OUT)/linux-init
+$(GUEST_OUT)/linux-init: tests/linuxguest/init.c
+	@mkdir -p $(GUEST_OUT)
+	$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
+
 # ---- testkernel.bin: a Linux boot-protocol image for direct boot ----
 # (real-mode setup + 32-bit part at 0x100000; see testkernel-entry.S, docs/boot.md)
 guests: $(GUEST_OUT)/testkernel.bin

@@ -11,7 +11,7 @@ set -euo pipefail
 trap 'echo "kvmvm: internal error: \"$BASH_COMMAND\" failed (line $LINENO of $0)" >&2' ERR
 
 die() { echo "kvmvm: $*" >&2; exit "${KVMVM_DIE_RC:-125}"; }
-usage_die() { echo "kvmvm: $*" >&2; echo "usage: $0 [--timeout S] [--mem MiB] [--smp N] [--cpu MODEL] [--accel tcg[,OPTS]] [--kvm-amd PARAMS] [--include REPOPATH]... [--add HOSTPATH]... [--dmesg] [--verbose] [--kernel-deb FILE] [--kernel-pkg NAME] (-- CMD [ARG...] | --selftest [N])" >&2; exit 2; }
+usage_die() { echo "kvmvm: $*" >&2; echo "usage: $0 [--timeout S] [--mem MiB] [--smp N] [--cpu MODEL] [--accel tcg[,OPTS]] [--kvm-amd PARAMS] [--include REPOPATH]... [--add HOSTPATH]... [--dmesg] [--verbose] [--kernel-deb FILE] [--kernel-pkg NAME] (-- CMD [ARG...] | --selftest [N] | --export-kernel DIR [MODULE...])" >&2; exit 2; }
 need() { # need COMMAND PACKAGE
 	command -v "$1" >/dev/null 2>&1 || { echo "kvmvm: '$1' not found: install the Debian package '$2' (apt-get install -y $2)" >&2; exit 2; }
 }
@@ -24,7 +24,7 @@ timeout_s=300 mem=2048 smp=2 cpu=max accel=tcg amd_params='' dmesg=0 verbose=0 s
 # Debian 12's 6.12 kernel has guest_memfd, KVM_SET_USER_MEMORY_REGION2 and KVM_CAP_VM_TYPES; 6.1 has not
 default_kernel_pkg=linux-image-6.12-amd64
 kernel_pkg=${KVMVM_KERNEL_PKG:-$default_kernel_pkg}
-includes=() adds=()
+includes=() adds=() export_dir= export_mods=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) [ $# -ge 2 ] || usage_die "--timeout needs a value"; timeout_s=$2; shift 2 ;;
@@ -40,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--dmesg) dmesg=1; shift ;;
 	--verbose|-v) verbose=1; shift ;;
 	--selftest) selftest=1; shift; break ;;
+	--export-kernel) [ $# -ge 2 ] || usage_die "--export-kernel needs a directory"; export_dir=$2; shift 2
+		export_mods=("$@"); set -- export; break ;;
 	--) shift; break ;;
 	-h|--help) usage_die "runs CMD inside a QEMU TCG VM that has /dev/kvm" ;;
 	*) usage_die "unknown option '$1'" ;;
@@ -112,6 +114,7 @@ kernel_fetch() { # sets kdir
 		fi
 	fi
 	[ -f "$deb" ] || die "no such kernel package '$deb'"
+	kernel_deb_path=$deb
 	local list ver stamp
 	# the package's kernel version, remembered by the package's name, size and time
 	stamp="$cache/$(basename "$deb").$(stat -L -c %s.%Y "$deb").ver"
@@ -256,6 +259,28 @@ base_build() { # sets base
 exec 9>"$cache/lock"
 flock -w 600 9 || die "could not lock build/kvmvm/lock"
 kernel_fetch
+if [ -n "$export_dir" ]; then
+	# --export-kernel DIR [MODULE...]: the same kernel for a fukivmm guest
+	# (tests/linuxguest): vmlinuz and the named modules, decompressed
+	mkdir -p "$export_dir" || die "cannot create $export_dir"
+	cp "$kdir/vmlinuz" "$export_dir/vmlinuz"
+	xlist=$(dpkg-deb --fsys-tarfile "$kernel_deb_path" | tar -t) || die "cannot read $kernel_deb_path"
+	xtmp=$(mktemp -d "$cache/export.XXXXXX")
+	for m in "${export_mods[@]}"; do
+		p=$(printf '%s\n' "$xlist" | grep -E "/kernel/.*/${m//[-_]/[-_]}\.ko(\.xz|\.zst|\.gz)?$" | head -n 1)
+		[ -n "$p" ] || { rm -rf "$xtmp"; die "module $m not found in $kernel_deb_path"; }
+		dpkg-deb --fsys-tarfile "$kernel_deb_path" | tar -x -C "$xtmp" "$p" || die "cannot extract $p"
+		case "$p" in
+		*.xz) need xz xz-utils; xz -dc "$xtmp/$p" >"$export_dir/$m.ko" ;;
+		*.zst) need zstd zstd; zstd -qdc "$xtmp/$p" >"$export_dir/$m.ko" ;;
+		*.gz) gzip -dc "$xtmp/$p" >"$export_dir/$m.ko" ;;
+		*) cp "$xtmp/$p" "$export_dir/$m.ko" ;;
+		esac
+	done
+	rm -rf "$xtmp"
+	basename "$kdir" >"$export_dir/kernel.version"
+	exit 0
+fi
 base_build
 flock -u 9
 log "kernel and base image ready"
