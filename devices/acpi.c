@@ -427,9 +427,10 @@ static void aml_wrap(struct abuf *parent, const uint8_t *op, size_t oplen, struc
 	abuf_release(body);
 }
 
-static void aml_scope(struct abuf *parent, const char *name, struct abuf *body)
+/* Scope or Device: @op, PkgLength, NameString, then @body's terms. */
+static void aml_named_block(struct abuf *parent, const uint8_t *op, size_t oplen,
+			    const char *name, struct abuf *body)
 {
-	static const uint8_t op[] = { AML_SCOPE_OP };
 	struct abuf inner = { 0 };
 
 	aml_namestring(&inner, name);
@@ -437,20 +438,21 @@ static void aml_scope(struct abuf *parent, const char *name, struct abuf *body)
 	if (body->oom)
 		inner.oom = true;
 	abuf_release(body);
-	aml_wrap(parent, op, sizeof(op), &inner);
+	aml_wrap(parent, op, oplen, &inner);
+}
+
+static void aml_scope(struct abuf *parent, const char *name, struct abuf *body)
+{
+	static const uint8_t op[] = { AML_SCOPE_OP };
+
+	aml_named_block(parent, op, sizeof(op), name, body);
 }
 
 static void aml_device(struct abuf *parent, const char *name, struct abuf *body)
 {
 	static const uint8_t op[] = { AML_EXT_PREFIX, AML_DEVICE_OP };
-	struct abuf inner = { 0 };
 
-	aml_namestring(&inner, name);
-	abuf_put(&inner, body->p, body->len);
-	if (body->oom)
-		inner.oom = true;
-	abuf_release(body);
-	aml_wrap(parent, op, sizeof(op), &inner);
+	aml_named_block(parent, op, sizeof(op), name, body);
 }
 
 /* Name(@name, Buffer(){@res + EndTag}) for a resource template. */

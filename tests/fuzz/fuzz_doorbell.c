@@ -13,6 +13,8 @@
 #include "vmm/guestmem.h"
 #include "vmm/log.h"
 
+#include "fuzz_input.h"
+
 #define LOW_SIZE  0x40000ULL              /* RAM [0, 256K) */
 #define MID_GPA   0x100000ULL             /* RAM [1M, 1M+256K) */
 #define MID_SIZE  0x40000ULL
@@ -20,31 +22,6 @@
 #define ROM_GPA   (0x100000000ULL - 0x10000ULL)
 #define ROM_SIZE  0x10000ULL
 #define MAX_IMAGE 0x80000ULL
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take8(struct in *in)
-{
-	uint8_t v = 0;
-
-	if (in->n) {
-		v = *in->p++;
-		in->n--;
-	}
-	return v;
-}
-
-static uint64_t take64(struct in *in)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)take8(in) << (8 * i);
-	return v;
-}
 
 static void put64(uint8_t *p, uint64_t v)
 {

@@ -11,30 +11,7 @@
 #include "devices/ioapic.h"
 #include "vmm/log.h"
 
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take8(struct in *in)
-{
-	uint8_t v = 0;
-
-	if (in->n) {
-		v = *in->p++;
-		in->n--;
-	}
-	return v;
-}
-
-static uint32_t take32(struct in *in)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)take8(in) << (8 * i);
-	return v;
-}
+#include "fuzz_input.h"
 
 static unsigned ndeliv;
 

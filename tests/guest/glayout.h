@@ -27,6 +27,7 @@
 #define AP_TRAMP_ADDR   0x00008000  /* real-mode AP trampoline page */
 #define AP_SIPI_VECTOR  (AP_TRAMP_ADDR >> 12)
 
+#define IDT_ADDR        0x00001000  /* 256 interrupt gates (rt_idt_*), below the trampoline */
 #define DATA_ADDR       0x00010000  /* .data then .bss (VMA) */
 #define STACK_TOP       0x00080000  /* BSP stack, grows down */
 

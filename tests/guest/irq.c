@@ -66,27 +66,12 @@ __asm__(".text\n"
 	"spurious_stub:\n"
 	"	iret\n");
 
-#define IDT_ADDR 0x00001000u            /* 256 gates, below AP_TRAMP_ADDR */
-
-static void idt_set(unsigned vec, const void *fn)
-{
-	uint32_t a = (uint32_t)(uintptr_t)fn;
-	volatile uint32_t *g = (volatile uint32_t *)(IDT_ADDR + 8 * vec);
-
-	g[0] = (SEL_CODE32 << 16) | (a & 0xffff);
-	g[1] = (a & 0xffff0000u) | 0x8e00;   /* present, DPL 0, 32-bit interrupt gate */
-}
-
 static void idt_load(void)
 {
-	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } idtr = {
-		256 * 8 - 1, IDT_ADDR
-	};
-
 	memset((void *)IDT_ADDR, 0, 256 * 8);
-	idt_set(IRQ_VECTOR, irq_stub);
-	idt_set(0xff, spurious_stub);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	rt_idt_set(IRQ_VECTOR, irq_stub);
+	rt_idt_set(0xff, spurious_stub);
+	rt_idt_load();
 }
 
 static uint32_t ioapic_read(uint32_t reg)

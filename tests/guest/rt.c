@@ -516,3 +516,23 @@ uint32_t bootrec_peek(enum bootrec_id id)
 
 	return bootrec_load(id, &m);
 }
+
+/* ---- interrupts ---- */
+
+void rt_idt_set(unsigned vec, const void *handler)
+{
+	uint32_t a = (uint32_t)(uintptr_t)handler;
+	volatile uint32_t *g = (volatile uint32_t *)(IDT_ADDR + 8 * (vec & 0xff));
+
+	g[0] = (SEL_CODE32 << 16) | (a & 0xffff);
+	g[1] = (a & 0xffff0000u) | 0x8e00;   /* present, DPL 0, 32-bit interrupt gate */
+}
+
+void rt_idt_load(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } idtr = {
+		256 * 8 - 1, IDT_ADDR
+	};
+
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}

@@ -75,6 +75,10 @@ void gputs(const char *s);
 void gprintf(const char *fmt, ...) PRINTF(1, 2);
 void gvprintf(const char *fmt, va_list ap);
 
+/* ---- interrupts: an IDT of 32-bit interrupt gates at IDT_ADDR ---- */
+void rt_idt_set(unsigned vec, const void *handler);
+void rt_idt_load(void);      /* lidt of the 256-gate table; gates keep their values */
+
 /* ---- exits: debug-exit port, PASS = 0x20 (status 65), FAIL = 0x21 (67) ---- */
 void debug_exit(uint8_t code) NORETURN;
 void guest_pass(void) NORETURN;

@@ -92,7 +92,6 @@
 #define MSI_VECTOR  0x50
 
 /* guest RAM used by the driver */
-#define IDT_ADDR    0x00001000u
 #define RING_DESC   0x00200000u
 #define RING_AVAIL  0x00201000u
 #define RING_USED   0x00202000u
@@ -238,26 +237,13 @@ __asm__(".text\n"
 	"	hlt\n"
 	"	jmp 1b\n");
 
-static void idt_set(unsigned vec, const void *fn)
-{
-	uint32_t a = (uint32_t)(uintptr_t)fn;
-	volatile uint32_t *g = (volatile uint32_t *)(IDT_ADDR + 8 * vec);
-
-	g[0] = (SEL_CODE32 << 16) | (a & 0xffff);
-	g[1] = (a & 0xffff0000u) | 0x8e00;   /* present, DPL 0, 32-bit interrupt gate */
-}
-
 static void idt_load(void)
 {
-	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } idtr = {
-		256 * 8 - 1, IDT_ADDR
-	};
-
 	for (unsigned v = 0; v < 256; v++)
-		idt_set(v, vblk_stray_stubs + 16 * v);
-	idt_set(MSI_VECTOR, vblk_irq_stub);
-	idt_set(0xff, vblk_spurious_stub);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+		rt_idt_set(v, vblk_stray_stubs + 16 * v);
+	rt_idt_set(MSI_VECTOR, vblk_irq_stub);
+	rt_idt_set(0xff, vblk_spurious_stub);
+	rt_idt_load();
 }
 
 /* ---- the device ---- */

@@ -38,6 +38,17 @@ run_vm() {
 	STATUS=$?
 }
 
+# make_lines FILE N WORD: N lines "WORD initrd line NNNNNNNN." (known
+# contents for initrd tests; (len(WORD) + 22) * N bytes).
+make_lines() {
+	_ml_i=0
+	: >"$1"
+	while [ $_ml_i -lt "$2" ]; do
+		printf '%s initrd line %08d.\n' "$3" $_ml_i >>"$1"
+		_ml_i=$((_ml_i + 1))
+	done
+}
+
 # expect NAME STATUS PATTERN...: exit status and every grep -E pattern in stdout.
 expect() {
 	name=$1

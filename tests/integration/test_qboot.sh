@@ -32,12 +32,7 @@ fi
 need_guest testkernel.bin qboot-direct-boot || exit 0
 
 # a 3000-byte initrd with known contents
-i=0
-: >"$TMP/initrd.img"
-while [ $i -lt 100 ]; do
-	printf 'fukivmm initrd line %08d.\n' $i >>"$TMP/initrd.img"
-	i=$((i + 1))
-done
+make_lines "$TMP/initrd.img" 100 fukivmm
 sed -e "s|@FIRMWARE@|$QBOOT|" -e "s|@KERNEL@|$GUESTS/testkernel.bin|" \
 	-e "s|@INITRD@|$TMP/initrd.img|" "$CONFIGS/qboot.toml.in" >"$TMP/qboot.toml"
 run_vm "$TMP/qboot.toml" 120

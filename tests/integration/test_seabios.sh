@@ -78,12 +78,7 @@ ROM=${FUKI_LINUXBOOT_ROM:-/usr/share/qemu/linuxboot_dma.bin}
 if [ ! -f "$ROM" ]; then
 	skip seabios-kernel "no $ROM (Debian package qemu-system-data)"
 elif need_guest testkernel.bin seabios-kernel; then
-	i=0
-	: >"$TMP/initrd.img"
-	while [ $i -lt 50 ]; do
-		printf 'seabios initrd line %08d.\n' $i >>"$TMP/initrd.img"
-		i=$((i + 1))
-	done
+	make_lines "$TMP/initrd.img" 50 seabios
 	sed -e "s|@BIOS@|$BIOS|" -e "s|@KERNEL@|$GUESTS/testkernel.bin|" \
 		-e "s|@INITRD@|$TMP/initrd.img|" -e "s|@ROM@|$ROM|" \
 		"$CONFIGS/seabios-kernel.toml.in" >"$TMP/seabios-kernel.toml"

@@ -220,10 +220,12 @@ Test(snp, sev_snp_measure_vectors)
 		cr_expect_str_eq(got, vecs[i].expect, "vector %zu (%s, %u vCPUs)", i, vecs[i].fw,
 				 vecs[i].vcpus);
 	}
+	/* a note, not cr_log_warn: Criterion exits 1 after any warning, which
+	 * would fail a run on a machine without the fixtures */
 	if (skipped)
-		cr_log_warn("skipped %u of %zu vectors: firmware file absent (make deps installs "
-			    "package ovmf; ../shared/testdata holds the suffix fixtures)",
-			    skipped, sizeof(vecs) / sizeof(vecs[0]));
+		fprintf(stderr, "NOTE: sev_snp_measure_vectors skipped %u of %zu vectors: firmware file "
+			"absent (make deps installs package ovmf; ../shared/testdata holds the suffix "
+			"fixtures)\n", skipped, sizeof(vecs) / sizeof(vecs[0]));
 	if (!ran)
 		cr_skip_test("no firmware image available");
 }
