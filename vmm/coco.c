@@ -546,6 +546,9 @@ static void tdx_exit(struct coco_vm *cv, struct hv_vcpu *vcpu, struct hv_exit *e
 
 /* ---------------- SNP certificate requests ---------------- */
 
+/* The file is read on every request, not once: a host can rotate its
+ * certificates (new VCEK/VLEK chain) under a running guest, and requests
+ * are rare (attestation), so the read costs nothing that matters. */
 static void snp_certs(struct coco_vm *cv, struct hv_exit *ex)
 {
 	uint64_t gpa = ex->snp_req_certs.gpa, npages = ex->snp_req_certs.npages;
