@@ -355,7 +355,7 @@ static uint32_t ioapic_read_indirect(struct ioapic *io)
 		break;
 	}
 	if (sel < IOAPIC_IND_REDTBL)
-		return 0xffffffffu;   /* unimplemented: all ones, as KVM */
+		return 0xffffffffu;   /* no register at this index: all ones, as KVM reads */
 	idx = (sel - IOAPIC_IND_REDTBL) >> 1;
 	if (idx >= IOAPIC_PINS)
 		return 0xffffffffu;

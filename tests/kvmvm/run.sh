@@ -79,6 +79,17 @@ log() { # verbose progress, with milliseconds since start
 mkdir -p "$cache"
 
 # ---- kernel: vmlinuz + kvm modules from a Debian linux-image package, extracted (never installed)
+ko_path() { # ko_path LIST NAME: the package path of module NAME ('-' or '_'), or nothing
+	printf '%s\n' "$1" | grep -E "/kernel/.*/${2//[-_]/[-_]}\.ko(\.xz|\.zst|\.gz)?$" | head -n 1
+}
+ko_unpack() { # ko_unpack SRC DST: a module file as the package holds it, decompressed
+	case "$1" in
+	*.xz) need xz xz-utils; xz -dc "$1" >"$2" ;;
+	*.zst) need zstd zstd; zstd -qdc "$1" >"$2" ;;
+	*.gz) gzip -dc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
 kernel_fetch() { # sets kdir
 	local deb=$kernel_deb
 	if [ -z "$deb" ]; then
@@ -141,7 +152,7 @@ kernel_fetch() { # sets kdir
 	while [ ${#want[@]} -gt 0 ]; do
 		local paths=() m p
 		for m in "${want[@]}"; do
-			p=$(printf '%s\n' "$list" | grep -E "/kernel/.*/${m//[-_]/[-_]}\.ko(\.xz|\.zst|\.gz)?$" | head -n 1)
+			p=$(ko_path "$list" "$m")
 			[ -n "$p" ] || die "module $m not found in $deb"
 			paths+=("$p")
 		done
@@ -151,12 +162,7 @@ kernel_fetch() { # sets kdir
 			local f="$kdir.tmp/x/$p" name ko d deps
 			name=$(basename "$p"); name=${name%%.ko*}; name=${name//_/-}
 			ko="$kdir.tmp/modules/$name.ko"
-			case "$f" in
-			*.xz) need xz xz-utils; xz -dc "$f" >"$ko" ;;
-			*.zst) need zstd zstd; zstd -qdc "$f" >"$ko" ;;
-			*.gz) gzip -dc "$f" >"$ko" ;;
-			*) cp "$f" "$ko" ;;
-			esac
+			ko_unpack "$f" "$ko"
 			have+="$name "
 			deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n 1)
 			deps=${deps//_/-}
@@ -267,15 +273,10 @@ if [ -n "$export_dir" ]; then
 	xlist=$(dpkg-deb --fsys-tarfile "$kernel_deb_path" | tar -t) || die "cannot read $kernel_deb_path"
 	xtmp=$(mktemp -d "$cache/export.XXXXXX")
 	for m in "${export_mods[@]}"; do
-		p=$(printf '%s\n' "$xlist" | grep -E "/kernel/.*/${m//[-_]/[-_]}\.ko(\.xz|\.zst|\.gz)?$" | head -n 1)
+		p=$(ko_path "$xlist" "$m")
 		[ -n "$p" ] || { rm -rf "$xtmp"; die "module $m not found in $kernel_deb_path"; }
 		dpkg-deb --fsys-tarfile "$kernel_deb_path" | tar -x -C "$xtmp" "$p" || die "cannot extract $p"
-		case "$p" in
-		*.xz) need xz xz-utils; xz -dc "$xtmp/$p" >"$export_dir/$m.ko" ;;
-		*.zst) need zstd zstd; zstd -qdc "$xtmp/$p" >"$export_dir/$m.ko" ;;
-		*.gz) gzip -dc "$xtmp/$p" >"$export_dir/$m.ko" ;;
-		*) cp "$xtmp/$p" "$export_dir/$m.ko" ;;
-		esac
+		ko_unpack "$xtmp/$p" "$export_dir/$m.ko"
 	done
 	rm -rf "$xtmp"
 	basename "$kdir" >"$export_dir/kernel.version"
