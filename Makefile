@@ -16,12 +16,14 @@ CFLAGS   += -std=gnu11 $(WARN) -fno-strict-aliasing
 LDLIBS   := -lpthread -lcrypto -lcbor -luring
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-SRC_DIRS := vmm devices loader snp tdx
-LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))))
-HDRS     := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) tests/model/*.h tests/unit/*.h)
+# every sub-folder of vmm/ and the platform folders; vmm/cli/main.c is the binary
+SRC_DIRS := $(sort $(dir $(wildcard vmm/*/*.c))) devices/ loader/ snp/ tdx/
+LIB_SRCS := $(filter-out vmm/cli/main.c,$(sort $(wildcard $(addsuffix *.c,$(SRC_DIRS)))))
 MODEL_SRCS := $(sort $(wildcard tests/model/*.c))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# header dependencies come from the compiler (-MMD -MP), one .d per object
+DEPFLAGS := -MMD -MP
 
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS_SAN  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -32,23 +34,23 @@ UNIT_BINS_SAN := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 
-.PHONY: all test demo bench deps clean unit unit-san fuzz guests check-tools
+.PHONY: all test demo bench deps clean unit unit-san fuzz guests check-tools check-layers
 # keep every object: concurrent builds must not see them deleted as intermediates
 .SECONDARY:
 
 all: $(BUILD)/fukivmm $(BUILD)/toml-decode
 
-$(BUILD)/obj/%.o: %.c $(HDRS)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/san/%.o: %.c $(HDRS)
+$(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzzobj/%.o: %.c $(HDRS)
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -DFUKI_FUZZING -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -DFUKI_FUZZING $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/libfuki.a: $(LIB_OBJS)
 	@rm -f $@
@@ -58,27 +60,27 @@ $(BUILD)/libfuki-san.a: $(LIB_OBJS_SAN)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/fukivmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libfuki.a
+$(BUILD)/fukivmm: $(BUILD)/obj/vmm/cli/main.o $(BUILD)/libfuki.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # the VMM itself with AddressSanitizer + UBSan (integration tests can run it)
-$(BUILD)/fukivmm-san: $(BUILD)/san/vmm/main.o $(BUILD)/libfuki-san.a
+$(BUILD)/fukivmm-san: $(BUILD)/san/vmm/cli/main.o $(BUILD)/libfuki-san.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/toml-decode: tools/toml-decode.c $(BUILD)/libfuki.a $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
+$(BUILD)/toml-decode: tools/toml-decode.c $(BUILD)/libfuki.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -MF $@.d -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libfuki.a $(MODEL_OBJS) $(HDRS)
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libfuki.a $(MODEL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(MODEL_OBJS) $(BUILD)/libfuki.a -lcriterion $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -MF $@.d -o $@ $< $(MODEL_OBJS) $(BUILD)/libfuki.a -lcriterion $(LDLIBS)
 
-$(BUILD)/unit-san/%: tests/unit/%.c $(BUILD)/libfuki-san.a $(MODEL_OBJS_SAN) $(HDRS)
+$(BUILD)/unit-san/%: tests/unit/%.c $(BUILD)/libfuki-san.a $(MODEL_OBJS_SAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $< $(MODEL_OBJS_SAN) $(BUILD)/libfuki-san.a -lcriterion $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEPFLAGS) -MF $@.d -o $@ $< $(MODEL_OBJS_SAN) $(BUILD)/libfuki-san.a -lcriterion $(LDLIBS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(HDRS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DFUKI_FUZZING -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DFUKI_FUZZING $(DEPFLAGS) -MF $@.d -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 unit-san: $(UNIT_BINS_SAN)
@@ -92,6 +94,10 @@ deps:
 test: deps
 	$(MAKE) all unit unit-san fuzz guests $(BUILD)/fukivmm-san
 	sh tests/run.sh
+
+# the include arrows of docs/architecture.md ("Layers"), checked over the sources
+check-layers:
+	@sh tools/check-layers.sh
 
 demo: deps
 	$(MAKE) all guests
@@ -107,3 +113,5 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/base/layout.h"
+#include "vmm/base/log.h"
 
 #define ACPI_OEM_ID        "FUKI  "     /* 6 bytes */
 #define ACPI_OEM_TABLE_ID  "FUKIVMM "   /* 8 bytes */

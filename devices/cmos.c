@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/bus.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/log.h"
 
 /* Clock and control registers (MC146818A). */
 #define REG_SEC     0x00

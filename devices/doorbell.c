@@ -15,9 +15,9 @@
 
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
-#include "vmm/events.h"
-#include "vmm/guestmem.h"
-#include "vmm/log.h"
+#include "vmm/base/events.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/log.h"
 
 #define WHY_LEN 160
 #define EVQ_MAX 3

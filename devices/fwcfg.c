@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bus.h"
-#include "vmm/guestmem.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/log.h"
 
 /* Selector bits that are not part of the item index (fw_cfg.rst). */
 #define FWCFG_ENTRY_MASK   ((uint16_t)~(FW_CFG_WRITE_CHANNEL | FW_CFG_ARCH_LOCAL))

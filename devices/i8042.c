@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/log.h"
 
 /* Status register bits. */
 #define STAT_OBF      0x01   /* output buffer full */

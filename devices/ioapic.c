@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/layout.h"
+#include "vmm/base/log.h"
 
-_Static_assert(IOAPIC_PINS == LAYOUT_IOAPIC_PINS, "vmm/layout.h and the model disagree on pins");
+_Static_assert(IOAPIC_PINS == LAYOUT_IOAPIC_PINS, "vmm/base/layout.h and the model disagree on pins");
 
 struct ioapic_route {
 	uint64_t addr;

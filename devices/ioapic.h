@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define IOAPIC_PINS     24
-#define IOAPIC_MMIO_LEN 0x1000   /* at vmm/layout.h LAYOUT_IOAPIC */
+#define IOAPIC_MMIO_LEN 0x1000   /* at vmm/base/layout.h LAYOUT_IOAPIC */
 
 /* MMIO registers (82093AA datasheet 3.1; Linux arch/x86/kvm/ioapic.h). */
 #define IOAPIC_REG_SELECT  0x00   /* IOREGSEL: 8-bit register index */

@@ -15,9 +15,9 @@
 #include <time.h>
 
 #include "devices/resetreg.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/log.h"
 
 /* 8086:1237 82441FX, 8086:7000 82371SB PIIX3 ISA, 8086:7113 82371AB PIIX4
  * ACPI (QEMU hw/pci-host/i440fx.c, hw/isa/piix.c, hw/acpi/piix4.c use the

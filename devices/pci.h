@@ -52,7 +52,7 @@ struct resetreg;
 #define PCI_NUM_BARS        6
 
 /* Where guest software may place BARs.  Memory: the 32-bit hole from the
- * end of low RAM up to the IOAPIC (vmm/layout.h).  I/O: 0xC000-0xFFFF, where
+ * end of low RAM up to the IOAPIC (vmm/base/layout.h).  I/O: 0xC000-0xFFFF, where
  * SeaBIOS and qboot place I/O BARs. */
 #define PCI_IO_WINDOW_BASE  0xc000
 #define PCI_IO_WINDOW_END   0x10000

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/log.h"
 
 #define RST_SYS  0x02
 #define RST_CPU  0x04

@@ -19,7 +19,7 @@
 
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #define BLK_HDR_LEN   16     /* struct virtio_blk_req header: type, reserved, sector */
 #define BLK_DWZ_LEN   16     /* struct virtio_blk_discard_write_zeroes */

@@ -14,7 +14,7 @@
 
 #include "devices/pci.h"
 #include "devices/virtqueue.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 /* 4.1.4: capability cfg_type */
 #define VIRTIO_PCI_CAP_COMMON_CFG  1

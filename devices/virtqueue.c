@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/guestmem.h"
-#include "vmm/log.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/log.h"
 
 void virtq_init(struct virtq *q, const struct guestmem *gm)
 {

@@ -2,7 +2,7 @@
  * setup-header patching rules.  Reads and writes only inside the buffer it
  * is given; every offset is checked against its length. */
 #include "loader/bzimage.h"
-#include "loader/le.h"
+#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <stdio.h>

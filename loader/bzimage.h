@@ -72,7 +72,7 @@ struct bzimage_qemu_in {
 	const char *cmdline;      /* NULL = "" */
 	bool has_initrd;
 	uint64_t initrd_size;
-	uint64_t below_4g;        /* RAM below 4 GiB (vmm/layout.h) */
+	uint64_t below_4g;        /* RAM below 4 GiB (vmm/base/layout.h) */
 	uint64_t acpi_data_size;  /* q35: 0x20000 + 0x8000 (TDX too) */
 };
 #define BZ_QEMU_ACPI_DATA_SIZE 0x28000ULL

@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #define M(f) (UINT32_C(1) << CHID_F_##f)
 

@@ -2,7 +2,7 @@
  * from SMBIOS, and matching against a UKI's .hwids table.
  * Owns: the field sets of types 0-14 (Microsoft ComputerHardwareIds) and
  * systemd's extras 15-17, the UUIDv5 rule, the stub's priority order.
- * Reads SMBIOS only through devices/smbios.h; parses no PE files. */
+ * Reads SMBIOS only through loader/smbios.h; parses no PE files. */
 #ifndef FUKI_CHID_H
 #define FUKI_CHID_H
 
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/smbios.h"
+#include "loader/smbios.h"
 
 /* systemd src/fundamental/chid-fundamental.h: CHID_TYPES_MAX 18,
  * EXTRA_CHID_BASE 15 (15-17 add the EDID panel id). */

@@ -3,7 +3,7 @@
  * directives onto plan regions.  Must not touch KVM or guest memory.
  * Format: microsoft/igvm igvm_defs/src/lib.rs (commit e6c3ff1c34c3). */
 #include "loader/igvm.h"
-#include "loader/le.h"
+#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/base/layout.h"
+#include "vmm/base/log.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */

@@ -242,7 +242,7 @@ const char *igvm_platform_name(unsigned type);
 /* ---- plan builder ---- */
 struct igvm_params {
 	unsigned nvcpus;          /* VP_COUNT_PARAMETER; number of VMSAs (SNP) */
-	uint64_t memory;          /* guest RAM bytes (vmm/layout.h map); 0 = unknown */
+	uint64_t memory;          /* guest RAM bytes (vmm/base/layout.h map); 0 = unknown */
 	const char *cmdline;      /* COMMAND_LINE parameter; NULL = empty */
 	/* SNP: the VMSA for vCPUs the file gives no VP_CONTEXT for (e.g. from
 	 * snp_vmsa_build()); NULL = every vCPU must have one in the file. */

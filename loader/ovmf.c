@@ -2,14 +2,14 @@
  * TDVF metadata (implements loader/ovmf.h).  Pure function of the image
  * bytes: it never maps, measures or launches anything. */
 #include "loader/ovmf.h"
-#include "loader/le.h"
+#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 /* Layout: QEMU hw/i386/pc_sysfw_ovmf.c (pc_system_parse_ovmf_flash) and
  * edk2 OvmfPkg/ResetVector/Ia16/ResetVectorVtf0.asm: the footer entry

@@ -1,6 +1,6 @@
 /* loader/plan.c: the launch plan container and the plain-KVM builder.
  * Platform builders live in snp/ and tdx/. */
-#include "plan.h"
+#include "loader/plan.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * image: the ordered list of guest-memory regions {gpa, bytes or zero-fill,
  * page type, measured?}, the initial vCPU states and the platform
  * parameters.  `fukivmm measure` folds it with the platform's hash rule; the
- * launcher (vmm/vm.c with snp/ or tdx/) walks the very same list and issues
+ * launcher (vmm/vm/vm.c with snp/ or tdx/) walks the very same list and issues
  * one LAUNCH_UPDATE / INIT_MEM_REGION per region.  Builders are pure
  * functions of bytes and config; nothing here touches KVM. */
 #ifndef FUKI_PLAN_H

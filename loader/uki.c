@@ -3,7 +3,7 @@
  * Owns parsing and the firmware choice only: no file I/O, no hashing of
  * payloads, no launch plans.  Every read is bounds-checked. */
 #include "loader/uki.h"
-#include "loader/le.h"
+#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 
 __attribute__((format(printf, 3, 4)))

@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 /* SEV-SNP Firmware ABI #56860, SNP_LAUNCH_UPDATE, "PAGE_INFO" (0x70 bytes):
  * 0x00 DIGEST_CUR[48], 0x30 CONTENTS[48], 0x60 u16 LENGTH, 0x62 u8

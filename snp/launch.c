@@ -3,16 +3,16 @@
  * build exactly the plan's VMSAs, one LAUNCH_UPDATE per plan region in plan
  * order (the CPUID page filled here), and LAUNCH_FINISH.  Must not reorder
  * or reinterpret the plan (snp/plan.c owns it) nor touch memory slots
- * (vmm/coco.c). */
-#include "vmm/coco.h"
-#include "loader/le.h"
+ * (vmm/launch/coco.c). */
+#include "vmm/launch/coco.h"
+#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }   /* x86: little endian */
 static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }

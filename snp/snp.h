@@ -12,7 +12,7 @@
 
 #include "loader/ovmf.h"
 #include "loader/plan.h"
-#include "vmm/config.h"   /* enum snp_vmm_type */
+#include "vmm/config/config.h"   /* enum snp_vmm_type */
 
 #define SNP_DIGEST_LEN 48          /* SHA-384 */
 #define SNP_ID_BLOCK_SIZE 96       /* SEV-SNP FW ABI #56860 Table "ID_BLOCK" */

@@ -3,16 +3,16 @@
  * XFAM, MR values, CPUID filtered by the capabilities), the vCPU CPUID
  * (x2APIC) and INIT_VCPU with the TD HOB address, one INIT_MEM_REGION per
  * plan region in plan order, FINALIZE.  Must not reorder the plan
- * (tdx/tdx_plan.c owns it) nor touch memory slots (vmm/coco.c). */
-#include "vmm/coco.h"
+ * (tdx/plan.c owns it) nor touch memory slots (vmm/launch/coco.c). */
+#include "vmm/launch/coco.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/base/layout.h"
+#include "vmm/base/log.h"
 
 #define TDX_CPUID_ROOM 256
 

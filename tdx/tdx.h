@@ -16,7 +16,7 @@
 #define TDX_DIGEST 48   /* SHA-384 */
 
 struct tdx_params {
-	uint64_t memory;          /* guest RAM bytes (vmm/layout.h splits it) */
+	uint64_t memory;          /* guest RAM bytes (vmm/base/layout.h splits it) */
 	unsigned nvcpus;
 	bool two_pass;            /* legacy MRTD order (pre-upstream KVM) */
 	uint64_t attributes, xfam;
@@ -75,7 +75,7 @@ struct tdx_ram_range {
 #define TDX_HOB_MAX_RANGES (2 + 3 * OVMF_MAX_ITEMS)
 
 /* The RAM map the HOB describes: [0, below4g) and [4 GiB, 4 GiB + above4g)
- * (vmm/layout.h), each TD_HOB/TempMem section (not PAGE.AUG) carved out as
+ * (vmm/base/layout.h), each TD_HOB/TempMem section (not PAGE.AUG) carved out as
  * accepted system memory, the rest unaccepted, sorted by address.  A section
  * outside RAM, or sections overlapping: -EINVAL with a message. */
 int tdx_hob_ranges(uint64_t memory, const struct ovmf_tdvf_section *s, unsigned n,

@@ -97,12 +97,16 @@ count_integration() {
 }
 
 echo "== integration tests"
+# where the KVM tests run: on this host's /dev/kvm when it runs the probe
+# guests, else inside tests/kvmvm (tests/kvmvm/probe.sh; FUKI_KVMVM overrides)
+KVM_WHERE=$(sh tests/kvmvm/probe.sh 2>"$OUT/kvm-probe.log") || KVM_WHERE=kvmvm
+sed 's/^/   /' "$OUT/kvm-probe.log"
 KVM_TESTS=""
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=integration/$(basename "$t" .sh)
 	want "$name" || continue
-	if grep -q '^# needs: kvm' "$t" && [ ! -c /dev/kvm ] && [ "${FUKI_KVMVM:-auto}" != no ]; then
+	if grep -q '^# needs: kvm' "$t" && [ "$KVM_WHERE" = kvmvm ]; then
 		KVM_TESTS="$KVM_TESTS $t"
 		continue
 	fi
@@ -111,11 +115,11 @@ for t in tests/integration/test_*.sh; do
 	count_integration "$name" "$log" $?
 done
 
-# No /dev/kvm here: run the tests that need it inside a QEMU (TCG) VM whose
-# kernel has a real /dev/kvm on nested SVM (tests/kvmvm/README.md).  If that
-# VM cannot be started, they run here and skip loudly.
+# No usable /dev/kvm here: run the tests that need it inside a QEMU (TCG) VM
+# whose kernel has a real /dev/kvm on nested SVM (tests/kvmvm/README.md).  If
+# that VM cannot be started, they run here and skip loudly.
 if [ -n "$KVM_TESTS" ]; then
-	echo "   (no /dev/kvm on this machine: running$KVM_TESTS inside tests/kvmvm, a QEMU VM with nested KVM)"
+	echo "   (running$KVM_TESTS inside tests/kvmvm, a QEMU VM with nested KVM)"
 	vmlog=$OUT/kvmvm.log
 	# ...and the swap and socket tests again on the AddressSanitizer +
 	# UBSan build of fukivmm, with a full teardown so LeakSanitizer checks

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/demo.sh: `make demo`: boot configs/demo.toml and explain the result.
-# Without /dev/kvm on this machine, the same command runs inside
-# tests/kvmvm: a QEMU (software-emulated) VM whose kernel provides KVM.
+# Without a /dev/kvm that runs the guest (tests/kvmvm/probe.sh), the same
+# command runs inside tests/kvmvm: a QEMU (software-emulated) VM whose kernel
+# provides KVM.
 cd "$(dirname "$0")/.." || exit 1
 echo "== fukivmm demo: a guest brings its own firmware (configs/demo.toml)"
 echo "   serial output on stdout, the event log (fukivmm-event lines) on stderr"
@@ -39,11 +40,15 @@ if [ -f "$STUB" ] && command -v objcopy >/dev/null && command -v python3 >/dev/n
 fi
 
 echo "== booting $CONFIG"
-if [ -c /dev/kvm ] || [ "${FUKI_KVMVM:-auto}" = no ]; then
+# where: this host's /dev/kvm when it runs the test guests, else tests/kvmvm
+# (tests/kvmvm/probe.sh; FUKI_KVMVM=always|never|auto overrides)
+where=$(sh tests/kvmvm/probe.sh 2>build/demo-probe.log) || where=kvmvm
+if [ "$where" = host ]; then
 	build/fukivmm run "$CONFIG"
 	st=$?
 else
-	echo "   (no /dev/kvm here: running it inside tests/kvmvm, a QEMU VM with nested KVM;"
+	echo "   ($(sed 's/^kvm: //' build/demo-probe.log);"
+	echo "    so the demo runs inside tests/kvmvm, a QEMU VM with nested KVM;"
 	echo "    the first run downloads a Debian kernel package)"
 	echo
 	bash tests/kvmvm/run.sh --timeout 300 --accel tcg,thread=single -- \

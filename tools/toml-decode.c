@@ -1,4 +1,4 @@
-/* tools/toml-decode.c: toml-test decoder front end for vmm/toml.c.
+/* tools/toml-decode.c: toml-test decoder front end for vmm/config/toml.c.
  * Owns: reading TOML on stdin and printing toml-test's tagged JSON on stdout
  * (exit 0), or the parser's one-line error on stderr (exit 1).  No parsing
  * logic lives here. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/toml.h"
+#include "vmm/config/toml.h"
 
 static void put_json_string(const char *s, size_t n)
 {

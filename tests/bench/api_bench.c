@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/api.h"
-#include "vmm/api_proto.h"
-#include "vmm/events.h"
-#include "vmm/log.h"
+#include "vmm/api/api.h"
+#include "vmm/api/proto.h"
+#include "vmm/base/events.h"
+#include "vmm/base/log.h"
 
 static const char *sock;
 static double secs = 2.0;

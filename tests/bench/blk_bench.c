@@ -17,10 +17,10 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
-#include "vmm/bus.h"
-#include "vmm/guestmem.h"
-#include "vmm/irq.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/log.h"
 
 #define RAM   (64ULL << 20)
 #define QSZ   256

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_api.c: libFuzzer entry for the control-socket wire format
- * (vmm/api_proto.c) and the client's JSON printer (vmm/ctl.c).
+ * (vmm/api/proto.c) and the client's JSON printer (vmm/cli/ctl.c).
  * Owns: treating arbitrary bytes as a stream of frames, decoding each into a
  * request and checking the decoder's contract; touches no sockets. */
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/api_proto.h"
-#include "vmm/ctl.h"
+#include "vmm/api/proto.h"
+#include "vmm/cli/ctl.h"
 
 static FILE *sink;
 

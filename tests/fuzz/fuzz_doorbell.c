@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 
 #include "devices/doorbell.h"
-#include "vmm/guestmem.h"
-#include "vmm/log.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/log.h"
 
 #include "fuzz_input.h"
 

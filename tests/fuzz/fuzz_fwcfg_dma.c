@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "devices/fwcfg.h"
-#include "vmm/bus.h"
-#include "vmm/guestmem.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guestmem.h"
 
 #define RAM_SIZE 0x3000u      /* RAM at [0, 12 KiB) */
 #define ROM_GPA  0x10000u     /* ROM page after a hole */

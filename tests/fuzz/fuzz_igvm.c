@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "loader/igvm.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

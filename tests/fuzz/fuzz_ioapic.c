@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "devices/ioapic.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #include "fuzz_input.h"
 

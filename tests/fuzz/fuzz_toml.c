@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_toml.c: libFuzzer entry for the TOML parser (vmm/toml.c).
+/* tests/fuzz/fuzz_toml.c: libFuzzer entry for the TOML parser (vmm/config/toml.c).
  * Owns: feeding arbitrary bytes to toml_parse and checking the error/tree
  * contract; touches no other module. */
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/toml.h"
+#include "vmm/config/toml.h"
 
 /* Walk the tree so that every stored value is read (ASan sees bad links). */
 static size_t walk_value(const struct toml_value *v);

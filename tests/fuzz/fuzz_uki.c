@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/smbios.h"
+#include "loader/smbios.h"
 #include "loader/chid.h"
 #include "loader/uki.h"
 

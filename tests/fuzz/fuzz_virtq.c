@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "devices/virtqueue.h"
-#include "vmm/guestmem.h"
+#include "vmm/base/guestmem.h"
 
 #define RAM_SIZE 0x10000ULL
 #define ROM_GPA  0x20000ULL

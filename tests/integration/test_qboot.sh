@@ -1,6 +1,6 @@
 #!/bin/sh
 # needs: kvm
-# Linux direct boot through fw_cfg (vmm/bootfw.c, docs/boot.md): Debian's
+# Linux direct boot through fw_cfg (vmm/launch/linuxboot.c, docs/boot.md): Debian's
 # qboot loads build/guest/testkernel.bin with an initrd and a command line;
 # the test kernel prints what it received.  A kernel that is not a bzImage
 # is refused at start-up (exit status 2).

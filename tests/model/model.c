@@ -1,7 +1,7 @@
 /* tests/model/model.c: the platform model backend (see model.h).
  * Owns: a simulated KVM + SEV firmware + TDX module for launch tests: its
  * own memory view, command-order checks and measurement.  Must not call the
- * code under test that computes predictions (snp/digest.c, tdx/tdx_mr.c,
+ * code under test that computes predictions (snp/digest.c, tdx/mr.c,
  * snp/vmsa.c): the point is an independent second computation. */
 #include "tests/model/model.h"
 

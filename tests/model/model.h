@@ -4,7 +4,7 @@
  * command order, page ownership (private/shared, guest_memfd slots), pages
  * launched once, what the firmware rejects, and it computes the SNP launch
  * digest / TDX MRTD itself from the payloads it receives (own SHA-384
- * folding with OpenSSL EVP, not snp/digest.c or tdx/tdx_mr.c).  For SNP it
+ * folding with OpenSSL EVP, not snp/digest.c or tdx/mr.c).  For SNP it
  * builds the VMSAs from the vCPU register state, as KVM does.
  * Test code only: never linked into fukivmm. */
 #ifndef FUKI_TEST_MODEL_H
@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/hv.h"
-#include "vmm/hv_coco.h"
+#include "vmm/hv/hv.h"
+#include "vmm/hv/hv_coco.h"
 
 extern const struct hv_ops model_ops;
 

@@ -1,5 +1,5 @@
-/* tests/unit/test_api.c: Criterion tests of the control socket (vmm/api.c,
- * vmm/api_proto.c, the JSON printer of vmm/ctl.c) with a fake VM backend
+/* tests/unit/test_api.c: Criterion tests of the control socket (vmm/api/server.c,
+ * vmm/api/proto.c, the JSON printer of vmm/cli/ctl.c) with a fake VM backend
  * and a real socket in a temporary folder.  Owns its fake; touches no
  * other module's state besides the event subscriber list. */
 #include <criterion/criterion.h>
@@ -18,11 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/api.h"
-#include "vmm/api_proto.h"
-#include "vmm/ctl.h"
-#include "vmm/events.h"
-#include "vmm/log.h"
+#include "vmm/api/api.h"
+#include "vmm/api/proto.h"
+#include "vmm/cli/ctl.h"
+#include "vmm/base/events.h"
+#include "vmm/base/log.h"
 
 /* ---- the fake VM ---- */
 

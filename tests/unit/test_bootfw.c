@@ -1,4 +1,4 @@
-/* tests/unit/test_bootfw.c: vmm/bootfw.c on synthetic bzImages; every fw_cfg
+/* tests/unit/test_bootfw.c: vmm/launch/linuxboot.c on synthetic bzImages; every fw_cfg
  * item is read back through the fw_cfg data port and compared byte by byte
  * with values worked out by hand from QEMU's x86_load_linux() rules.
  * Owns: only these tests. */
@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "devices/fwcfg.h"
-#include "vmm/bootfw.h"
-#include "vmm/planbuild.h"
-#include "vmm/config.h"
-#include "vmm/guestmem.h"
+#include "vmm/launch/linuxboot.h"
+#include "vmm/launch/planbuild.h"
+#include "vmm/config/config.h"
+#include "vmm/base/guestmem.h"
 
 static struct guestmem gm;
 static struct fwcfg *fw;

@@ -1,10 +1,10 @@
-/* tests/unit/test_bus.c: vmm/bus.c dispatch, overlap checks, unhandled
+/* tests/unit/test_bus.c: vmm/base/bus.c dispatch, overlap checks, unhandled
  * accesses.  Owns: only these tests. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 struct rec {
 	unsigned calls;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/smbios.h"
+#include "loader/smbios.h"
 #include "loader/chid.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 static void chids_for(const char *smbios_toml, struct chid_set *out, struct chid *t12)
 {
@@ -49,7 +49,7 @@ static void expect(const struct chid_set *s, const struct chid *t12, const char 
 	cr_assert(!s->valid[12], "systemd-stub leaves the enclosure type out");
 }
 
-/* Defaults of vmm/config.c plus sku = "SKU1". */
+/* Defaults of vmm/config/config.c plus sku = "SKU1". */
 Test(chid, defaults_with_sku_match_fwupd)
 {
 	static const char *const want[15] = {

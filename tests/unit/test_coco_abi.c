@@ -1,5 +1,5 @@
 /* tests/unit/test_coco_abi.c: sizes, offsets and ioctl numbers of the
- * confidential-guest KVM ABI in vmm/kvm_coco_abi.h, against the values
+ * confidential-guest KVM ABI in vmm/hv/kvm_coco_abi.h, against the values
  * printed from Linux 7.2 headers (kvm-coco-abi.md section 2).  Compile-time
  * asserts catch a wrong header at build; the runtime asserts report which
  * value is off. */
@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "vmm/kvm_coco_abi.h"
+#include "vmm/hv/kvm_coco_abi.h"
 
 #define SA(c) _Static_assert(c, #c)
 

@@ -1,4 +1,4 @@
-/* tests/unit/test_config.c: guest.toml schema validation (vmm/config.c):
+/* tests/unit/test_config.c: guest.toml schema validation (vmm/config/config.c):
  * defaults, every key's type and range checks, error locations, size and
  * duration parsing, and firmware file checks. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 static char err[512];
 

@@ -11,8 +11,8 @@
 #include "devices/i8042.h"
 #include "devices/resetreg.h"
 #include "devices/serial.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
 
 /* ---- fakes ---- */
 

@@ -12,8 +12,8 @@
 
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
-#include "vmm/guestmem.h"
-#include "vmm/log.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/log.h"
 
 #define MiB (1ULL << 20)
 #define G4 0x100000000ULL

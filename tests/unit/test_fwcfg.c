@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "devices/fwcfg.h"
-#include "vmm/bus.h"
-#include "vmm/guestmem.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guestmem.h"
 
 #define RAM_SIZE 0x10000ULL        /* RAM at [0, 64 KiB) */
 #define ROM_GPA  0x100000ULL       /* ROM at [1 MiB, 1 MiB + 4 KiB) */

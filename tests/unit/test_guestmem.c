@@ -1,11 +1,11 @@
-/* tests/unit/test_guestmem.c: vmm/guestmem.c on malloc'd fake guest memory.
+/* tests/unit/test_guestmem.c: vmm/base/guestmem.c on malloc'd fake guest memory.
  * Owns: only these tests; touches no other module's state. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/guestmem.h"
+#include "vmm/base/guestmem.h"
 
 #define PG GM_PAGE_SIZE
 

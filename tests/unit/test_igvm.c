@@ -9,7 +9,7 @@
 
 #include "loader/igvm.h"
 #include "tests/unit/igvm_build.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #define M_NATIVE 0x1u
 #define M_SNP 0x2u

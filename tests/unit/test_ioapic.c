@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "devices/ioapic.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/layout.h"
+#include "vmm/base/log.h"
 
 /* ---- fake sink ---- */
 

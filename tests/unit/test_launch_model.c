@@ -16,8 +16,8 @@
 #include "tdx/tdx.h"
 #include "tests/model/model.h"
 #include "tests/unit/igvm_build.h"
-#include "vmm/coco.h"
-#include "vmm/log.h"
+#include "vmm/launch/coco.h"
+#include "vmm/base/log.h"
 
 #define OVMF_FD "/usr/share/ovmf/OVMF.fd"
 #define MEM (64ULL << 20)

@@ -7,8 +7,8 @@
 
 #include "devices/pci.h"
 #include "devices/resetreg.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
 
 struct rec_irq {
 	int level[24];

@@ -1,4 +1,4 @@
-/* tests/unit/test_planbuild.c: vmm/planbuild.c, the one function `run`, the
+/* tests/unit/test_planbuild.c: vmm/launch/planbuild.c, the one function `run`, the
  * doorbell and `measure` use to turn a config and an image into a launch
  * plan: raw ROMs, IGVM files (detected by their magic), per platform. */
 #include <criterion/criterion.h>
@@ -8,8 +8,8 @@
 #include "igvm_build.h"
 #include "loader/igvm.h"
 #include "snp/snp.h"
-#include "vmm/config.h"
-#include "vmm/planbuild.h"
+#include "vmm/config/config.h"
+#include "vmm/launch/planbuild.h"
 
 #define M_NATIVE 1u
 #define M_SNP 2u

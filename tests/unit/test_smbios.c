@@ -1,16 +1,16 @@
 /* tests/unit/test_smbios.c: the SMBIOS tables fukivmm presents
- * (devices/smbios.c): structure types and order, string sets, the SMBIOS 3.0
+ * (loader/smbios.c): structure types and order, string sets, the SMBIOS 3.0
  * anchor and its checksum, memory devices and mapped ranges from
- * vmm/layout.h, determinism, and the bounds-checked reader. */
+ * vmm/base/layout.h, determinism, and the bounds-checked reader. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/smbios.h"
-#include "vmm/config.h"
-#include "vmm/layout.h"
+#include "loader/smbios.h"
+#include "vmm/config/config.h"
+#include "vmm/base/layout.h"
 
 static struct vm_config load(const char *extra)
 {

@@ -1,4 +1,4 @@
-/* tests/unit/test_toml.c: Criterion tests of the TOML 1.0.0 parser (vmm/toml.c).
+/* tests/unit/test_toml.c: Criterion tests of the TOML 1.0.0 parser (vmm/config/toml.c).
  * Owns: hand-written valid and invalid documents with exact value, type and
  * error line/column checks.  Touches no other module. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/toml.h"
+#include "vmm/config/toml.h"
 
 static char errbuf[512];
 

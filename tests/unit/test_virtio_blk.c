@@ -14,9 +14,9 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
-#include "vmm/bus.h"
-#include "vmm/guestmem.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/irq.h"
 
 #define RAM_SIZE (1u << 20)
 #define QSZ 16
@@ -713,7 +713,7 @@ Test(vblk, pci_cfg_access_window)
 
 /* ---------------- [[disk]] configuration ---------------- */
 
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 static char fw[64];
 

@@ -1,0 +1,129 @@
+/* vmm/config/config.h: the guest.toml schema.
+ * Owns: turning a parsed TOML tree into a validated struct vm_config, with
+ * one-line errors naming the key and its location.  `run` and `measure`
+ * both read this one struct: it is the single source of truth for the
+ * launch.  Paths are resolved relative to the config file's folder. */
+#ifndef FUKI_CONFIG_H
+#define FUKI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum serial_sink { SERIAL_STDOUT, SERIAL_FILE, SERIAL_NONE };
+enum cc_type { CC_NONE, CC_SNP, CC_TDX };
+enum snp_vmm_type { SNP_VMM_QEMU, SNP_VMM_EC2, SNP_VMM_GCE };
+
+#define CFG_MIN_MEMORY (2ULL << 20)           /* below this the layout does not fit */
+#define CFG_MAX_MEMORY (1ULL << 40)
+#define CFG_MAX_VCPUS 64
+#define CFG_FW_MAX (16ULL << 20)
+
+struct cfg_confidential {
+	enum cc_type type;
+	/* SEV-SNP */
+	char *vcpu_type;              /* QEMU model name, e.g. "EPYC-v4" */
+	uint32_t vcpu_sig;            /* CPUID(1).EAX, from vcpu_type or family/model/stepping */
+	bool vcpu_sig_set;
+	enum snp_vmm_type vmm_type;
+	uint64_t guest_features;      /* VMSA SEV_FEATURES, default 0x1 */
+	uint64_t policy;              /* SNP policy, default 0x30000 */
+	uint8_t host_data[32];
+	char *id_block_path;          /* optional: file written by `fukivmm snp id-block` */
+	char *id_auth_path;
+	/* TDX */
+	uint64_t tdx_attributes;
+	uint64_t tdx_xfam;
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	bool tdx_two_pass;            /* legacy MRTD order */
+	char *quote_socket;           /* TDX GetQuote: quote-generation socket */
+	char *snp_certs;              /* SNP certificate table file */
+};
+
+struct cfg_doorbell {
+	bool enabled;                 /* default true */
+	uint64_t max_image_size;      /* default 16 MiB */
+	uint64_t max_opaque_size;     /* default 4 KiB */
+	uint64_t min_reset_interval_ns;  /* default 1 s */
+};
+
+/* [smbios]: the strings the guest's SMBIOS tables carry.  A UKI picks its
+ * firmware by CHIDs computed from them, so defaults are fixed, never
+ * derived from the host. NULL = field absent from the tables. */
+struct cfg_smbios {
+	char *bios_vendor, *bios_version, *bios_date;
+	uint8_t bios_major, bios_minor;   /* "bios_release" = "MAJOR.MINOR" */
+	char *manufacturer, *product, *version, *serial, *sku, *family;
+	uint8_t uuid[16];                 /* type 1 UUID, RFC 4122 byte order */
+	bool uuid_set;
+	char *board_manufacturer, *board_product, *board_version, *board_serial, *board_asset;
+	char *chassis_manufacturer, *chassis_version, *chassis_serial, *chassis_asset;
+	uint8_t chassis_type;             /* SMBIOS 3.x 7.4.1, default 1 (Other) */
+};
+
+/* [api]: the control socket (docs/api.md). */
+#define CFG_MAX_API_UIDS 16
+struct cfg_api {
+	char *socket;                 /* NULL: no control socket */
+	uint32_t uids[CFG_MAX_API_UIDS];   /* peers allowed besides the owner */
+	unsigned nuids;
+};
+
+/* [[disk]]: virtio-blk disks, in PCI slot order (docs/config.md). */
+#define CFG_MAX_DISKS 8
+/* QEMU's linuxboot option ROM as Debian ships it (qemu-system-data) */
+#define CFG_DEFAULT_BOOT_ROM "/usr/share/qemu/linuxboot_dma.bin"
+#define CFG_BOOT_ROM_MAX (1u << 20)
+struct cfg_disk {
+	char *path;                   /* resolved; regular file or block device */
+	bool readonly;                /* default false */
+	int bootindex;                /* boot priority (lowest first), -1: none */
+};
+
+/* [vm] irqchip: where the IOAPIC and PIC live. */
+enum cfg_irqchip {
+	IRQCHIP_KERNEL = 0,   /* PIC, IOAPIC, PIT and LAPICs in KVM (default) */
+	IRQCHIP_SPLIT,        /* LAPICs in KVM, IOAPIC in fukivmm, no PIC/PIT
+	                         (what TDX requires; always so for TDX) */
+};
+
+struct vm_config {
+	char *path;                   /* the config file */
+	char *dir;                    /* its folder: base for relative paths */
+	char *name;
+	uint64_t memory;              /* bytes, multiple of 4 KiB */
+	unsigned vcpus;
+	enum cfg_irqchip irqchip;
+	char *firmware_path;          /* resolved path */
+	enum serial_sink serial;
+	char *serial_path;            /* for SERIAL_FILE */
+	bool debug_exit;
+	uint16_t debug_exit_port;
+	char *log_path;               /* [log] file: event log, default stderr */
+	struct cfg_doorbell doorbell;
+	struct cfg_confidential cc;
+	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
+	char *boot_rom_path;          /* [kernel] boot_rom: served as genroms/<name> */
+	struct cfg_smbios smbios;
+	struct cfg_api api;
+	char *uki_path;               /* [uki] path: names the fwid of swapped images */
+	struct cfg_disk disks[CFG_MAX_DISKS];
+	unsigned ndisks;
+};
+
+/* Load and validate @path.  0 on success; on failure -1 and one line in @err
+ * ("FILE:LINE:COL: key 'vm.vcpus': must be between 1 and 64"). */
+int config_load(const char *path, struct vm_config *cfg, char *err, size_t errlen);
+/* The same from an in-memory document (tests, fuzzing); @name is used in
+ * messages and @dir as the base for relative paths.  @check_files = false
+ * skips opening the firmware and kernel files. */
+int config_parse(const char *src, size_t len, const char *name, const char *dir,
+		 bool check_files, struct vm_config *cfg, char *err, size_t errlen);
+void config_free(struct vm_config *cfg);
+
+/* "256M", "4K", "1G", or plain bytes: helpers shared with the CLI. */
+int config_parse_size(const char *s, uint64_t *out);
+/* "1s", "500ms", "250us", "0": nanoseconds. */
+int config_parse_duration(const char *s, uint64_t *out_ns);
+
+#endif
