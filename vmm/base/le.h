@@ -1,5 +1,7 @@
-/* vmm/base/le.h: little-endian loads from byte buffers, for the format
- * parsers (OVMF, IGVM, PE/UKI, bzImage, VMSA).  Callers check bounds. */
+/* vmm/base/le.h: little-endian loads and stores on byte buffers, for the
+ * format parsers and builders (OVMF, IGVM, PE/UKI, bzImage, VMSA, ACPI,
+ * SMBIOS, PCI config space, fw_cfg).  The one copy in the tree; callers
+ * check bounds. */
 #ifndef FUKI_LE_H
 #define FUKI_LE_H
 
@@ -18,6 +20,24 @@ static inline uint32_t le_rd32(const uint8_t *p)
 static inline uint64_t le_rd64(const uint8_t *p)
 {
 	return (uint64_t)le_rd32(p) | (uint64_t)le_rd32(p + 4) << 32;
+}
+
+static inline void le_wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void le_wr32(uint8_t *p, uint32_t v)
+{
+	le_wr16(p, (uint16_t)v);
+	le_wr16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void le_wr64(uint8_t *p, uint64_t v)
+{
+	le_wr32(p, (uint32_t)v);
+	le_wr32(p + 4, (uint32_t)(v >> 32));
 }
 
 #endif
