@@ -5,6 +5,7 @@
 #   2. unit tests, AddressSanitizer + UBSan      build/unit-san/test_*
 #   3. integration tests on the real binary      tests/integration/test_*.sh
 #   4. fuzz smoke runs                           build/fuzz/fuzz_*
+# (first: the include arrows, tools/check-layers.sh)
 # Exit status 0 only when nothing failed.  Set FUKI_TEST_FILTER to a
 # substring to run only matching test files.
 cd "$(dirname "$0")/.." || exit 1
@@ -55,6 +56,17 @@ run_criterion() {  # $1 = binary, $2 = label
 	grep '# SKIP' "$tap" 2>/dev/null | sed "s|^|    $name: |"
 	printf '%-40s %3d passed %3d failed %3d skipped\n' "$name" "$p" "${f:-0}" "${s:-0}"
 }
+
+echo "== layers (make check-layers: the include arrows of docs/architecture.md)"
+if want layers; then
+	if sh tools/check-layers.sh >"$OUT/check-layers.log" 2>&1; then
+		PASSED=$((PASSED + 1))
+		printf '%-40s passed\n' "check-layers"
+	else
+		note_fail 1 "check-layers"
+		sed 's/^/    /' "$OUT/check-layers.log"
+	fi
+fi
 
 echo "== unit tests (Criterion)"
 nunit=0
