@@ -52,7 +52,7 @@ EOT
 	timeout --signal=KILL 30 build/fukivmm run "$dir/$g.toml" >"$dir/$g.out" 2>"$dir/$g.err" </dev/null
 	st=$?
 	if [ "$st" != 65 ]; then
-		err=$(grep -m1 'error:' "$dir/$g.err" | sed 's/^fukivmm: error: //')
+		err=$(grep -m1 'error:' "$dir/$g.err" | sed 's/^fukivmm: error: //; s/ (data .*//')
 		why="$g.rom exited $st${err:+ ($err)}"
 		break
 	fi
