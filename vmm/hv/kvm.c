@@ -3,6 +3,7 @@
  * kvm_run mappings and the translation of KVM exits into struct hv_exit.
  * The only file of the plain-guest path that calls ioctl(). */
 #include "vmm/hv/hv.h"
+#include "vmm/hv/cpuid.h"
 #include "vmm/hv/hv_coco.h"
 #include "vmm/hv/kvm_internal.h"
 
@@ -320,34 +321,15 @@ static void kvm_vm_destroy(struct hv_vm *vm)
 }
 
 /* CPUID for one vCPU: what KVM supports, with this vCPU's APIC ID and the
- * topology of nvcpus single-thread cores. */
+ * topology of nvcpus single-thread cores (vmm/hv/cpuid.h). */
 static int kvm_set_cpuid(struct hv_vcpu *vcpu)
 {
-	const struct kvm_cpuid2 *sup = vcpu->vm->hv->cpuid;
-	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	struct kvm_cpuid2 *c = cpuid_copy_for_vcpu(vcpu->vm->hv->cpuid, vcpu->index,
+						   vcpu->vm->nvcpus);
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, sup, sz);
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		switch (e->function) {
-		case 1:
-			/* EBX[31:24] initial APIC ID, [23:16] logical processors */
-			e->ebx = (e->ebx & 0x0000ffff) | (vcpu->index << 24) |
-				 ((vcpu->vm->nvcpus & 0xff) << 16);
-			if (vcpu->vm->nvcpus > 1)
-				e->edx |= 1u << 28;   /* HTT: EBX[23:16] valid */
-			break;
-		case 0xb:
-		case 0x1f:
-			e->edx = vcpu->index;  /* x2APIC ID */
-			break;
-		}
-	}
 	r = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, (unsigned long)c, KVM_RETRY_EAGAIN);
 	free(c);
 	if (r < 0)

@@ -6,7 +6,6 @@
 #include "vmm/launch/coco.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "snp/launch.h"
+#include "tdx/launch.h"
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 
@@ -45,60 +46,15 @@ struct coco_vm {
 	uint64_t tdx_user_r11, tdx_kernel_r11, tdx_kernel_r12;
 };
 
-/* ---------------- helpers shared with the launchers ---------------- */
-
-uint8_t *coco_region_source(const struct plan_region *r)
-{
-	uint8_t *buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	if (r->data && r->data_len)
-		memcpy(buf, r->data, r->data_len);
-	return buf;
-}
-
-void coco_region_free(uint8_t *buf, const struct plan_region *r)
-{
-	if (buf)
-		munmap(buf, r->size);
-}
-
-struct kvm_cpuid_entry2 *coco_cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
-{
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == fn &&
-		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == idx))
-			return e;
-	}
-	return NULL;
-}
-
-struct kvm_cpuid2 *coco_vcpu_cpuid(const struct kvm_cpuid2 *sup, unsigned index, unsigned nvcpus)
-{
-	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
-
-	if (!c)
-		return NULL;
-	memcpy(c, sup, sz);
-	/* the same APIC-ID/topology edits the plain backend makes (vmm/hv/kvm.c) */
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x0000ffff) | (index << 24) | ((nvcpus & 0xff) << 16);
-			if (nvcpus > 1)
-				e->edx |= 1u << 28;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = index;
-		}
-	}
-	return c;
-}
+/* The platform launch sequences, in the order coco_build runs them. */
+static const struct coco_platform {
+	const char *name;
+	int (*start)(struct coco_launch *l);    /* before memory and vCPUs */
+	int (*finish)(struct coco_launch *l);   /* after them */
+} coco_platforms[] = {
+	[PLAN_SNP] = { "SEV-SNP", snp_launch_start, snp_launch_finish },
+	[PLAN_TDX] = { "TDX", tdx_launch_init_vm, tdx_launch_finish },
+};
 
 /* ---------------- build ---------------- */
 
@@ -218,6 +174,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	static const struct coco_config nocfg;
 	struct hv_coco_caps caps;
 	struct coco_launch l;
+	const struct coco_platform *plat;
 	struct kvm_cpuid2 *sup = NULL;
 	struct coco_vm *cv;
 	char err[256] = "";
@@ -228,6 +185,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 		log_err("coco: plan platform %d is not confidential", p->platform);
 		return -EINVAL;
 	}
+	plat = &coco_platforms[p->platform];
 	if (!co) {
 		log_err("coco: backend '%s' has no confidential-VM support", a->ops->name);
 		return -EOPNOTSUPP;
@@ -282,7 +240,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	l.cfg = &cv->cfg;
 	l.supported = sup;
 
-	r = p->platform == PLAN_SNP ? snp_launch_start(&l) : tdx_launch_init_vm(&l);
+	r = plat->start(&l);
 	if (r)
 		goto fail;
 	r = build_memory(cv, a->gm, p);
@@ -306,7 +264,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 		if (r)
 			goto fail;
 	}
-	r = p->platform == PLAN_SNP ? snp_launch_finish(&l) : tdx_launch_finish(&l);
+	r = plat->finish(&l);
 	if (r)
 		goto fail;
 	cv->tdx_user_r11 = l.tdx_user_r11;
@@ -315,8 +273,8 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	free(sup);
 	*cvp = cv;
 	*vmp = cv->vm;
-	log_info("%s guest launched: %zu plan regions, %u vCPUs",
-		 p->platform == PLAN_SNP ? "SEV-SNP" : "TDX", p->nregions, a->nvcpus);
+	log_info("%s guest launched: %zu plan regions, %u vCPUs", plat->name, p->nregions,
+		 a->nvcpus);
 	return 0;
 fail:
 	for (unsigned i = 0; i < a->nvcpus; i++) {
