@@ -150,3 +150,21 @@ int plan_build_plain(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 	strcpy(r.what, "bios-alias");
 	return plan_add_region(p, &r);
 }
+
+uint8_t *plan_region_copy(const struct plan_region *r)
+{
+	uint8_t *buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	if (r->data && r->data_len)
+		memcpy(buf, r->data, r->data_len);
+	return buf;
+}
+
+void plan_region_copy_free(uint8_t *buf, const struct plan_region *r)
+{
+	if (buf)
+		munmap(buf, r->size);
+}

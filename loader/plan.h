@@ -107,6 +107,13 @@ void *plan_alloc(struct launch_plan *p, size_t size);
 /* A page-aligned copy of @data owned by the plan. */
 void *plan_dup(struct launch_plan *p, const void *data, size_t size);
 
+/* A page-aligned, writable copy of region @r's contents, zero-filled to
+ * r->size (mmap'ed: what a launch command may read and the firmware may
+ * write back, e.g. SNP's corrected CPUID page).  NULL on ENOMEM.  Free it
+ * with plan_region_copy_free(). */
+uint8_t *plan_region_copy(const struct plan_region *r);
+void plan_region_copy_free(uint8_t *buf, const struct plan_region *r);
+
 /* Plain KVM builder: the firmware ROM mapped read-only so that its last byte
  * is at 4 GiB - 1, and its last min(size, 128 KiB) aliased to end at
  * 1 MiB - 1.  @fw is copied.  -EINVAL if the size is 0, not a multiple of

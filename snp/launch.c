@@ -4,18 +4,16 @@
  * order (the CPUID page filled here), and LAUNCH_FINISH.  Must not reorder
  * or reinterpret the plan (snp/plan.c owns it) nor touch memory slots
  * (vmm/launch/coco.c). */
-#include "vmm/launch/coco.h"
-#include "vmm/base/le.h"
+#include "snp/launch.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
-
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }   /* x86: little endian */
-static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+#include "vmm/hv/cpuid.h"
 
 static int sev(struct coco_launch *l, unsigned id, void *data, const char *what)
 {
@@ -82,15 +80,15 @@ static void snp_adjust_cpuid(struct kvm_cpuid2 *c)
 {
 	struct kvm_cpuid_entry2 *e;
 
-	if ((e = coco_cpuid_find(c, 1, 0)))
+	if ((e = cpuid_find(c, 1, 0)))
 		e->ecx &= ~(1u << 24);               /* TSC_DEADLINE */
-	if ((e = coco_cpuid_find(c, 7, 0))) {
+	if ((e = cpuid_find(c, 7, 0))) {
 		e->ebx &= ~(1u << 1);                /* TSC_ADJUST */
 		e->edx &= ~0xfc000000u;              /* SPEC_CTRL..SSBD, bits 26-31 */
 	}
-	if ((e = coco_cpuid_find(c, 0x80000008, 0)))
+	if ((e = cpuid_find(c, 0x80000008, 0)))
 		e->ebx &= ~(1u << 25);               /* VIRT_SSBD */
-	if ((e = coco_cpuid_find(c, 0x8000001f, 0)))
+	if ((e = cpuid_find(c, 0x8000001f, 0)))
 		e->eax |= 1u << 1 | 1u << 3 | 1u << 4;   /* SEV, SEV-ES, SNP */
 }
 
@@ -120,16 +118,16 @@ static int snp_cpuid_page(const struct kvm_cpuid2 *c, uint8_t *page)
 			xcr0_in = 1;
 			ebx = 0x240;
 		}
-		wr32(o, e->function);
-		wr32(o + 4, (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ? e->index : 0);
-		wr64(o + 8, xcr0_in);
-		wr32(o + 24, e->eax);
-		wr32(o + 28, ebx);
-		wr32(o + 32, e->ecx);
-		wr32(o + 36, e->edx);
+		le_wr32(o, e->function);
+		le_wr32(o + 4, (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ? e->index : 0);
+		le_wr64(o + 8, xcr0_in);
+		le_wr32(o + 24, e->eax);
+		le_wr32(o + 28, ebx);
+		le_wr32(o + 32, e->ecx);
+		le_wr32(o + 36, e->edx);
 		n++;
 	}
-	wr32(page, n);
+	le_wr32(page, n);
 	return 0;
 }
 
@@ -314,7 +312,7 @@ static int snp_update(struct coco_launch *l, const struct plan_region *pr, uint8
 {
 	struct kvm_sev_snp_launch_update u;
 	struct kvm_sev_cmd cmd;
-	unsigned spins = 0;
+	struct coco_progress pg;
 	int r;
 
 	memset(&u, 0, sizeof(u));
@@ -322,21 +320,21 @@ static int snp_update(struct coco_launch *l, const struct plan_region *pr, uint8
 	u.uaddr = (uintptr_t)src;
 	u.len = pr->size;
 	u.type = pr->snp_type;
+	pg = (struct coco_progress){ .left = u.len };
 	for (;;) {
-		uint64_t before = u.len;
-
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.id = FUKI_SEV_SNP_LAUNCH_UPDATE;
 		cmd.data = (uintptr_t)&u;
 		r = l->ops->coco->sev_cmd(l->vm, &cmd);
-		if (r == 0 && u.len == 0)
+		switch (coco_step(&pg, r, u.len)) {
+		case COCO_STEP_DONE:
 			return 0;
-		if (r < 0 && r != -EAGAIN && r != -EINTR) {
+		case COCO_STEP_AGAIN:
+			break;
+		case COCO_STEP_FAILED:
 			*fw_err = cmd.error;
 			return r;
-		}
-		spins = u.len < before ? 0 : spins + 1;
-		if (spins > 1000) {
+		case COCO_STEP_STUCK:
 			log_err("snp: LAUNCH_UPDATE %s makes no progress", pr->what);
 			return -EIO;
 		}
@@ -356,7 +354,7 @@ int snp_launch_finish(struct coco_launch *l)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < l->nvcpus; i++) {
-		struct kvm_cpuid2 *c = coco_vcpu_cpuid(l->supported, i, l->nvcpus);
+		struct kvm_cpuid2 *c = cpuid_copy_for_vcpu(l->supported, i, l->nvcpus);
 
 		if (!c)
 			return -ENOMEM;
@@ -383,7 +381,7 @@ int snp_launch_finish(struct coco_launch *l)
 	 * first; the order validated on hardware is the plan's. */
 	for (size_t i = 0; i < p->nregions && !r; i++) {
 		const struct plan_region *pr = &p->regions[i];
-		uint8_t *src = coco_region_source(pr);
+		uint8_t *src = plan_region_copy(pr);
 		uint8_t ours[PLAN_PAGE];
 		uint32_t fw_err = 0;
 
@@ -416,7 +414,7 @@ int snp_launch_finish(struct coco_launch *l)
 			if (r)
 				log_err("snp: firmware status 0x%x", fw_err);
 		}
-		coco_region_free(src, pr);
+		plan_region_copy_free(src, pr);
 	}
 	free(cpuid0);
 	if (r)

@@ -4,7 +4,7 @@
  * (x2APIC) and INIT_VCPU with the TD HOB address, one INIT_MEM_REGION per
  * plan region in plan order, FINALIZE.  Must not reorder the plan
  * (tdx/plan.c owns it) nor touch memory slots (vmm/launch/coco.c). */
-#include "vmm/launch/coco.h"
+#include "tdx/launch.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
+#include "vmm/hv/cpuid.h"
 
 #define TDX_CPUID_ROOM 256
 
@@ -164,28 +165,27 @@ static int tdx_add_region(struct coco_launch *l, const struct plan_region *pr, u
 	struct kvm_tdx_init_mem_region mr = { .source_addr = (uintptr_t)src, .gpa = pr->gpa,
 					      .nr_pages = pr->size / PLAN_PAGE };
 	struct kvm_tdx_cmd cmd;
-	unsigned spins = 0;
+	struct coco_progress pg = { .left = mr.nr_pages };
 	int r;
 
 	for (;;) {
-		uint64_t before = mr.nr_pages;
-
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.id = FUKI_TDX_INIT_MEM_REGION;
 		cmd.flags = (pr->flags & PLAN_F_MEASURE) ? KVM_TDX_MEASURE_MEMORY_REGION : 0;
 		cmd.data = (uintptr_t)&mr;
 		r = l->ops->coco->tdx_vcpu_cmd(l->vcpu[0], &cmd);
-		if (r == 0 && mr.nr_pages == 0)
+		switch (coco_step(&pg, r, mr.nr_pages)) {
+		case COCO_STEP_DONE:
 			return 0;
-		if (r < 0 && r != -EAGAIN && r != -EINTR) {
+		case COCO_STEP_AGAIN:
+			break;
+		case COCO_STEP_FAILED:
 			log_err("tdx: INIT_MEM_REGION %s gpa 0x%llx pages %llu: %s (status 0x%llx)",
 				pr->what, (unsigned long long)mr.gpa,
 				(unsigned long long)mr.nr_pages, strerror(-r),
 				(unsigned long long)cmd.hw_error);
 			return r;
-		}
-		spins = mr.nr_pages < before ? 0 : spins + 1;
-		if (spins > 1000) {
+		case COCO_STEP_STUCK:
 			log_err("tdx: INIT_MEM_REGION %s makes no progress", pr->what);
 			return -EIO;
 		}
@@ -200,12 +200,12 @@ int tdx_launch_finish(struct coco_launch *l)
 	/* KVM_SET_CPUID2 (with x2APIC) before KVM_TDX_INIT_VCPU, which
 	 * switches the LAPIC to x2APIC mode (kvm-coco-abi.md 5 step 11) */
 	for (unsigned i = 0; i < l->nvcpus; i++) {
-		struct kvm_cpuid2 *c = coco_vcpu_cpuid(l->supported, i, l->nvcpus);
+		struct kvm_cpuid2 *c = cpuid_copy_for_vcpu(l->supported, i, l->nvcpus);
 		struct kvm_cpuid_entry2 *e;
 
 		if (!c)
 			return -ENOMEM;
-		if ((e = coco_cpuid_find(c, 1, 0)))
+		if ((e = cpuid_find(c, 1, 0)))
 			e->ecx |= 1u << 21;
 		r = l->ops->coco->vcpu_set_cpuid(l->vcpu[i], c);
 		free(c);
@@ -223,11 +223,11 @@ int tdx_launch_finish(struct coco_launch *l)
 
 		if (pr->flags & PLAN_F_PAGE_AUG)
 			continue;       /* accepted later by the guest, not added */
-		src = coco_region_source(pr);
+		src = plan_region_copy(pr);
 		if (!src)
 			return -ENOMEM;
 		r = tdx_add_region(l, pr, src);
-		coco_region_free(src, pr);
+		plan_region_copy_free(src, pr);
 	}
 	if (r)
 		return r;

@@ -3,6 +3,7 @@
  * kvm_run mappings and the translation of KVM exits into struct hv_exit.
  * The only file of the plain-guest path that calls ioctl(). */
 #include "vmm/hv/hv.h"
+#include "vmm/hv/cpuid.h"
 #include "vmm/hv/hv_coco.h"
 #include "vmm/hv/kvm_internal.h"
 
@@ -19,16 +20,6 @@
 
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
-
-static int kvm_ioctl(int fd, unsigned long req, unsigned long arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EAGAIN);
-	return r < 0 ? -errno : r;
-}
 
 static int kvm_open(struct hv **out, char *err, size_t errlen)
 {
@@ -130,18 +121,18 @@ static int kvm_vm_create(struct hv *hv, const struct hv_vm_params *p, struct hv_
 		log_err("kvm: unknown platform %d", p->platform);
 		return -EOPNOTSUPP;
 	}
-	fd = kvm_ioctl(hv->kvm_fd, KVM_CREATE_VM, 0);
+	fd = kvm_ioctl(hv->kvm_fd, KVM_CREATE_VM, 0, KVM_RETRY_EAGAIN);
 	if (fd < 0) {
 		log_err("KVM_CREATE_VM: %s", strerror(-fd));
 		return fd;
 	}
 	/* Intel VMX needs a TSS and an identity map for real mode below 4 GiB;
 	 * AMD ignores them.  Same addresses as QEMU; reserved in e820. */
-	r = kvm_ioctl(fd, KVM_SET_TSS_ADDR, LAYOUT_TSS_ADDR);
+	r = kvm_ioctl(fd, KVM_SET_TSS_ADDR, LAYOUT_TSS_ADDR, KVM_RETRY_EAGAIN);
 	if (r == 0) {
 		uint64_t ident = LAYOUT_IDENT_MAP;
 
-		r = kvm_ioctl(fd, KVM_SET_IDENTITY_MAP_ADDR, (unsigned long)&ident);
+		r = kvm_ioctl(fd, KVM_SET_IDENTITY_MAP_ADDR, (unsigned long)&ident, KVM_RETRY_EAGAIN);
 	}
 	if (r < 0 && r != -ENOTTY && r != -EINVAL) {
 		log_err("KVM_SET_TSS_ADDR/IDENTITY_MAP_ADDR: %s", strerror(-r));
@@ -181,7 +172,7 @@ static int kvm_vm_set_memory(struct hv_vm *vm, unsigned slot, uint64_t gpa, uint
 		log_err("kvm: read-only memslots unsupported (KVM_CAP_READONLY_MEM)");
 		return -EOPNOTSUPP;
 	}
-	r = kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&mr);
+	r = kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&mr, KVM_RETRY_EAGAIN);
 	if (r < 0)
 		log_err("KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx: %s", slot,
 			(unsigned long long)gpa, (unsigned long long)size, strerror(-r));
@@ -193,13 +184,13 @@ static int kvm_vm_create_irqchip(struct hv_vm *vm)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	int r;
 
-	r = kvm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0);
+	r = kvm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, KVM_RETRY_EAGAIN);
 	if (r < 0) {
 		log_err("KVM_CREATE_IRQCHIP: %s", strerror(-r));
 		return r;
 	}
 	vm->kernel_irqchip = true;
-	r = kvm_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pit);
+	r = kvm_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pit, KVM_RETRY_EAGAIN);
 	if (r < 0)
 		log_err("KVM_CREATE_PIT2: %s", strerror(-r));
 	return r;
@@ -211,7 +202,7 @@ static int kvm_vm_create_irqchip(struct hv_vm *vm)
 static int kvm_vm_create_split_irqchip(struct hv_vm *vm, unsigned pins)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { pins } };
-	int r = kvm_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap);
+	int r = kvm_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap, KVM_RETRY_EAGAIN);
 
 	if (r < 0)
 		log_err("KVM_ENABLE_CAP(SPLIT_IRQCHIP, %u): %s", pins, strerror(-r));
@@ -262,7 +253,7 @@ static int kvm_vm_set_msi_routes(struct hv_vm *vm, unsigned n, const unsigned *g
 		rt->entries[k].u.msi.data = data[i];
 	}
 	rt->nr = k;
-	r = kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)rt);
+	r = kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)rt, KVM_RETRY_EAGAIN);
 	if (r < 0)
 		log_err("KVM_SET_GSI_ROUTING (%u MSI routes): %s", n, strerror(-r));
 	free(rt);
@@ -274,7 +265,7 @@ static int kvm_vm_irqfd(struct hv_vm *vm, unsigned gsi, int fd, bool assign)
 {
 	struct kvm_irqfd f = { .fd = (uint32_t)fd, .gsi = gsi,
 			       .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN };
-	int r = kvm_ioctl(vm->fd, KVM_IRQFD, (unsigned long)&f);
+	int r = kvm_ioctl(vm->fd, KVM_IRQFD, (unsigned long)&f, KVM_RETRY_EAGAIN);
 
 	if (r < 0)
 		log_err("KVM_IRQFD gsi %u fd %d%s: %s", gsi, fd, assign ? "" : " (deassign)",
@@ -288,7 +279,7 @@ static int kvm_vm_ioeventfd(struct hv_vm *vm, uint64_t gpa, unsigned len, int fd
 {
 	struct kvm_ioeventfd e = { .addr = gpa, .len = len, .fd = fd,
 				   .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
-	int r = kvm_ioctl(vm->fd, KVM_IOEVENTFD, (unsigned long)&e);
+	int r = kvm_ioctl(vm->fd, KVM_IOEVENTFD, (unsigned long)&e, KVM_RETRY_EAGAIN);
 
 	if (r < 0)
 		log_err("KVM_IOEVENTFD 0x%llx/%u fd %d%s: %s", (unsigned long long)gpa, len, fd,
@@ -305,7 +296,7 @@ static int kvm_vm_signal_msi(struct hv_vm *vm, uint64_t addr, uint32_t data)
 		.address_hi = (uint32_t)(addr >> 32),
 		.data = data,
 	};
-	int r = kvm_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+	int r = kvm_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi, KVM_RETRY_EAGAIN);
 
 	if (r < 0)
 		log_debug("kvm: KVM_SIGNAL_MSI 0x%llx/0x%x: %s", (unsigned long long)addr, data,
@@ -317,7 +308,7 @@ static int kvm_vm_irq_line(struct hv_vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level ? 1 : 0 };
 
-	return kvm_ioctl(vm->fd, KVM_IRQ_LINE, (unsigned long)&irq);
+	return kvm_ioctl(vm->fd, KVM_IRQ_LINE, (unsigned long)&irq, KVM_RETRY_EAGAIN);
 }
 
 static void kvm_vm_destroy(struct hv_vm *vm)
@@ -330,35 +321,16 @@ static void kvm_vm_destroy(struct hv_vm *vm)
 }
 
 /* CPUID for one vCPU: what KVM supports, with this vCPU's APIC ID and the
- * topology of nvcpus single-thread cores. */
+ * topology of nvcpus single-thread cores (vmm/hv/cpuid.h). */
 static int kvm_set_cpuid(struct hv_vcpu *vcpu)
 {
-	const struct kvm_cpuid2 *sup = vcpu->vm->hv->cpuid;
-	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	struct kvm_cpuid2 *c = cpuid_copy_for_vcpu(vcpu->vm->hv->cpuid, vcpu->index,
+						   vcpu->vm->nvcpus);
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, sup, sz);
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		switch (e->function) {
-		case 1:
-			/* EBX[31:24] initial APIC ID, [23:16] logical processors */
-			e->ebx = (e->ebx & 0x0000ffff) | (vcpu->index << 24) |
-				 ((vcpu->vm->nvcpus & 0xff) << 16);
-			if (vcpu->vm->nvcpus > 1)
-				e->edx |= 1u << 28;   /* HTT: EBX[23:16] valid */
-			break;
-		case 0xb:
-		case 0x1f:
-			e->edx = vcpu->index;  /* x2APIC ID */
-			break;
-		}
-	}
-	r = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, (unsigned long)c);
+	r = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, (unsigned long)c, KVM_RETRY_EAGAIN);
 	free(c);
 	if (r < 0)
 		log_err("KVM_SET_CPUID2 vCPU %u: %s", vcpu->index, strerror(-r));
@@ -370,7 +342,7 @@ static int kvm_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **ou
 	struct hv_vcpu *vcpu;
 	int fd, r;
 
-	fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, index);
+	fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, index, KVM_RETRY_EAGAIN);
 	if (fd < 0) {
 		log_err("KVM_CREATE_VCPU %u: %s", index, strerror(-fd));
 		return fd;

@@ -22,16 +22,6 @@ struct kvm_coco_vm {
 	size_t ngmem, cap;
 };
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
-
 static long check_ext(int fd, long cap)
 {
 	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
@@ -169,7 +159,7 @@ static int kvm_coco_vm_check_extension(struct hv_vm *vm, long cap)
 
 static int kvm_coco_vm_enable_cap(struct hv_vm *vm, const struct kvm_enable_cap *cap)
 {
-	return xioctl(vm->fd, KVM_ENABLE_CAP, (void *)cap);
+	return kvm_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)cap, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_gmem_create(struct hv_vm *vm, const struct kvm_create_guest_memfd *g)
@@ -188,7 +178,7 @@ static int kvm_coco_gmem_create(struct hv_vm *vm, const struct kvm_create_guest_
 		kc->gmem = n;
 		kc->cap = ncap;
 	}
-	fd = xioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, (void *)g);
+	fd = kvm_ioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, (unsigned long)g, KVM_RETRY_EINTR);
 	if (fd >= 0)
 		kc->gmem[kc->ngmem++] = fd;
 	return fd;
@@ -206,12 +196,13 @@ static int kvm_coco_gmem_punch_hole(struct hv_vm *vm, int gmem, uint64_t off, ui
 
 static int kvm_coco_set_memory_region2(struct hv_vm *vm, const struct kvm_userspace_memory_region2 *r)
 {
-	return xioctl(vm->fd, KVM_SET_USER_MEMORY_REGION2, (void *)r);
+	return kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION2, (unsigned long)r,
+			 KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_memory_attributes(struct hv_vm *vm, const struct kvm_memory_attributes *a)
 {
-	return xioctl(vm->fd, KVM_SET_MEMORY_ATTRIBUTES, (void *)a);
+	return kvm_ioctl(vm->fd, KVM_SET_MEMORY_ATTRIBUTES, (unsigned long)a, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_sev_cmd(struct hv_vm *vm, struct kvm_sev_cmd *cmd)
@@ -221,60 +212,58 @@ static int kvm_coco_sev_cmd(struct hv_vm *vm, struct kvm_sev_cmd *cmd)
 	if (!kc || kc->sev_fd < 0)
 		return -EINVAL;
 	cmd->sev_fd = (uint32_t)kc->sev_fd;
-	return xioctl(vm->fd, KVM_MEMORY_ENCRYPT_OP, cmd);
+	return kvm_ioctl(vm->fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)cmd, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_tdx_vm_cmd(struct hv_vm *vm, struct kvm_tdx_cmd *cmd)
 {
-	return xioctl(vm->fd, KVM_MEMORY_ENCRYPT_OP, cmd);
+	return kvm_ioctl(vm->fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)cmd, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_tdx_vcpu_cmd(struct hv_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 {
-	/* no EINTR loop here: INIT_MEM_REGION reports progress in *cmd's data */
-	int r = ioctl(vcpu->fd, KVM_MEMORY_ENCRYPT_OP, cmd);
-
-	return r < 0 ? -errno : r;
+	/* no retry: INIT_MEM_REGION reports progress in *cmd's data */
+	return kvm_ioctl(vcpu->fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)cmd, 0);
 }
 
 static int kvm_coco_set_cpuid(struct hv_vcpu *v, const struct kvm_cpuid2 *c)
 {
-	return xioctl(v->fd, KVM_SET_CPUID2, (void *)c);
+	return kvm_ioctl(v->fd, KVM_SET_CPUID2, (unsigned long)c, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_get_sregs(struct hv_vcpu *v, struct kvm_sregs *s)
 {
-	return xioctl(v->fd, KVM_GET_SREGS, s);
+	return kvm_ioctl(v->fd, KVM_GET_SREGS, (unsigned long)s, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_sregs(struct hv_vcpu *v, const struct kvm_sregs *s)
 {
-	return xioctl(v->fd, KVM_SET_SREGS, (void *)s);
+	return kvm_ioctl(v->fd, KVM_SET_SREGS, (unsigned long)s, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_regs(struct hv_vcpu *v, const struct kvm_regs *r)
 {
-	return xioctl(v->fd, KVM_SET_REGS, (void *)r);
+	return kvm_ioctl(v->fd, KVM_SET_REGS, (unsigned long)r, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_fpu(struct hv_vcpu *v, const struct kvm_fpu *f)
 {
-	return xioctl(v->fd, KVM_SET_FPU, (void *)f);
+	return kvm_ioctl(v->fd, KVM_SET_FPU, (unsigned long)f, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_msrs(struct hv_vcpu *v, const struct kvm_msrs *m)
 {
-	return xioctl(v->fd, KVM_SET_MSRS, (void *)m);
+	return kvm_ioctl(v->fd, KVM_SET_MSRS, (unsigned long)m, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_xcrs(struct hv_vcpu *v, const struct kvm_xcrs *x)
 {
-	return xioctl(v->fd, KVM_SET_XCRS, (void *)x);
+	return kvm_ioctl(v->fd, KVM_SET_XCRS, (unsigned long)x, KVM_RETRY_EINTR);
 }
 
 static int kvm_coco_set_debugregs(struct hv_vcpu *v, const struct kvm_debugregs *d)
 {
-	return xioctl(v->fd, KVM_SET_DEBUGREGS, (void *)d);
+	return kvm_ioctl(v->fd, KVM_SET_DEBUGREGS, (unsigned long)d, KVM_RETRY_EINTR);
 }
 
 bool kvm_coco_translate_exit(struct hv_vcpu *vcpu, int r, int err, struct hv_exit *ex)

@@ -4,8 +4,10 @@
 #ifndef FUKI_KVM_INTERNAL_H
 #define FUKI_KVM_INTERNAL_H
 
+#include <errno.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 
 #include "vmm/hv/hv.h"
 
@@ -31,5 +33,36 @@ struct hv_vcpu {
 	unsigned index;
 	struct kvm_run *run;
 };
+
+/* The backend's one ioctl wrapper: >= 0, or -errno.  @retry says which
+ * errors mean "issue the same call again"; each call site needs its own:
+ *   KVM_RETRY_EAGAIN  vmm/hv/kvm.c: VM, memslot, irqchip, routing and vCPU
+ *                     set-up of plain guests, re-issued while KVM answers
+ *                     EAGAIN; EINTR goes back to the caller.
+ *   KVM_RETRY_EINTR   vmm/hv/kvm_coco.c: the confidential VM and vCPU ops,
+ *                     re-issued when a signal interrupted them.  Never on
+ *                     EAGAIN: SNP LAUNCH_UPDATE returns EAGAIN with its
+ *                     progress written back into the argument, and
+ *                     snp/launch.c re-issues it, watching that progress.
+ *   0                 vmm/hv/kvm_coco.c: TDX vCPU commands.  INIT_MEM_REGION
+ *                     returns EINTR or EAGAIN after partial progress, and
+ *                     tdx/launch.c re-issues it, watching that progress.
+ * KVM_RUN, KVM_CHECK_EXTENSION and the /dev/kvm probes call ioctl()
+ * directly: their errors are results, not something to retry. */
+enum kvm_retry {
+	KVM_RETRY_EAGAIN = 1u << 0,
+	KVM_RETRY_EINTR = 1u << 1,
+};
+
+static inline int kvm_ioctl(int fd, unsigned long req, unsigned long arg, unsigned retry)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && (((retry & KVM_RETRY_EAGAIN) && errno == EAGAIN) ||
+			 ((retry & KVM_RETRY_EINTR) && errno == EINTR)));
+	return r < 0 ? -errno : r;
+}
 
 #endif

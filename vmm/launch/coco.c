@@ -6,17 +6,15 @@
 #include "vmm/launch/coco.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "snp/launch.h"
+#include "tdx/launch.h"
+#include "tdx/qgs.h"
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 
@@ -45,60 +43,15 @@ struct coco_vm {
 	uint64_t tdx_user_r11, tdx_kernel_r11, tdx_kernel_r12;
 };
 
-/* ---------------- helpers shared with the launchers ---------------- */
-
-uint8_t *coco_region_source(const struct plan_region *r)
-{
-	uint8_t *buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	if (r->data && r->data_len)
-		memcpy(buf, r->data, r->data_len);
-	return buf;
-}
-
-void coco_region_free(uint8_t *buf, const struct plan_region *r)
-{
-	if (buf)
-		munmap(buf, r->size);
-}
-
-struct kvm_cpuid_entry2 *coco_cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
-{
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == fn &&
-		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == idx))
-			return e;
-	}
-	return NULL;
-}
-
-struct kvm_cpuid2 *coco_vcpu_cpuid(const struct kvm_cpuid2 *sup, unsigned index, unsigned nvcpus)
-{
-	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
-
-	if (!c)
-		return NULL;
-	memcpy(c, sup, sz);
-	/* the same APIC-ID/topology edits the plain backend makes (vmm/hv/kvm.c) */
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x0000ffff) | (index << 24) | ((nvcpus & 0xff) << 16);
-			if (nvcpus > 1)
-				e->edx |= 1u << 28;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = index;
-		}
-	}
-	return c;
-}
+/* The platform launch sequences, in the order coco_build runs them. */
+static const struct coco_platform {
+	const char *name;
+	int (*start)(struct coco_launch *l);    /* before memory and vCPUs */
+	int (*finish)(struct coco_launch *l);   /* after them */
+} coco_platforms[] = {
+	[PLAN_SNP] = { "SEV-SNP", snp_launch_start, snp_launch_finish },
+	[PLAN_TDX] = { "TDX", tdx_launch_init_vm, tdx_launch_finish },
+};
 
 /* ---------------- build ---------------- */
 
@@ -218,6 +171,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	static const struct coco_config nocfg;
 	struct hv_coco_caps caps;
 	struct coco_launch l;
+	const struct coco_platform *plat;
 	struct kvm_cpuid2 *sup = NULL;
 	struct coco_vm *cv;
 	char err[256] = "";
@@ -228,6 +182,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 		log_err("coco: plan platform %d is not confidential", p->platform);
 		return -EINVAL;
 	}
+	plat = &coco_platforms[p->platform];
 	if (!co) {
 		log_err("coco: backend '%s' has no confidential-VM support", a->ops->name);
 		return -EOPNOTSUPP;
@@ -282,7 +237,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	l.cfg = &cv->cfg;
 	l.supported = sup;
 
-	r = p->platform == PLAN_SNP ? snp_launch_start(&l) : tdx_launch_init_vm(&l);
+	r = plat->start(&l);
 	if (r)
 		goto fail;
 	r = build_memory(cv, a->gm, p);
@@ -306,7 +261,7 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 		if (r)
 			goto fail;
 	}
-	r = p->platform == PLAN_SNP ? snp_launch_finish(&l) : tdx_launch_finish(&l);
+	r = plat->finish(&l);
 	if (r)
 		goto fail;
 	cv->tdx_user_r11 = l.tdx_user_r11;
@@ -315,8 +270,8 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cvp, struct hv_
 	free(sup);
 	*cvp = cv;
 	*vmp = cv->vm;
-	log_info("%s guest launched: %zu plan regions, %u vCPUs",
-		 p->platform == PLAN_SNP ? "SEV-SNP" : "TDX", p->nregions, a->nvcpus);
+	log_info("%s guest launched: %zu plan regions, %u vCPUs", plat->name, p->nregions,
+		 a->nvcpus);
 	return 0;
 fail:
 	for (unsigned i = 0; i < a->nvcpus; i++) {
@@ -395,90 +350,6 @@ static uint8_t *shared_ptr(struct coco_vm *cv, uint64_t gpa, uint64_t len)
 
 /* ---------------- TDX exits ---------------- */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n, int timeout_ms)
-{
-	uint8_t *p = buf;
-
-	while (n) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&pf, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -EIO;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Relay one request to the quote generation service: 4-byte big-endian
- * length then the payload, answered the same way (QEMU
- * tdx-quote-generator.c framing).  Synchronous: Linux's tdx-guest driver
- * polls the buffer status, so no notification interrupt is needed. */
-static uint64_t qgs_relay(const char *path, uint8_t *payload, uint32_t in_len,
-			  uint32_t room, uint32_t *out_len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	uint8_t hdr[4];
-	uint32_t n;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return FUKI_TDX_QUOTE_STATUS_QGS_UNAVAILABLE;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return FUKI_TDX_QUOTE_STATUS_QGS_UNAVAILABLE;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		log_warn("tdx: GetQuote: cannot reach QGS at %s: %s", path, strerror(errno));
-		close(fd);
-		return FUKI_TDX_QUOTE_STATUS_QGS_UNAVAILABLE;
-	}
-	hdr[0] = (uint8_t)(in_len >> 24);
-	hdr[1] = (uint8_t)(in_len >> 16);
-	hdr[2] = (uint8_t)(in_len >> 8);
-	hdr[3] = (uint8_t)in_len;
-	r = write_all(fd, hdr, 4);
-	if (!r)
-		r = write_all(fd, payload, in_len);
-	if (!r)
-		r = read_all(fd, hdr, 4, 30000);
-	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-	if (!r && n > room)
-		r = -ENOSPC;
-	if (!r)
-		r = read_all(fd, payload, n, 30000);
-	close(fd);
-	if (r) {
-		log_warn("tdx: GetQuote: QGS exchange failed: %s", strerror(-r));
-		return FUKI_TDX_QUOTE_STATUS_ERROR;
-	}
-	*out_len = n;
-	return FUKI_TDX_QUOTE_STATUS_SUCCESS;
-}
-
 static void tdx_get_quote(struct coco_vm *cv, struct hv_exit *ex)
 {
 	uint64_t gpa = ex->tdx.in[0], size = ex->tdx.in[1];
@@ -502,9 +373,15 @@ static void tdx_get_quote(struct coco_vm *cv, struct hv_exit *ex)
 	} else if (in_len > size - 24) {
 		status = FUKI_TDX_QUOTE_STATUS_ERROR;
 	} else {
-		status = qgs_relay(cv->cfg.quote_socket, buf + 24, in_len,
-				   (uint32_t)(size - 24 > UINT32_MAX ? UINT32_MAX : size - 24),
-				   &out_len);
+		static const uint64_t st[] = {
+			[QGS_OK] = FUKI_TDX_QUOTE_STATUS_SUCCESS,
+			[QGS_UNAVAILABLE] = FUKI_TDX_QUOTE_STATUS_QGS_UNAVAILABLE,
+			[QGS_FAILED] = FUKI_TDX_QUOTE_STATUS_ERROR,
+		};
+
+		status = st[qgs_relay(cv->cfg.quote_socket, buf + 24, in_len,
+				      (uint32_t)(size - 24 > UINT32_MAX ? UINT32_MAX : size - 24),
+				      &out_len)];
 	}
 	memcpy(buf + 20, &out_len, 4);
 	memcpy(buf + 8, &status, 8);

@@ -28,6 +28,10 @@ struct launch_measurement {
 	bool has;                          /* SNP or TDX plan, measured */
 	enum plan_platform platform;
 	uint8_t value[LAUNCH_MEASUREMENT_LEN];  /* SNP launch digest, TDX MRTD */
+	/* SNP only: the digest after the firmware pages (sev-snp-measure's
+	 * snp:ovmf-hash, or the seed) and after the metadata pages */
+	uint8_t snp_firmware[LAUNCH_MEASUREMENT_LEN];
+	uint8_t snp_metadata[LAUNCH_MEASUREMENT_LEN];
 	/* TDX only: the RTMR[0] events fukivmm determines (TD HOB, CFV) */
 	bool has_rtmr0_events;
 	uint8_t td_hob[48];                /* SHA-384 of the measured TD HOB */
@@ -47,7 +51,8 @@ static inline int launch_plan_from_config(struct launch_plan *p, const struct vm
 /* Measure @p as the hardware will: 0 with @m filled (m->has false for a
  * plain plan), or a negative errno code with one line in @err.
  * @snp_seed: NULL, or a 48-byte initial launch digest (SNP only; `measure
- * --seed`). */
+ * --seed`; -EINVAL for another platform).  TDX: m->has_rtmr0_events when
+ * the plan has a TD HOB and a CFV region (a TDVF image; not IGVM). */
 int launch_measure(const struct launch_plan *p, const uint8_t *snp_seed,
 		   struct launch_measurement *m, char *err, size_t errlen);
 
