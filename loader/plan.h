@@ -2,9 +2,10 @@
  * A plain data structure built once from the configuration and a firmware
  * image: the ordered list of guest-memory regions {gpa, bytes or zero-fill,
  * page type, measured?}, the initial vCPU states and the platform
- * parameters.  `fukivmm measure` folds it with the platform's hash rule; the
- * launcher (vmm/vm/vm.c with snp/ or tdx/) walks the very same list and issues
- * one LAUNCH_UPDATE / INIT_MEM_REGION per region.  Builders are pure
+ * parameters.  `fukivmm measure` folds it with the platform's hash rule
+ * (vmm/launch/measure.c); the launcher (vmm/launch/coco.c with snp/launch.c
+ * or tdx/launch.c) walks the very same list and issues one LAUNCH_UPDATE /
+ * INIT_MEM_REGION per region.  Builders are pure
  * functions of bytes and config; nothing here touches KVM. */
 #ifndef FUKI_PLAN_H
 #define FUKI_PLAN_H
