@@ -1,7 +1,7 @@
-/* vmm/cli/measure.c: `fukivmm measure` (launch digest / MRTD of the plan a
- * configuration stands for) and `fukivmm snp id-block`.  Owns argument
- * parsing and output formats only: the plan is built by planbuild_from_config
- * exactly as `run` builds it, and measured by snp/ or tdx/. */
+/* vmm/cli/measure.c: `fukivmm measure`, the launch digest / MRTD of the plan
+ * a configuration stands for.  Owns argument parsing and output formats only:
+ * the plan is built by planbuild_from_config exactly as `run` builds it, and
+ * measured by snp/ or tdx/. */
 #include "vmm/cli/measure.h"
 
 #include <cbor.h>
@@ -29,32 +29,6 @@
 #include "vmm/base/fileio.h"
 #include "vmm/launch/planbuild.h"
 
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (!s || strlen(s) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
-		    !isxdigit((unsigned char)s[2 * i + 1]))
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
 
 static int sha384_file(const char *path, char out[97])
 {
@@ -278,7 +252,7 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 		case OPT_PLATFORM: platform = optarg; break;
 		case OPT_FIRMWARE: cfg->firmware_path = optarg; break;
 		case OPT_VCPUS:
-			if (parse_u64(optarg, &v) || v < 1 || v > CFG_MAX_VCPUS)
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > CFG_MAX_VCPUS)
 				return cli_fail("measure", "--vcpus '%s': must be 1..%d", optarg,
 						 CFG_MAX_VCPUS);
 			cfg->vcpus = (unsigned)v;
@@ -299,13 +273,13 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 			break;
 		}
 		case OPT_VCPU_SIG:
-			if (parse_u64(optarg, &v) || v > UINT32_MAX)
+			if (cli_parse_u64(optarg, &v) || v > UINT32_MAX)
 				return cli_fail("measure", "--vcpu-sig '%s': not a 32-bit number", optarg);
 			cfg->cc.vcpu_sig = (uint32_t)v;
 			cfg->cc.vcpu_sig_set = true;
 			break;
 		case OPT_VCPU_FAMILY: case OPT_VCPU_MODEL: case OPT_VCPU_STEPPING:
-			if (parse_u64(optarg, &v) || v > 0xff + 0xf)
+			if (cli_parse_u64(optarg, &v) || v > 0xff + 0xf)
 				return cli_fail("measure", "%s '%s': not a small number",
 						 c == OPT_VCPU_FAMILY ? "--vcpu-family" :
 						 c == OPT_VCPU_MODEL ? "--vcpu-model" : "--vcpu-stepping",
@@ -324,18 +298,18 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 				return cli_fail("measure", "--vmm-type '%s': not qemu, ec2 or gce", optarg);
 			break;
 		case OPT_GUEST_FEATURES:
-			if (parse_u64(optarg, &cfg->cc.guest_features))
+			if (cli_parse_u64(optarg, &cfg->cc.guest_features))
 				return cli_fail("measure", "--guest-features '%s': not a number", optarg);
 			break;
 		case OPT_POLICY:
-			if (parse_u64(optarg, &cfg->cc.policy))
+			if (cli_parse_u64(optarg, &cfg->cc.policy))
 				return cli_fail("measure", "--policy '%s': not a number", optarg);
 			break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
 		case OPT_INITRD: cfg->initrd_path = optarg; break;
 		case OPT_APPEND: cfg->cmdline = optarg; break;
 		case OPT_OVMF_HASH:
-			if (unhex(optarg, a->seed, 48))
+			if (cli_unhex(optarg, a->seed, 48))
 				return cli_fail("measure", "--ovmf-hash: expected 96 hex digits");
 			a->have_seed = true;
 			break;
@@ -570,133 +544,5 @@ int measure_main(int argc, char **argv)
 		return cli_fail("measure", "%s", err);
 	rc = run_measure(&cfg, &a);
 	config_free(&cfg);
-	return rc;
-}
-
-/* ---- snp id-block ---- */
-
-static const char idblock_usage[] =
-	"usage: fukivmm snp id-block --key ID.pem [--author-key AUTHOR.pem]\n"
-	"                            --measurement HEX [--policy 0x30000]\n"
-	"                            [--family-id HEX32] [--image-id HEX32]\n"
-	"                            [--guest-svn N] [--version 1]\n"
-	"                            (-o DIR | --out-block FILE --out-auth FILE)\n";
-
-int snp_cli_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "author-key", required_argument, NULL, 'a' },
-		{ "measurement", required_argument, NULL, 'm' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "family-id", required_argument, NULL, 'f' },
-		{ "image-id", required_argument, NULL, 'i' },
-		{ "guest-svn", required_argument, NULL, 's' },
-		{ "version", required_argument, NULL, 'v' },
-		{ "out-block", required_argument, NULL, 'B' },
-		{ "out-auth", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *key = NULL, *akey = NULL, *dir = NULL, *ob = NULL, *oa = NULL;
-	struct snp_id_params ip;
-	bool have_ld = false;
-	uint8_t block[SNP_ID_BLOCK_SIZE], idd[48], ad[48];
-	static uint8_t auth[SNP_ID_AUTH_SIZE];
-	char err[320], path_b[4096], path_a[4096], h[97];
-	EVP_PKEY *k = NULL, *ak = NULL;
-	uint64_t v;
-	int c, rc = CLI_EXIT_USAGE;
-
-	if (argc < 2 || strcmp(argv[1], "id-block") != 0) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(idblock_usage, stdout);
-			return 0;
-		}
-		return cli_fail("snp", "unknown subcommand '%s' (expected id-block)",
-				 argc >= 2 ? argv[1] : "");
-	}
-	memset(&ip, 0, sizeof(ip));
-	ip.version = 1;
-	ip.policy = 0x30000;
-	argc--;
-	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'a': akey = optarg; break;
-		case 'o': dir = optarg; break;
-		case 'B': ob = optarg; break;
-		case 'A': oa = optarg; break;
-		case 'm':
-			if (unhex(optarg, ip.ld, 48))
-				return cli_fail("snp id-block", "--measurement: expected 96 hex digits");
-			have_ld = true;
-			break;
-		case 'f': case 'i':
-			if (unhex(optarg, c == 'f' ? ip.family_id : ip.image_id, 16))
-				return cli_fail("snp id-block", "--%s: expected 32 hex digits",
-						 c == 'f' ? "family-id" : "image-id");
-			break;
-		case 'p':
-			if (parse_u64(optarg, &ip.policy))
-				return cli_fail("snp id-block", "--policy '%s': not a number", optarg);
-			break;
-		case 's': case 'v':
-			if (parse_u64(optarg, &v) || v > UINT32_MAX)
-				return cli_fail("snp id-block", "--%s '%s': not a 32-bit number",
-						 c == 's' ? "guest-svn" : "version", optarg);
-			*(c == 's' ? &ip.guest_svn : &ip.version) = (uint32_t)v;
-			break;
-		case 'h':
-			fputs(idblock_usage, stdout);
-			return 0;
-		default:
-			return cli_fail("snp id-block", "unknown or incomplete option '%s'",
-					 argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_fail("snp id-block", "unexpected argument '%s'", argv[optind]);
-	if (!key || !have_ld)
-		return cli_fail("snp id-block", "--key and --measurement are required");
-	if (!dir == !(ob || oa) || (!dir && !(ob && oa)))
-		return cli_fail("snp id-block", "give -o DIR, or both --out-block and --out-auth");
-	if (dir) {
-		snprintf(path_b, sizeof(path_b), "%s/id_block.bin", dir);
-		snprintf(path_a, sizeof(path_a), "%s/id_auth.bin", dir);
-		ob = path_b;
-		oa = path_a;
-	}
-	k = snp_key_load(key, err, sizeof(err));
-	if (!k) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (akey && !(ak = snp_key_load(akey, err, sizeof(err)))) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (snp_id_block_build(&ip, k, ak, block, auth, idd, ad, err, sizeof(err))) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (file_write(ob, block, sizeof(block)) || file_write(oa, auth, sizeof(auth))) {
-		rc = cli_fail("snp id-block", "cannot write '%s' / '%s': %s", ob, oa,
-			       strerror(errno));
-		goto out;
-	}
-	cli_hex(h, idd, 48);
-	printf("id_key_digest: %s\n", h);
-	if (ak) {
-		cli_hex(h, ad, 48);
-		printf("author_key_digest: %s\n", h);
-	}
-	rc = 0;
-out:
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(ak);
 	return rc;
 }

@@ -1,8 +1,8 @@
-/* vmm/cli/uki.c: `fukivmm smbios dump|chids` and `fukivmm uki
- * inspect|select|measure|extract`.  Owns argument parsing and output only:
- * tables, CHIDs, UKI parsing and the firmware choice live in devices/ and
- * loader/, the plan comes from planbuild_from_config exactly as `run`
- * builds it, digests from snp/ and tdx/. */
+/* vmm/cli/uki.c: `fukivmm uki inspect|select|measure|extract`.  Owns argument
+ * parsing and output only: UKI parsing and the firmware choice live in
+ * loader/, the CHIDs of this VM come from vmm/cli/smbios.c, the plan from
+ * planbuild_from_config exactly as `run` builds it, digests from snp/ and
+ * tdx/. */
 #include "vmm/cli/uki.h"
 
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "snp/snp.h"
 #include "tdx/tdx.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/smbios.h"
 #include "vmm/config/config.h"
 #include "vmm/base/fileio.h"
 #include "vmm/base/log.h"
@@ -33,7 +34,6 @@
 
 #define EXIT_NOMATCH 1
 #define UKI_FILE_MAX (4ULL << 30)
-#define DMI_FILE_MAX (1ULL << 20)
 
 static int sha384_hex(const uint8_t *p, size_t n, char out[97])
 {
@@ -45,273 +45,6 @@ static int sha384_hex(const uint8_t *p, size_t n, char out[97])
 	cli_hex(out, md, 48);
 	return 0;
 }
-
-/* JSON string (UTF-8 passed through, controls escaped). */
-static void jstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}
-
-/* Text: printable ASCII as is, the rest \xNN (strings come from files). */
-static void tstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-			fputc(*p, o);
-		else
-			fprintf(o, "\\x%02x", *p);
-	}
-	fputc('"', o);
-}
-
-/* Like config_load, but the firmware/kernel files need not exist: the
- * SMBIOS identity and the platform are all these commands need (measure
- * reads the kernel files through planbuild and fails there if needed). */
-static int load_config(const char *path, struct vm_config *cfg, char *err, size_t errlen)
-{
-	struct file_map m;
-	char *dir, *slash;
-	int ret;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (file_map(path, 1 << 20, &m, err, errlen))
-		return -EINVAL;
-	dir = strdup(path);
-	if (!dir) {
-		file_unmap(&m);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	ret = config_parse((const char *)m.buf, m.len, path, dir, false, cfg, err, errlen);
-	file_unmap(&m);
-	if (ret) {
-		free(dir);
-		return -EINVAL;
-	}
-	cfg->path = strdup(path);
-	cfg->dir = dir;
-	return 0;
-}
-
-static int config_tables(const char *cmd, const struct vm_config *cfg, struct smbios_blob *b)
-{
-	if (smbios_build(&cfg->smbios, cfg->memory, cfg->vcpus, b))
-		return cli_fail(cmd, "%s: cannot build the SMBIOS tables", cfg->path);
-	return 0;
-}
-
-/* CHIDs of a structure table, plus the fields (with the fwupd-style
- * enclosure type for showing type 12). */
-struct chid_view {
-	struct smbios_info info;
-	struct chid_fields f;           /* as sd-stub: no enclosure, no EDID */
-	struct chid_set set;            /* sd-stub's CHIDs */
-	struct chid t12;                /* type 12 as fwupd/Windows compute it */
-	bool t12_valid;
-};
-
-static int chid_view_build(const uint8_t *tab, size_t len, struct chid_view *v)
-{
-	struct chid_fields fe;
-	int r;
-
-	memset(v, 0, sizeof(*v));
-	if (smbios_info_parse(tab, len, &v->info))
-		log_warn("smbios: the structure table is malformed; using the fields found before the error");
-	if (chid_fields_from_smbios(&v->info, false, &v->f) || chid_compute_all(&v->f, &v->set))
-		return -EIO;
-	if (chid_fields_from_smbios(&v->info, true, &fe))
-		return -EIO;
-	r = chid_compute(&fe, chid_type_mask(12), &v->t12);
-	chid_fields_free(&fe);
-	if (r < 0)
-		return -EIO;
-	v->t12_valid = r == 1;
-	return 0;
-}
-
-/* ---- smbios ---- */
-
-static const char smbios_usage[] =
-	"usage: fukivmm smbios dump GUEST.toml [-o DMI] [--anchor FILE]\n"
-	"       fukivmm smbios chids (GUEST.toml | --dmi DMI) [--json]\n"
-	"  dump writes the structure table (the /sys/firmware/dmi/tables/DMI format)\n"
-	"  the guest reads; chids prints the CHIDs systemd-stub computes from it.\n";
-
-static void print_chids(const struct chid_view *v, bool json)
-{
-	static const struct { enum chid_field f; } order[] = {
-		{ CHID_F_BIOS_VENDOR }, { CHID_F_BIOS_VERSION }, { CHID_F_BIOS_MAJOR },
-		{ CHID_F_BIOS_MINOR }, { CHID_F_MANUFACTURER }, { CHID_F_FAMILY },
-		{ CHID_F_PRODUCT_NAME }, { CHID_F_PRODUCT_SKU }, { CHID_F_BOARD_MANUFACTURER },
-		{ CHID_F_BOARD_PRODUCT },
-	};
-	char desc[256], id[37];
-
-	if (json) {
-		printf("{\n  \"fields\": {");
-		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-			printf("%s\n    ", i ? "," : "");
-			jstr(stdout, chid_field_name(order[i].f));
-			fputs(": ", stdout);
-			if (v->f.f[order[i].f])
-				jstr(stdout, v->f.f[order[i].f]);
-			else
-				fputs("null", stdout);
-		}
-		printf("\n  },\n  \"chids\": [");
-	} else {
-		printf("Computer Information (hashable strings, as systemd-stub trims them)\n");
-		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-			printf("  %s: ", chid_field_name(order[i].f));
-			if (v->f.f[order[i].f])
-				tstr(stdout, v->f.f[order[i].f]);
-			else
-				fputs("(missing)", stdout);
-			fputc('\n', stdout);
-		}
-		printf("Hardware IDs\n");
-	}
-	for (unsigned t = 0; t < CHID_TYPES; t++) {
-		const struct chid *c = t == 12 ? &v->t12 : &v->set.id[t];
-		bool valid = t == 12 ? v->t12_valid : v->set.valid[t];
-		const char *note = t == 12 ? "systemd-stub does not compute type 12 (fwupd/Windows value shown)"
-				 : t >= CHID_EXTRA_BASE ? "systemd extra: needs an EDID panel id, which a VM has none of"
-				 : NULL;
-
-		chid_type_describe(t, desc, sizeof(desc));
-		chid_format(c, id);
-		if (json) {
-			printf("%s\n    {\"type\": %u, \"chid\": ", t ? "," : "", t);
-			if (valid)
-				jstr(stdout, id);
-			else
-				fputs("null", stdout);
-			printf(", \"fields\": ");
-			jstr(stdout, desc);
-			printf(", \"used_by_stub\": %s", t != 12 && valid ? "true" : "false");
-			if (note) {
-				printf(", \"note\": ");
-				jstr(stdout, note);
-			}
-			fputc('}', stdout);
-		} else {
-			printf("  %2u {%s}   <- %s%s%s%s\n", t, valid ? id : "not available", desc,
-			       note ? "  [" : "", note ? note : "", note ? "]" : "");
-		}
-	}
-	if (json)
-		printf("\n  ]\n}\n");
-}
-
-int smbios_cli_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "anchor", required_argument, NULL, 'a' },
-		{ "dmi", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = NULL, *anchor = NULL, *dmi = NULL, *sub;
-	bool json = false;
-	struct vm_config cfg;
-	struct smbios_blob b;
-	struct file_map m = { NULL, 0 };
-	struct chid_view v;
-	char err[512];
-	int c, rc = CLI_EXIT_USAGE;
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(smbios_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : 0;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "dump") && strcmp(sub, "chids"))
-		return cli_fail("smbios", "unknown subcommand '%s' (expected dump or chids)", sub);
-	argc--;
-	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'a': anchor = optarg; break;
-		case 'd': dmi = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(smbios_usage, stdout); return 0;
-		default:
-			return cli_fail("smbios", "unknown or incomplete option '%s' (see --help)",
-					 argv[optind - 1]);
-		}
-	}
-	if (!strcmp(sub, "dump")) {
-		if (dmi || json || optind + 1 != argc)
-			return cli_fail("smbios dump", "expected one GUEST.toml [-o DMI] [--anchor FILE]");
-	} else if ((dmi ? 0 : 1) != argc - optind || out || anchor) {
-		return cli_fail("smbios chids", "expected GUEST.toml or --dmi FILE [--json]");
-	}
-
-	memset(&b, 0, sizeof(b));
-	memset(&cfg, 0, sizeof(cfg));
-	if (dmi) {
-		if (file_map(dmi, DMI_FILE_MAX, &m, err, sizeof(err)))
-			return cli_fail("smbios chids", "%s", err);
-	} else {
-		if (load_config(argv[optind], &cfg, err, sizeof(err)))
-			return cli_fail(sub[0] == 'd' ? "smbios dump" : "smbios chids", "%s", err);
-		if ((rc = config_tables("smbios", &cfg, &b)))
-			goto out;
-		rc = CLI_EXIT_USAGE;
-	}
-	if (!strcmp(sub, "dump")) {
-		if (isatty(STDOUT_FILENO) && !out) {
-			rc = cli_fail("smbios dump", "refusing to write binary tables to a terminal (use -o or a redirection)");
-			goto out;
-		}
-		if (out ? file_write(out, b.tables, b.tables_len)
-			: (fwrite(b.tables, 1, b.tables_len, stdout) != b.tables_len || fflush(stdout))) {
-			rc = cli_fail("smbios dump", "cannot write the table to %s", out ? out : "stdout");
-			goto out;
-		}
-		if (anchor && file_write(anchor, b.anchor, sizeof(b.anchor))) {
-			rc = cli_fail("smbios dump", "cannot write '%s'", anchor);
-			goto out;
-		}
-		rc = 0;
-		goto out;
-	}
-	if (chid_view_build(dmi ? m.buf : b.tables, dmi ? m.len : b.tables_len, &v)) {
-		rc = cli_fail("smbios chids", "CHID computation failed");
-		goto out;
-	}
-	print_chids(&v, json);
-	chid_fields_free(&v.f);
-	rc = fflush(stdout) ? cli_fail("smbios chids", "cannot write the output") : 0;
-out:
-	file_unmap(&m);
-	smbios_blob_free(&b);
-	config_free(&cfg);
-	return rc;
-}
-
-/* ---- uki ---- */
 
 static const char uki_usage[] =
 	"usage: fukivmm uki inspect UKI [--json]\n"
@@ -340,7 +73,7 @@ static void inspect_text(const char *path, const struct uki *u)
 		const struct uki_section *s = &u->sec[i];
 
 		printf("  %-3u ", i);
-		tstr(stdout, s->name);
+		cli_quote(stdout, s->name);
 		printf("%*s %#10x %#10zx %#10x %#10x\n", (int)(8 - strlen(s->name)), "", s->raw_off,
 		       s->size, s->vaddr, s->vsize);
 	}
@@ -356,7 +89,7 @@ static void inspect_text(const char *path, const struct uki *u)
 		if (sha384_hex(f->payload, f->payload_len, h))
 			strcpy(h, "?");
 		printf("fwid ");
-		tstr(stdout, f->fwid);
+		cli_quote(stdout, f->fwid);
 		printf(" size %u sha384 %s", f->payload_len, h);
 		if (f->has_chid) {
 			chid_format(&f->chid, id);
@@ -375,9 +108,9 @@ static void inspect_text(const char *path, const struct uki *u)
 
 		chid_format(&w->chid, id);
 		printf("  [%u] %-10s {%s} name ", i, hwid_type_name(w->type), id);
-		tstr(stdout, w->name);
+		cli_quote(stdout, w->name);
 		printf(" %s ", w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
-		tstr(stdout, w->str);
+		cli_quote(stdout, w->str);
 		if (w->type == UKI_HWID_TYPE_UEFI_FW) {
 			int f = uki_find_fwid(u, w->str);
 
@@ -395,7 +128,7 @@ static void inspect_json(const char *path, const struct uki *u)
 	char h[97], id[37];
 
 	printf("{\n  \"file\": ");
-	jstr(stdout, path);
+	cli_jstr(stdout, path);
 	printf(",\n  \"size\": %zu,\n  \"format\": \"%s\",\n  \"machine\": %u,\n  \"profiles\": %u,\n",
 	       u->len, u->opt_magic == UKI_OPT_MAGIC_PE32P ? "PE32+" : "PE32", u->machine,
 	       u->nprofiles);
@@ -404,7 +137,7 @@ static void inspect_json(const char *path, const struct uki *u)
 		const struct uki_section *s = &u->sec[i];
 
 		printf("%s\n    {\"name\": ", i ? "," : "");
-		jstr(stdout, s->name);
+		cli_jstr(stdout, s->name);
 		printf(", \"offset\": %u, \"size\": %zu, \"vaddr\": %u, \"vsize\": %u}", s->raw_off,
 		       s->size, s->vaddr, s->vsize);
 	}
@@ -416,12 +149,12 @@ static void inspect_json(const char *path, const struct uki *u)
 		       f->valid ? "true" : "false");
 		if (!f->valid) {
 			printf(", \"error\": ");
-			jstr(stdout, f->why);
+			cli_jstr(stdout, f->why);
 		} else {
 			if (sha384_hex(f->payload, f->payload_len, h))
 				strcpy(h, "");
 			printf(", \"fwid\": ");
-			jstr(stdout, f->fwid);
+			cli_jstr(stdout, f->fwid);
 			printf(", \"size\": %u, \"sha384\": \"%s\", \"header_len\": %u", f->payload_len,
 			       h, f->header_len);
 			if (f->has_chid) {
@@ -439,7 +172,7 @@ static void inspect_json(const char *path, const struct uki *u)
 	printf("{\"valid\": %s", u->hwids_err ? "false" : "true");
 	if (u->hwids_err) {
 		printf(", \"error\": ");
-		jstr(stdout, u->hwids_why);
+		cli_jstr(stdout, u->hwids_why);
 	}
 	printf(", \"records\": [");
 	for (unsigned i = 0; i < u->nhw; i++) {
@@ -448,9 +181,9 @@ static void inspect_json(const char *path, const struct uki *u)
 		chid_format(&w->chid, id);
 		printf("%s\n    {\"type\": \"%s\", \"chid\": \"%s\", \"name\": ", i ? "," : "",
 		       hwid_type_name(w->type), id);
-		jstr(stdout, w->name);
+		cli_jstr(stdout, w->name);
 		printf(", \"%s\": ", w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
-		jstr(stdout, w->str);
+		cli_jstr(stdout, w->str);
 		fputc('}', stdout);
 	}
 	printf("\n  ]}\n}\n");
@@ -520,7 +253,7 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 	struct smbios_blob b;
 	int r;
 
-	if (config_tables("uki", cfg, &b))
+	if (smbios_cli_tables("uki", cfg, &b))
 		return CLI_EXIT_USAGE;
 	r = chid_view_build(b.tables, b.tables_len, v);
 	smbios_blob_free(&b);
@@ -629,7 +362,7 @@ int uki_cli_main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (load_config(a.config, &cfg, err, sizeof(err))) {
+	if (cli_config_load_unchecked(a.config, &cfg, err, sizeof(err))) {
 		rc = cli_fail("uki", "%s", err);
 		goto out;
 	}
@@ -658,7 +391,7 @@ int uki_cli_main(int argc, char **argv)
 		}
 		printf("{\n  \"platform\": \"%s\",\n  \"measurement\": \"%s\",\n  \"fwid\": ",
 		       platform_name(cfg.cc.type), mh);
-		jstr(stdout, f->fwid);
+		cli_jstr(stdout, f->fwid);
 		printf(",\n  \"firmware_sha384\": \"%s\",\n  \"firmware_size\": %u,\n"
 		       "  \"chid_type\": %u,\n  \"chid\": \"%s\"\n}\n", h, f->payload_len,
 		       ch.chid_type, id);
@@ -667,22 +400,22 @@ int uki_cli_main(int argc, char **argv)
 	/* select */
 	if (a.json) {
 		printf("{\n  \"fwid\": ");
-		jstr(stdout, f->fwid);
+		cli_jstr(stdout, f->fwid);
 		printf(",\n  \"efifw\": %d,\n  \"section\": %u,\n  \"size\": %u,\n  \"sha384\": \"%s\",\n"
 		       "  \"chid_type\": %u,\n  \"chid\": \"%s\",\n  \"chid_fields\": ", ch.efifw,
 		       f->section, f->payload_len, h, ch.chid_type, id);
-		jstr(stdout, desc);
+		cli_jstr(stdout, desc);
 		printf(",\n  \"hwids_record\": %d,\n  \"name\": ", ch.hwid);
-		jstr(stdout, w->name);
+		cli_jstr(stdout, w->name);
 		printf("\n}\n");
 	} else {
 		printf("firmware: ");
-		tstr(stdout, f->fwid);
+		cli_quote(stdout, f->fwid);
 		printf(" (.efifw [%d], section %u, %u bytes, sha384 %s)\n", ch.efifw, f->section,
 		       f->payload_len, h);
 		printf("because:  CHID type %u {%s} <- %s\n          matches .hwids record %d (name ",
 		       ch.chid_type, id, desc, ch.hwid);
-		tstr(stdout, w->name);
+		cli_quote(stdout, w->name);
 		printf(")\n");
 	}
 out:
