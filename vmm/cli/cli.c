@@ -122,18 +122,3 @@ int cli_config_load_unchecked(const char *path, struct vm_config *cfg, char *err
 	cfg->dir = dir;
 	return 0;
 }
-
-/* JSON string (UTF-8 passed through, controls escaped). */
-void cli_jstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}

@@ -9,6 +9,9 @@
 #include <stdio.h>
 
 #define CLI_EXIT_USAGE 2
+/* How `uki` and `smbios` write JSON (vmm/cli/json.h): indented, UTF-8
+ * passed through, controls and DEL as \u00XX. */
+#define CLI_JSON_FLAGS (JSON_PRETTY | JSON_ESC_DEL)
 
 struct vm_config;
 
@@ -24,8 +27,6 @@ int cli_unhex(const char *s, uint8_t *out, size_t n);
 int cli_parse_u64(const char *s, uint64_t *out);
 /* @s in quotes for text output: printable ASCII as is, the rest \xNN. */
 void cli_quote(FILE *o, const char *s);
-/* @s as a JSON string (UTF-8 passed through, controls escaped). */
-void cli_jstr(FILE *o, const char *s);
 /* Like config_load, but the files the configuration names need not exist:
  * for the commands that read only its SMBIOS identity and platform.  0, or
  * -EINVAL / -ENOMEM with one line in @err. */

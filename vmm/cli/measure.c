@@ -23,7 +23,9 @@
 
 #include "snp/snp.h"
 #include "tdx/tdx.h"
+#include "vmm/api/proto.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
 #include "vmm/config/config.h"
 #include "vmm/base/log.h"
 #include "vmm/base/fileio.h"
@@ -50,94 +52,22 @@ static int sha384_file(const char *path, char out[97])
 	return 0;
 }
 
-/* ---- a small document tree (libcbor items), written as CBOR or JSON ---- */
+/* ---- the report: a CBOR tree, written as CBOR or JSON ---- */
 
-static void map_put(cbor_item_t *m, const char *k, cbor_item_t *v)
-{
-	(void)cbor_map_add(m, (struct cbor_pair){ .key = cbor_move(cbor_build_string(k)),
-						  .value = cbor_move(v) });
-}
-static void map_str(cbor_item_t *m, const char *k, const char *v) { map_put(m, k, cbor_build_string(v)); }
-static void map_u64(cbor_item_t *m, const char *k, uint64_t v) { map_put(m, k, cbor_build_uint64(v)); }
-static void map_bool(cbor_item_t *m, const char *k, bool v) { map_put(m, k, cbor_build_bool(v)); }
 static void map_hexu(cbor_item_t *m, const char *k, uint64_t v)
 {
 	char b[24];
 
 	snprintf(b, sizeof(b), "0x%" PRIx64, v);
-	map_str(m, k, b);
+	api_map_put_str(m, k, b);
 }
+
 static void map_hexb(cbor_item_t *m, const char *k, const uint8_t *b, size_t n)
 {
 	char s[2 * 64 + 1];
 
 	cli_hex(s, b, n);
-	map_str(m, k, s);
-}
-
-static void json_str(FILE *o, const unsigned char *s, size_t n)
-{
-	fputc('"', o);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
-static void json_write(FILE *o, cbor_item_t *it, int depth)
-{
-	switch (cbor_typeof(it)) {
-	case CBOR_TYPE_UINT:
-		fprintf(o, "%" PRIu64, cbor_get_int(it));
-		break;
-	case CBOR_TYPE_STRING:
-		json_str(o, cbor_string_handle(it), cbor_string_length(it));
-		break;
-	case CBOR_TYPE_FLOAT_CTRL:
-		fputs(cbor_get_bool(it) ? "true" : "false", o);
-		break;
-	case CBOR_TYPE_ARRAY: {
-		size_t n = cbor_array_size(it);
-
-		fputc('[', o);
-		for (size_t i = 0; i < n; i++) {
-			cbor_item_t *e = cbor_array_get(it, i);
-
-			fprintf(o, "%s\n%*s", i ? "," : "", 2 * (depth + 1), "");
-			json_write(o, e, depth + 1);
-			cbor_decref(&e);
-		}
-		if (n)
-			fprintf(o, "\n%*s", 2 * depth, "");
-		fputc(']', o);
-		break;
-	}
-	case CBOR_TYPE_MAP: {
-		size_t n = cbor_map_size(it);
-		struct cbor_pair *kv = cbor_map_handle(it);
-
-		fputc('{', o);
-		for (size_t i = 0; i < n; i++) {
-			fprintf(o, "%s\n%*s", i ? "," : "", 2 * (depth + 1), "");
-			json_write(o, kv[i].key, depth + 1);
-			fputs(": ", o);
-			json_write(o, kv[i].value, depth + 1);
-		}
-		if (n)
-			fprintf(o, "\n%*s", 2 * depth, "");
-		fputc('}', o);
-		break;
-	}
-	default:
-		fputs("null", o);
-	}
+	api_map_put_str(m, k, s);
 }
 
 static int cbor_write(FILE *o, cbor_item_t *doc)
@@ -174,12 +104,12 @@ static void add_file(cbor_item_t *inputs, const char *key, const char *path)
 	if (!path)
 		return;
 	m = cbor_new_definite_map(3);
-	map_str(m, "path", path);
+	api_map_put_str(m, "path", path);
 	if (!stat(path, &st))
-		map_u64(m, "size", (uint64_t)st.st_size);
+		api_map_put_uint(m, "size", (uint64_t)st.st_size);
 	if (!sha384_file(path, h))
-		map_str(m, "sha384", h);
-	map_put(inputs, key, m);
+		api_map_put_str(m, "sha384", h);
+	api_map_put(inputs, key, m);
 }
 
 static const char measure_usage[] =
@@ -386,23 +316,23 @@ static void add_plan(cbor_item_t *doc, const struct launch_plan *p)
 		const struct plan_region *r = &p->regions[i];
 		cbor_item_t *m = cbor_new_definite_map(5);
 
-		map_str(m, "what", r->what);
+		api_map_put_str(m, "what", r->what);
 		map_hexu(m, "gpa", r->gpa);
 		map_hexu(m, "size", r->size);
 		if (p->platform == PLAN_SNP) {
-			map_str(m, "type", snp_type_name(r->snp_type));
+			api_map_put_str(m, "type", snp_type_name(r->snp_type));
 		} else {
-			map_u64(m, "tdvf_type", r->tdx_type);
-			map_bool(m, "measured", !!(r->flags & PLAN_F_MEASURE));
-			map_bool(m, "page_aug", !!(r->flags & PLAN_F_PAGE_AUG));
+			api_map_put_uint(m, "tdvf_type", r->tdx_type);
+			api_map_put_bool(m, "measured", !!(r->flags & PLAN_F_MEASURE));
+			api_map_put_bool(m, "page_aug", !!(r->flags & PLAN_F_PAGE_AUG));
 		}
 		(void)cbor_array_push(regs, cbor_move(m));
 	}
-	map_u64(plan, "nregions", p->nregions);
-	map_put(plan, "regions", regs);
+	api_map_put_uint(plan, "nregions", p->nregions);
+	api_map_put(plan, "regions", regs);
 	if (p->platform == PLAN_SNP)
-		map_u64(plan, "vmsas", p->nvcpus);
-	map_put(doc, "plan", plan);
+		api_map_put_uint(plan, "vmsas", p->nvcpus);
+	api_map_put(doc, "plan", plan);
 }
 
 static int run_measure(struct vm_config *cfg, const struct measure_args *a)
@@ -464,17 +394,17 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	cbor_item_t *params = cbor_new_definite_map(12);
 	cbor_item_t *dig = cbor_new_definite_map(3);
 
-	map_str(doc, "platform", cfg->cc.type == CC_SNP ? "sev-snp" : "tdx");
-	map_str(doc, "measurement", hx);
+	api_map_put_str(doc, "platform", cfg->cc.type == CC_SNP ? "sev-snp" : "tdx");
+	api_map_put_str(doc, "measurement", hx);
 	if (cfg->path)
-		map_str(inputs, "config", cfg->path);
+		api_map_put_str(inputs, "config", cfg->path);
 	add_file(inputs, "firmware", cfg->firmware_path);
 	add_file(inputs, "kernel", cfg->kernel_path);
 	add_file(inputs, "initrd", cfg->initrd_path);
 	if (cfg->kernel_path)
-		map_str(inputs, "cmdline", cfg->cmdline ? cfg->cmdline : "");
-	map_put(doc, "inputs", inputs);
-	map_u64(params, "vcpus", cfg->vcpus);
+		api_map_put_str(inputs, "cmdline", cfg->cmdline ? cfg->cmdline : "");
+	api_map_put(doc, "inputs", inputs);
+	api_map_put_uint(params, "vcpus", cfg->vcpus);
 	if (cfg->cc.type == CC_SNP) {
 		if (planbuild_snp_params(cfg, khp, &sp, err, sizeof(err))) {
 			cbor_decref(&params);
@@ -483,34 +413,34 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 			goto out;
 		}
 		if (cfg->cc.vcpu_type)
-			map_str(params, "vcpu_type", cfg->cc.vcpu_type);
+			api_map_put_str(params, "vcpu_type", cfg->cc.vcpu_type);
 		map_hexu(params, "vcpu_sig", sp.vcpu_sig);
-		map_str(params, "vmm_type", vmm_name(sp.vmm_type));
+		api_map_put_str(params, "vmm_type", vmm_name(sp.vmm_type));
 		map_hexu(params, "guest_features", sp.sev_features);
 		map_hexu(params, "policy", sp.policy);
 		map_hexu(params, "ap_reset_eip", p.snp.ap_reset_eip);
-		map_bool(params, "kernel_hashes", sp.kernel_hashes);
+		api_map_put_bool(params, "kernel_hashes", sp.kernel_hashes);
 		if (sp.kernel_hashes) {
 			map_hexb(params, "kernel_sha256", sp.kernel_sha256, 32);
 			map_hexb(params, "initrd_sha256", sp.initrd_sha256, 32);
 			map_hexb(params, "cmdline_sha256", sp.cmdline_sha256, 32);
 		}
-		map_bool(params, "ovmf_hash_seeded", a->have_seed);
+		api_map_put_bool(params, "ovmf_hash_seeded", a->have_seed);
 		map_hexb(dig, "firmware", st.firmware, 48);
 		map_hexb(dig, "metadata", st.metadata, 48);
 		map_hexb(dig, "final", st.final, 48);
 	} else {
-		map_u64(params, "memory", cfg->memory);
-		map_str(params, "mrtd_order", cfg->cc.tdx_two_pass ? "two-pass" : "single");
+		api_map_put_uint(params, "memory", cfg->memory);
+		api_map_put_str(params, "mrtd_order", cfg->cc.tdx_two_pass ? "two-pass" : "single");
 		map_hexb(dig, "mrtd", mrtd, 48);
 	}
-	map_put(doc, "parameters", params);
-	map_put(doc, "digests", dig);
+	api_map_put(doc, "parameters", params);
+	api_map_put(doc, "digests", dig);
 	add_plan(doc, &p);
 	if (a->cbor) {
 		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : 0;
 	} else {
-		json_write(stdout, doc, 0);
+		json_print_cbor(stdout, doc, JSON_PRETTY);
 		fputc('\n', stdout);
 		rc = 0;
 	}

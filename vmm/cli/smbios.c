@@ -14,6 +14,7 @@
 #include "vmm/base/fileio.h"
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
 
 #define DMI_FILE_MAX (1ULL << 20)
 
@@ -59,19 +60,23 @@ static void print_chids(const struct chid_view *v, bool json)
 		{ CHID_F_BOARD_PRODUCT },
 	};
 	char desc[256], id[37];
+	struct json j;
 
+	json_init(&j, stdout, CLI_JSON_FLAGS);
 	if (json) {
-		printf("{\n  \"fields\": {");
+		json_map_begin(&j, false);
+		json_key(&j, "fields");
+		json_map_begin(&j, false);
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-			printf("%s\n    ", i ? "," : "");
-			cli_jstr(stdout, chid_field_name(order[i].f));
-			fputs(": ", stdout);
+			json_key(&j, chid_field_name(order[i].f));
 			if (v->f.f[order[i].f])
-				cli_jstr(stdout, v->f.f[order[i].f]);
+				json_str(&j, v->f.f[order[i].f]);
 			else
-				fputs("null", stdout);
+				json_null(&j);
 		}
-		printf("\n  },\n  \"chids\": [");
+		json_map_end(&j);
+		json_key(&j, "chids");
+		json_array_begin(&j, false);
 	} else {
 		printf("Computer Information (hashable strings, as systemd-stub trims them)\n");
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -94,26 +99,33 @@ static void print_chids(const struct chid_view *v, bool json)
 		chid_type_describe(t, desc, sizeof(desc));
 		chid_format(c, id);
 		if (json) {
-			printf("%s\n    {\"type\": %u, \"chid\": ", t ? "," : "", t);
+			json_map_begin(&j, true);
+			json_key(&j, "type");
+			json_uint(&j, t);
+			json_key(&j, "chid");
 			if (valid)
-				cli_jstr(stdout, id);
+				json_str(&j, id);
 			else
-				fputs("null", stdout);
-			printf(", \"fields\": ");
-			cli_jstr(stdout, desc);
-			printf(", \"used_by_stub\": %s", t != 12 && valid ? "true" : "false");
+				json_null(&j);
+			json_key(&j, "fields");
+			json_str(&j, desc);
+			json_key(&j, "used_by_stub");
+			json_bool(&j, t != 12 && valid);
 			if (note) {
-				printf(", \"note\": ");
-				cli_jstr(stdout, note);
+				json_key(&j, "note");
+				json_str(&j, note);
 			}
-			fputc('}', stdout);
+			json_map_end(&j);
 		} else {
 			printf("  %2u {%s}   <- %s%s%s%s\n", t, valid ? id : "not available", desc,
 			       note ? "  [" : "", note ? note : "", note ? "]" : "");
 		}
 	}
-	if (json)
-		printf("\n  ]\n}\n");
+	if (json) {
+		json_array_end(&j);
+		json_map_end(&j);
+		fputc('\n', stdout);
+	}
 }
 
 int smbios_cli_main(int argc, char **argv)

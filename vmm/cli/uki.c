@@ -26,6 +26,7 @@
 #include "snp/snp.h"
 #include "tdx/tdx.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
 #include "vmm/cli/smbios.h"
 #include "vmm/config/config.h"
 #include "vmm/base/fileio.h"
@@ -126,67 +127,105 @@ static void inspect_text(const char *path, const struct uki *u)
 static void inspect_json(const char *path, const struct uki *u)
 {
 	char h[97], id[37];
+	struct json j;
 
-	printf("{\n  \"file\": ");
-	cli_jstr(stdout, path);
-	printf(",\n  \"size\": %zu,\n  \"format\": \"%s\",\n  \"machine\": %u,\n  \"profiles\": %u,\n",
-	       u->len, u->opt_magic == UKI_OPT_MAGIC_PE32P ? "PE32+" : "PE32", u->machine,
-	       u->nprofiles);
-	printf("  \"sections\": [");
+	json_init(&j, stdout, CLI_JSON_FLAGS);
+	json_map_begin(&j, false);
+	json_key(&j, "file");
+	json_str(&j, path);
+	json_key(&j, "size");
+	json_uint(&j, u->len);
+	json_key(&j, "format");
+	json_str(&j, u->opt_magic == UKI_OPT_MAGIC_PE32P ? "PE32+" : "PE32");
+	json_key(&j, "machine");
+	json_uint(&j, u->machine);
+	json_key(&j, "profiles");
+	json_uint(&j, u->nprofiles);
+	json_key(&j, "sections");
+	json_array_begin(&j, false);
 	for (unsigned i = 0; i < u->nsec; i++) {
 		const struct uki_section *s = &u->sec[i];
 
-		printf("%s\n    {\"name\": ", i ? "," : "");
-		cli_jstr(stdout, s->name);
-		printf(", \"offset\": %u, \"size\": %zu, \"vaddr\": %u, \"vsize\": %u}", s->raw_off,
-		       s->size, s->vaddr, s->vsize);
+		json_map_begin(&j, true);
+		json_key(&j, "name");
+		json_str(&j, s->name);
+		json_key(&j, "offset");
+		json_uint(&j, s->raw_off);
+		json_key(&j, "size");
+		json_uint(&j, s->size);
+		json_key(&j, "vaddr");
+		json_uint(&j, s->vaddr);
+		json_key(&j, "vsize");
+		json_uint(&j, s->vsize);
+		json_map_end(&j);
 	}
-	printf("\n  ],\n  \"efifw\": [");
+	json_array_end(&j);
+	json_key(&j, "efifw");
+	json_array_begin(&j, false);
 	for (unsigned i = 0; i < u->nfw; i++) {
 		const struct uki_efifw *f = &u->fw[i];
 
-		printf("%s\n    {\"section\": %u, \"valid\": %s", i ? "," : "", f->section,
-		       f->valid ? "true" : "false");
+		json_map_begin(&j, true);
+		json_key(&j, "section");
+		json_uint(&j, f->section);
+		json_key(&j, "valid");
+		json_bool(&j, f->valid);
 		if (!f->valid) {
-			printf(", \"error\": ");
-			cli_jstr(stdout, f->why);
+			json_key(&j, "error");
+			json_str(&j, f->why);
 		} else {
 			if (sha384_hex(f->payload, f->payload_len, h))
 				strcpy(h, "");
-			printf(", \"fwid\": ");
-			cli_jstr(stdout, f->fwid);
-			printf(", \"size\": %u, \"sha384\": \"%s\", \"header_len\": %u", f->payload_len,
-			       h, f->header_len);
+			json_key(&j, "fwid");
+			json_str(&j, f->fwid);
+			json_key(&j, "size");
+			json_uint(&j, f->payload_len);
+			json_key(&j, "sha384");
+			json_str(&j, h);
+			json_key(&j, "header_len");
+			json_uint(&j, f->header_len);
 			if (f->has_chid) {
 				chid_format(&f->chid, id);
-				printf(", \"capsule_chid\": \"%s\"", id);
+				json_key(&j, "capsule_chid");
+				json_str(&j, id);
 			}
 		}
-		fputc('}', stdout);
+		json_map_end(&j);
 	}
-	printf("\n  ],\n  \"hwids\": ");
+	json_array_end(&j);
+	json_key(&j, "hwids");
 	if (u->known[UKI_HWIDS] < 0) {
-		printf("null\n}\n");
-		return;
-	}
-	printf("{\"valid\": %s", u->hwids_err ? "false" : "true");
-	if (u->hwids_err) {
-		printf(", \"error\": ");
-		cli_jstr(stdout, u->hwids_why);
-	}
-	printf(", \"records\": [");
-	for (unsigned i = 0; i < u->nhw; i++) {
-		const struct uki_hwid *w = &u->hw[i];
+		json_null(&j);
+	} else {
+		json_map_begin(&j, true);
+		json_key(&j, "valid");
+		json_bool(&j, !u->hwids_err);
+		if (u->hwids_err) {
+			json_key(&j, "error");
+			json_str(&j, u->hwids_why);
+		}
+		json_key(&j, "records");
+		json_array_begin(&j, false);
+		for (unsigned i = 0; i < u->nhw; i++) {
+			const struct uki_hwid *w = &u->hw[i];
 
-		chid_format(&w->chid, id);
-		printf("%s\n    {\"type\": \"%s\", \"chid\": \"%s\", \"name\": ", i ? "," : "",
-		       hwid_type_name(w->type), id);
-		cli_jstr(stdout, w->name);
-		printf(", \"%s\": ", w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
-		cli_jstr(stdout, w->str);
-		fputc('}', stdout);
+			chid_format(&w->chid, id);
+			json_map_begin(&j, true);
+			json_key(&j, "type");
+			json_str(&j, hwid_type_name(w->type));
+			json_key(&j, "chid");
+			json_str(&j, id);
+			json_key(&j, "name");
+			json_str(&j, w->name);
+			json_key(&j, w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
+			json_str(&j, w->str);
+			json_map_end(&j);
+		}
+		json_array_end(&j);
+		json_map_end(&j);
 	}
-	printf("\n  ]}\n}\n");
+	json_map_end(&j);
+	fputc('\n', stdout);
 }
 
 struct uki_args {
@@ -324,6 +363,7 @@ int uki_cli_main(int argc, char **argv)
 	struct uki_choice ch;
 	char err[512], h[97], id[37], desc[256];
 	uint8_t digest[48];
+	struct json j;
 	int rc;
 
 	rc = parse_uki_args(argc, argv, &a);
@@ -389,25 +429,52 @@ int uki_cli_main(int argc, char **argv)
 			printf("%s\n", mh);
 			goto out;
 		}
-		printf("{\n  \"platform\": \"%s\",\n  \"measurement\": \"%s\",\n  \"fwid\": ",
-		       platform_name(cfg.cc.type), mh);
-		cli_jstr(stdout, f->fwid);
-		printf(",\n  \"firmware_sha384\": \"%s\",\n  \"firmware_size\": %u,\n"
-		       "  \"chid_type\": %u,\n  \"chid\": \"%s\"\n}\n", h, f->payload_len,
-		       ch.chid_type, id);
+		json_init(&j, stdout, CLI_JSON_FLAGS);
+		json_map_begin(&j, false);
+		json_key(&j, "platform");
+		json_str(&j, platform_name(cfg.cc.type));
+		json_key(&j, "measurement");
+		json_str(&j, mh);
+		json_key(&j, "fwid");
+		json_str(&j, f->fwid);
+		json_key(&j, "firmware_sha384");
+		json_str(&j, h);
+		json_key(&j, "firmware_size");
+		json_uint(&j, f->payload_len);
+		json_key(&j, "chid_type");
+		json_uint(&j, ch.chid_type);
+		json_key(&j, "chid");
+		json_str(&j, id);
+		json_map_end(&j);
+		fputc('\n', stdout);
 		goto out;
 	}
 	/* select */
 	if (a.json) {
-		printf("{\n  \"fwid\": ");
-		cli_jstr(stdout, f->fwid);
-		printf(",\n  \"efifw\": %d,\n  \"section\": %u,\n  \"size\": %u,\n  \"sha384\": \"%s\",\n"
-		       "  \"chid_type\": %u,\n  \"chid\": \"%s\",\n  \"chid_fields\": ", ch.efifw,
-		       f->section, f->payload_len, h, ch.chid_type, id);
-		cli_jstr(stdout, desc);
-		printf(",\n  \"hwids_record\": %d,\n  \"name\": ", ch.hwid);
-		cli_jstr(stdout, w->name);
-		printf("\n}\n");
+		json_init(&j, stdout, CLI_JSON_FLAGS);
+		json_map_begin(&j, false);
+		json_key(&j, "fwid");
+		json_str(&j, f->fwid);
+		json_key(&j, "efifw");
+		json_int(&j, ch.efifw);
+		json_key(&j, "section");
+		json_uint(&j, f->section);
+		json_key(&j, "size");
+		json_uint(&j, f->payload_len);
+		json_key(&j, "sha384");
+		json_str(&j, h);
+		json_key(&j, "chid_type");
+		json_uint(&j, ch.chid_type);
+		json_key(&j, "chid");
+		json_str(&j, id);
+		json_key(&j, "chid_fields");
+		json_str(&j, desc);
+		json_key(&j, "hwids_record");
+		json_int(&j, ch.hwid);
+		json_key(&j, "name");
+		json_str(&j, w->name);
+		json_map_end(&j);
+		fputc('\n', stdout);
 	} else {
 		printf("firmware: ");
 		cli_quote(stdout, f->fwid);
