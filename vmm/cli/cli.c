@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
 #include "vmm/config/config.h"
 
@@ -37,18 +38,7 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return CLI_EXIT_USAGE;
-}
-
-void cli_hex(char *out, const uint8_t *b, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
+	return FUKI_EXIT_USAGE;
 }
 
 int cli_unhex(const char *s, uint8_t *out, size_t n)

@@ -1,6 +1,7 @@
 /* vmm/cli/cli.h: what the fukivmm subcommands share: the top-level usage
- * text, the one-line usage error (exit status 2) and hex output.  Nothing
- * else. */
+ * text, the one-line usage error (exit status 2), hex and number parsing,
+ * quoted text and the configuration load of the commands that do not run
+ * the guest.  Nothing else. */
 #ifndef FUKI_CLI_H
 #define FUKI_CLI_H
 
@@ -8,7 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CLI_EXIT_USAGE 2
 /* How `uki` and `smbios` write JSON (vmm/cli/json.h): indented, UTF-8
  * passed through, controls and DEL as \u00XX. */
 #define CLI_JSON_FLAGS (JSON_PRETTY | JSON_ESC_DEL)
@@ -17,10 +17,8 @@ struct vm_config;
 
 /* The usage of every subcommand, one line each, and run's exit statuses. */
 void cli_usage(FILE *out);
-/* "fukivmm CMD: message" on stderr; returns CLI_EXIT_USAGE. */
+/* "fukivmm CMD: message" on stderr; returns FUKI_EXIT_USAGE. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Lowercase hex of @n bytes into @out (2n+1 bytes). */
-void cli_hex(char *out, const uint8_t *b, size_t n);
 /* Exactly 2n hex digits of @s into @n bytes: 0 or -EINVAL. */
 int cli_unhex(const char *s, uint8_t *out, size_t n);
 /* A whole unsigned number, decimal, 0x hex or 0 octal (no sign): 0 or -EINVAL. */

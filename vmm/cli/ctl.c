@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "vmm/api/proto.h"
+#include "vmm/base/exitcode.h"
 #include "vmm/cli/json.h"
 
-#define CTL_EXIT_OK 0
+/* ctl's own status for "the VM answered with an error" (docs/api.md) */
 #define CTL_EXIT_ERROR 1
-#define CTL_EXIT_USAGE 2
 #define CTL_REPLY_TIMEOUT_S 30
 
 /* The replies as one compact line each; \n, \t, \r and DEL escaped. */
@@ -273,15 +273,15 @@ int ctl_main(int argc, char **argv)
 	cbor_item_t *req, *rep = NULL;
 	const cbor_item_t *err, *ok, *id;
 	bool events, eof = false;
-	int fd, rc = CTL_EXIT_USAGE;
+	int fd, rc = FUKI_EXIT_USAGE;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		ctl_usage(stdout);
-		return CTL_EXIT_OK;
+		return FUKI_EXIT_OK;
 	}
 	if (argc < 3) {
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[2], cmds[i].cmd))
@@ -289,11 +289,11 @@ int ctl_main(int argc, char **argv)
 	if (!op) {
 		fprintf(stderr, "fukivmm ctl: unknown command '%s'\n", argv[2]);
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	if (strcmp(op, "doorbell-policy") && argc > 3) {
 		fprintf(stderr, "fukivmm ctl: '%s' takes no arguments\n", argv[2]);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	events = !strcmp(op, "events");
 	req = api_map_new(8);
@@ -302,12 +302,12 @@ int ctl_main(int argc, char **argv)
 	    ctl_policy_args(argc - 3, argv + 3, req)) {
 		if (req)
 			cbor_decref(&req);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	fd = ctl_connect(argv[1]);
 	if (fd < 0) {
 		cbor_decref(&req);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	if (!events) {
 		struct timeval tv = { .tv_sec = CTL_REPLY_TIMEOUT_S };
@@ -342,7 +342,7 @@ int ctl_main(int argc, char **argv)
 	if (!events) {
 		ctl_json_print(stdout, ok);
 		fputc('\n', stdout);
-		rc = fflush(stdout) ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+		rc = fflush(stdout) ? FUKI_EXIT_USAGE : FUKI_EXIT_OK;
 		goto out;
 	}
 	/* events: one JSON object per line until the server goes away */
@@ -350,7 +350,7 @@ int ctl_main(int argc, char **argv)
 		cbor_decref(&rep);
 		rep = ctl_read_msg(fd, &eof);
 		if (!rep) {
-			rc = eof ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+			rc = eof ? FUKI_EXIT_OK : FUKI_EXIT_USAGE;
 			goto out;
 		}
 		if ((err = api_map_get(rep, "error"))) {
@@ -362,7 +362,7 @@ int ctl_main(int argc, char **argv)
 		ctl_json_print(stdout, rep);
 		fputc('\n', stdout);
 		if (fflush(stdout)) {
-			rc = CTL_EXIT_USAGE;   /* stdout closed: nobody listens */
+			rc = FUKI_EXIT_USAGE;   /* stdout closed: nobody listens */
 			goto out;
 		}
 	}

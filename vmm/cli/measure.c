@@ -19,38 +19,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "snp/snp.h"
 #include "tdx/tdx.h"
 #include "vmm/api/proto.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/json.h"
 #include "vmm/config/config.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/exitcode.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/log.h"
 #include "vmm/base/fileio.h"
 #include "vmm/launch/planbuild.h"
 
-
-static int sha384_file(const char *path, char out[97])
-{
-	uint8_t buf[16384], md[48];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int ok = ctx && f && EVP_DigestInit_ex(ctx, EVP_sha384(), NULL);
-
-	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, buf, n);
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, NULL);
-	if (f)
-		fclose(f);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return -EIO;
-	cli_hex(out, md, 48);
-	return 0;
-}
 
 /* ---- the report: a CBOR tree, written as CBOR or JSON ---- */
 
@@ -66,7 +47,7 @@ static void map_hexb(cbor_item_t *m, const char *k, const uint8_t *b, size_t n)
 {
 	char s[2 * 64 + 1];
 
-	cli_hex(s, b, n);
+	hex_encode(s, b, n);
 	api_map_put_str(m, k, s);
 }
 
@@ -98,7 +79,8 @@ static const char *vmm_name(enum snp_vmm_type t)
 static void add_file(cbor_item_t *inputs, const char *key, const char *path)
 {
 	cbor_item_t *m;
-	char h[97];
+	uint8_t md[DIGEST_SHA384_LEN];
+	char h[2 * DIGEST_SHA384_LEN + 1];
 	struct stat st;
 
 	if (!path)
@@ -107,8 +89,8 @@ static void add_file(cbor_item_t *inputs, const char *key, const char *path)
 	api_map_put_str(m, "path", path);
 	if (!stat(path, &st))
 		api_map_put_uint(m, "size", (uint64_t)st.st_size);
-	if (!sha384_file(path, h))
-		api_map_put_str(m, "sha384", h);
+	if (!digest_file_sha384(path, md, NULL, 0))
+		api_map_put_str(m, "sha384", hex_encode(h, md, sizeof(md)));
 	api_map_put(inputs, key, m);
 }
 
@@ -345,7 +327,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	uint8_t mrtd[48];
 	const uint8_t *result;
 	char err[320], hx[97];
-	int ret, rc = CLI_EXIT_USAGE;
+	int ret, rc = FUKI_EXIT_USAGE;
 	cbor_item_t *doc = NULL;
 
 	plan_init(&p, PLAN_PLAIN);
@@ -382,10 +364,10 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		rc = cli_fail("measure", "measurement failed (%s)", strerror(-ret));
 		goto out;
 	}
-	cli_hex(hx, result, 48);
+	hex_encode(hx, result, 48);
 	if (!a->json && !a->cbor) {
 		printf("%s\n", hx);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 
@@ -438,11 +420,11 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	api_map_put(doc, "digests", dig);
 	add_plan(doc, &p);
 	if (a->cbor) {
-		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : 0;
+		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : FUKI_EXIT_OK;
 	} else {
 		json_print_cbor(stdout, doc, JSON_PRETTY);
 		fputc('\n', stdout);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 	}
 out:
 	if (doc)
@@ -465,7 +447,7 @@ int measure_main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	rc = parse_measure_args(argc, argv, &cfg, &a);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? FUKI_EXIT_OK : rc;
 	if (!a.config)
 		return run_measure(&cfg, &a);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
@@ -145,11 +146,11 @@ int smbios_cli_main(int argc, char **argv)
 	struct file_map m = { NULL, 0 };
 	struct chid_view v;
 	char err[512];
-	int c, rc = CLI_EXIT_USAGE;
+	int c, rc = FUKI_EXIT_USAGE;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(smbios_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : 0;
+		return argc < 2 ? FUKI_EXIT_USAGE : FUKI_EXIT_OK;
 	}
 	sub = argv[1];
 	if (strcmp(sub, "dump") && strcmp(sub, "chids"))
@@ -164,7 +165,7 @@ int smbios_cli_main(int argc, char **argv)
 		case 'a': anchor = optarg; break;
 		case 'd': dmi = optarg; break;
 		case 'j': json = true; break;
-		case 'h': fputs(smbios_usage, stdout); return 0;
+		case 'h': fputs(smbios_usage, stdout); return FUKI_EXIT_OK;
 		default:
 			return cli_fail("smbios", "unknown or incomplete option '%s' (see --help)",
 					 argv[optind - 1]);
@@ -187,7 +188,7 @@ int smbios_cli_main(int argc, char **argv)
 			return cli_fail(sub[0] == 'd' ? "smbios dump" : "smbios chids", "%s", err);
 		if ((rc = smbios_cli_tables("smbios", &cfg, &b)))
 			goto out;
-		rc = CLI_EXIT_USAGE;
+		rc = FUKI_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "dump")) {
 		if (isatty(STDOUT_FILENO) && !out) {
@@ -203,7 +204,7 @@ int smbios_cli_main(int argc, char **argv)
 			rc = cli_fail("smbios dump", "cannot write '%s'", anchor);
 			goto out;
 		}
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 	if (chid_view_build(dmi ? m.buf : b.tables, dmi ? m.len : b.tables_len, &v)) {
@@ -212,7 +213,7 @@ int smbios_cli_main(int argc, char **argv)
 	}
 	print_chids(&v, json);
 	chid_fields_free(&v.f);
-	rc = fflush(stdout) ? cli_fail("smbios chids", "cannot write the output") : 0;
+	rc = fflush(stdout) ? cli_fail("smbios chids", "cannot write the output") : FUKI_EXIT_OK;
 out:
 	file_unmap(&m);
 	smbios_blob_free(&b);

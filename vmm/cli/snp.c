@@ -12,7 +12,9 @@
 #include <openssl/evp.h>
 
 #include "snp/snp.h"
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
+#include "vmm/base/hex.h"
 #include "vmm/cli/cli.h"
 
 static const char idblock_usage[] =
@@ -46,12 +48,12 @@ int snp_cli_main(int argc, char **argv)
 	char err[320], path_b[4096], path_a[4096], h[97];
 	EVP_PKEY *k = NULL, *ak = NULL;
 	uint64_t v;
-	int c, rc = CLI_EXIT_USAGE;
+	int c, rc = FUKI_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "id-block") != 0) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			fputs(idblock_usage, stdout);
-			return 0;
+			return FUKI_EXIT_OK;
 		}
 		return cli_fail("snp", "unknown subcommand '%s' (expected id-block)",
 				 argc >= 2 ? argv[1] : "");
@@ -92,7 +94,7 @@ int snp_cli_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(idblock_usage, stdout);
-			return 0;
+			return FUKI_EXIT_OK;
 		default:
 			return cli_fail("snp id-block", "unknown or incomplete option '%s'",
 					 argv[optind - 1]);
@@ -128,13 +130,13 @@ int snp_cli_main(int argc, char **argv)
 			       strerror(errno));
 		goto out;
 	}
-	cli_hex(h, idd, 48);
+	hex_encode(h, idd, 48);
 	printf("id_key_digest: %s\n", h);
 	if (ak) {
-		cli_hex(h, ad, 48);
+		hex_encode(h, ad, 48);
 		printf("author_key_digest: %s\n", h);
 	}
-	rc = 0;
+	rc = FUKI_EXIT_OK;
 out:
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(ak);

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "loader/smbios.h"
 #include "loader/chid.h"
 #include "loader/plan.h"
@@ -29,21 +27,22 @@
 #include "vmm/cli/json.h"
 #include "vmm/cli/smbios.h"
 #include "vmm/config/config.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/log.h"
 #include "vmm/launch/planbuild.h"
 
-#define EXIT_NOMATCH 1
 #define UKI_FILE_MAX (4ULL << 30)
 
-static int sha384_hex(const uint8_t *p, size_t n, char out[97])
+static int sha384_hex(const uint8_t *p, size_t n, char out[2 * DIGEST_SHA384_LEN + 1])
 {
-	uint8_t md[48];
-	unsigned mdlen = 0;
+	uint8_t md[DIGEST_SHA384_LEN];
 
-	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha384(), NULL) || mdlen != 48)
+	if (digest_sha384(p, n, md))
 		return -EIO;
-	cli_hex(out, md, 48);
+	hex_encode(out, md, sizeof(md));
 	return 0;
 }
 
@@ -247,7 +246,7 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 	memset(a, 0, sizeof(*a));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(uki_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : -1;
+		return argc < 2 ? FUKI_EXIT_USAGE : -1;
 	}
 	a->sub = argv[1];
 	if (strcmp(a->sub, "inspect") && strcmp(a->sub, "select") && strcmp(a->sub, "measure") &&
@@ -284,8 +283,8 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 	return 0;
 }
 
-/* The firmware this VM makes the stub pick.  0 chosen, EXIT_NOMATCH, or
- * CLI_EXIT_USAGE (message printed). */
+/* The firmware this VM makes the stub pick.  0 chosen, FUKI_EXIT_NOMATCH, or
+ * FUKI_EXIT_USAGE (message printed). */
 static int choose(const struct uki_args *a, const struct uki *u, const struct vm_config *cfg,
 		  struct chid_view *v, struct uki_choice *ch)
 {
@@ -293,7 +292,7 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 	int r;
 
 	if (smbios_cli_tables("uki", cfg, &b))
-		return CLI_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	r = chid_view_build(b.tables, b.tables_len, v);
 	smbios_blob_free(&b);
 	if (r)
@@ -313,7 +312,7 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 			fprintf(stderr, "fukivmm uki %s: .hwids record %d (CHID type %u) names fwid \"%s\", "
 				"but no valid .efifw section carries it\n", a->sub, ch->hwid, ch->chid_type,
 				u->hw[ch->hwid].str ? u->hw[ch->hwid].str : "");
-		return EXIT_NOMATCH;
+		return FUKI_EXIT_NOMATCH;
 	}
 	return 0;
 }
@@ -368,7 +367,7 @@ int uki_cli_main(int argc, char **argv)
 
 	rc = parse_uki_args(argc, argv, &a);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? FUKI_EXIT_OK : rc;
 	memset(&u, 0, sizeof(u));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&v, 0, sizeof(v));
@@ -383,7 +382,7 @@ int uki_cli_main(int argc, char **argv)
 			inspect_json(a.uki, &u);
 		else
 			inspect_text(a.uki, &u);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 	if (!strcmp(a.sub, "extract")) {
@@ -392,14 +391,14 @@ int uki_cli_main(int argc, char **argv)
 		if (i < 0) {
 			fprintf(stderr, "fukivmm uki extract: %s has no valid .efifw with fwid \"%s\"\n",
 				a.uki, a.fwid);
-			rc = EXIT_NOMATCH;
+			rc = FUKI_EXIT_NOMATCH;
 			goto out;
 		}
 		if (file_write(a.out, u.fw[i].payload, u.fw[i].payload_len)) {
 			rc = cli_fail("uki extract", "cannot write '%s': %s", a.out, strerror(errno));
 			goto out;
 		}
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 	if (cli_config_load_unchecked(a.config, &cfg, err, sizeof(err))) {
@@ -424,7 +423,7 @@ int uki_cli_main(int argc, char **argv)
 			goto out;
 		char mh[97];   /* the measurement; h keeps the firmware's SHA-384 */
 
-		cli_hex(mh, digest, 48);
+		hex_encode(mh, digest, 48);
 		if (!a.json) {
 			printf("%s\n", mh);
 			goto out;
