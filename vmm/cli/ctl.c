@@ -156,7 +156,11 @@ static int ctl_print_error(const cbor_item_t *err)
 	return CTL_EXIT_ERROR;
 }
 
-/* ---- arguments ---- */
+/* ---- arguments ----
+ * ctl's SIZE and DURATION are not config_parse_size/config_parse_duration's
+ * (vmm/config/config.h): sizes are decimal with K, KiB, M, MiB, G or GiB as
+ * written (no T, no "MB", no 0x or leading-zero octal), durations take "m"
+ * and read a bare number as seconds.  docs/api.md documents this syntax. */
 
 static int parse_u64_suffix(const char *s, const char *const *sfx, const uint64_t *mul,
 			    unsigned nsfx, uint64_t dflt_mul, uint64_t *out)
