@@ -5,7 +5,6 @@
 #include "vmm/cli/ctl.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,37 +1,31 @@
 /* vmm/cli/measure.c: `fukivmm measure`, the launch digest / MRTD of the plan
  * a configuration stands for.  Owns argument parsing and output formats only:
- * the plan is built by planbuild_from_config exactly as `run` builds it, and
- * measured by snp/ or tdx/. */
+ * the plan is built by launch_plan_from_config exactly as `run` builds it, and
+ * measured by launch_measure (vmm/launch/launch.h). */
 #include "vmm/cli/measure.h"
 
-#include <cbor.h>
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include "snp/snp.h"
-#include "tdx/tdx.h"
+#include <cbor.h>
+
+#include "snp/snp.h"   /* vCPU names and signatures, SNP parameters, stage digests */
 #include "vmm/api/proto.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/exitcode.h"
+#include "vmm/base/fileio.h"
+#include "vmm/base/hex.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/json.h"
 #include "vmm/config/config.h"
-#include "vmm/base/digest.h"
-#include "vmm/base/exitcode.h"
-#include "vmm/base/hex.h"
-#include "vmm/base/log.h"
-#include "vmm/base/fileio.h"
-#include "vmm/launch/planbuild.h"
-
+#include "vmm/launch/launch.h"
 
 /* ---- the report: a CBOR tree, written as CBOR or JSON ---- */
 
@@ -317,16 +311,23 @@ static void add_plan(cbor_item_t *doc, const struct launch_plan *p)
 	api_map_put(doc, "plan", plan);
 }
 
+/* The report's intermediate SEV-SNP digests, after the firmware pages and
+ * after the metadata pages: launch_measure gives the final one only. */
+static int snp_stages(const struct launch_plan *p, const struct measure_args *a,
+		      struct snp_digest_stages *st)
+{
+	return a->have_seed ? snp_measure_plan_seeded(p, a->seed, st) : snp_measure_plan(p, st);
+}
+
 static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 {
 	struct file_map fwm = { NULL, 0 };
 	struct launch_plan p;
 	struct snp_params sp;
 	struct planbuild_kernel_hashes kh, *khp = NULL;
+	struct launch_measurement lm;
 	struct snp_digest_stages st;
-	uint8_t mrtd[48];
-	const uint8_t *result;
-	char err[320], hx[97];
+	char err[320], hx[2 * LAUNCH_MEASUREMENT_LEN + 1];
 	int ret, rc = FUKI_EXIT_USAGE;
 	cbor_item_t *doc = NULL;
 
@@ -347,24 +348,17 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		}
 		khp = &kh;
 	}
-	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
+	ret = launch_plan_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
 	if (ret) {
 		rc = cli_fail("measure", "%s", err);
 		goto out;
 	}
-	if (cfg->cc.type == CC_SNP) {
-		ret = a->have_seed ? snp_measure_plan_seeded(&p, a->seed, &st)
-				   : snp_measure_plan(&p, &st);
-		result = st.final;
-	} else {
-		ret = tdx_measure_mrtd(&p, mrtd);
-		result = mrtd;
-	}
+	ret = launch_measure(&p, a->have_seed ? a->seed : NULL, &lm, err, sizeof(err));
 	if (ret) {
 		rc = cli_fail("measure", "measurement failed (%s)", strerror(-ret));
 		goto out;
 	}
-	hex_encode(hx, result, 48);
+	hex_encode(hx, lm.value, sizeof(lm.value));
 	if (!a->json && !a->cbor) {
 		printf("%s\n", hx);
 		rc = FUKI_EXIT_OK;
@@ -376,7 +370,7 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	cbor_item_t *params = cbor_new_definite_map(12);
 	cbor_item_t *dig = cbor_new_definite_map(3);
 
-	api_map_put_str(doc, "platform", cfg->cc.type == CC_SNP ? "sev-snp" : "tdx");
+	api_map_put_str(doc, "platform", launch_platform_name(p.platform));
 	api_map_put_str(doc, "measurement", hx);
 	if (cfg->path)
 		api_map_put_str(inputs, "config", cfg->path);
@@ -408,13 +402,19 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 			map_hexb(params, "cmdline_sha256", sp.cmdline_sha256, 32);
 		}
 		api_map_put_bool(params, "ovmf_hash_seeded", a->have_seed);
+		if (snp_stages(&p, a, &st)) {
+			cbor_decref(&params);
+			cbor_decref(&dig);
+			rc = cli_fail("measure", "measurement failed");
+			goto out;
+		}
 		map_hexb(dig, "firmware", st.firmware, 48);
 		map_hexb(dig, "metadata", st.metadata, 48);
-		map_hexb(dig, "final", st.final, 48);
+		map_hexb(dig, "final", lm.value, 48);
 	} else {
 		api_map_put_uint(params, "memory", cfg->memory);
 		api_map_put_str(params, "mrtd_order", cfg->cc.tdx_two_pass ? "two-pass" : "single");
-		map_hexb(dig, "mrtd", mrtd, 48);
+		map_hexb(dig, "mrtd", lm.value, 48);
 	}
 	api_map_put(doc, "parameters", params);
 	api_map_put(doc, "digests", dig);

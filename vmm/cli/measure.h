@@ -1,7 +1,7 @@
 /* vmm/cli/measure.h: the `fukivmm measure` subcommand.
- * Owns: its argument parsing and output (hex, JSON, CBOR).  The plan comes
- * from vmm/launch/planbuild.c, the digests from snp/ and tdx/: nothing here
- * decides what is measured. */
+ * Owns: its argument parsing and output (hex, JSON, CBOR).  The plan and its
+ * measurement come from vmm/launch/launch.h: nothing here decides what is
+ * measured. */
 #ifndef FUKI_CLI_MEASURE_H
 #define FUKI_CLI_MEASURE_H
 

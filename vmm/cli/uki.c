@@ -1,38 +1,29 @@
 /* vmm/cli/uki.c: `fukivmm uki inspect|select|measure|extract`.  Owns argument
  * parsing and output only: UKI parsing and the firmware choice live in
  * loader/, the CHIDs of this VM come from vmm/cli/smbios.c, the plan from
- * planbuild_from_config exactly as `run` builds it, digests from snp/ and
- * tdx/. */
+ * launch_plan_from_config exactly as `run` builds it, the measurement from
+ * launch_measure. */
 #include "vmm/cli/uki.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "loader/smbios.h"
 #include "loader/chid.h"
 #include "loader/plan.h"
+#include "loader/smbios.h"
 #include "loader/uki.h"
-#include "snp/snp.h"
-#include "tdx/tdx.h"
-#include "vmm/cli/cli.h"
-#include "vmm/cli/json.h"
-#include "vmm/cli/smbios.h"
-#include "vmm/config/config.h"
 #include "vmm/base/digest.h"
 #include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
 #include "vmm/base/hex.h"
-#include "vmm/base/log.h"
-#include "vmm/launch/planbuild.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
+#include "vmm/cli/smbios.h"
+#include "vmm/config/config.h"
+#include "vmm/launch/launch.h"
 
 #define UKI_FILE_MAX (4ULL << 30)
 
@@ -317,16 +308,10 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 	return 0;
 }
 
-static const char *platform_name(enum cc_type t)
-{
-	return t == CC_SNP ? "sev-snp" : t == CC_TDX ? "tdx" : "none";
-}
-
 static int run_measure(const struct uki_args *a, const struct uki *u, const struct vm_config *cfg,
-		       const struct uki_efifw *f, uint8_t out[48])
+		       const struct uki_efifw *f, struct launch_measurement *m)
 {
 	struct launch_plan p;
-	struct snp_digest_stages st;
 	char err[320];
 	int ret;
 
@@ -334,18 +319,12 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 		return cli_fail("uki measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
 				 cfg->path);
 	plan_init(&p, PLAN_PLAIN);
-	ret = planbuild_from_config(&p, cfg, f->payload, f->payload_len, NULL, err, sizeof(err));
+	ret = launch_plan_from_config(&p, cfg, f->payload, f->payload_len, NULL, err, sizeof(err));
 	if (ret) {
 		plan_free(&p);
 		return cli_fail("uki measure", "firmware \"%s\": %s", f->fwid, err);
 	}
-	if (cfg->cc.type == CC_SNP) {
-		ret = snp_measure_plan(&p, &st);
-		if (!ret)
-			memcpy(out, st.final, 48);
-	} else {
-		ret = tdx_measure_mrtd(&p, out);
-	}
+	ret = launch_measure(&p, NULL, m, err, sizeof(err));
 	plan_free(&p);
 	if (ret)
 		return cli_fail("uki measure", "measurement failed (%s)", strerror(-ret));
@@ -361,7 +340,7 @@ int uki_cli_main(int argc, char **argv)
 	struct chid_view v;
 	struct uki_choice ch;
 	char err[512], h[97], id[37], desc[256];
-	uint8_t digest[48];
+	struct launch_measurement lm;
 	struct json j;
 	int rc;
 
@@ -418,12 +397,12 @@ int uki_cli_main(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(a.sub, "measure")) {
-		rc = run_measure(&a, &u, &cfg, f, digest);
+		rc = run_measure(&a, &u, &cfg, f, &lm);
 		if (rc)
 			goto out;
-		char mh[97];   /* the measurement; h keeps the firmware's SHA-384 */
+		char mh[2 * LAUNCH_MEASUREMENT_LEN + 1];   /* h keeps the firmware's SHA-384 */
 
-		hex_encode(mh, digest, 48);
+		hex_encode(mh, lm.value, sizeof(lm.value));
 		if (!a.json) {
 			printf("%s\n", mh);
 			goto out;
@@ -431,7 +410,7 @@ int uki_cli_main(int argc, char **argv)
 		json_init(&j, stdout, CLI_JSON_FLAGS);
 		json_map_begin(&j, false);
 		json_key(&j, "platform");
-		json_str(&j, platform_name(cfg.cc.type));
+		json_str(&j, launch_platform_name(lm.platform));
 		json_key(&j, "measurement");
 		json_str(&j, mh);
 		json_key(&j, "fwid");

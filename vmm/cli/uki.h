@@ -1,7 +1,7 @@
 /* vmm/cli/uki.h: the `fukivmm uki` subcommand.
  * Owns its argument parsing and output (text, --json).  UKI parsing and the
  * firmware choice come from loader/uki.c, CHIDs from vmm/cli/smbios.c,
- * plans from vmm/launch/planbuild.c. */
+ * plans and measurements from vmm/launch/launch.h. */
 #ifndef FUKI_CLI_UKI_H
 #define FUKI_CLI_UKI_H
 
