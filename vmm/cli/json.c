@@ -226,6 +226,17 @@ static void cbor_key(struct json *j, const cbor_item_t *k)
 	after_key(j);
 }
 
+/* An array or map of @n members: when empty, written as @text ([] or {})
+ * in every layout. */
+static bool empty(struct json *j, size_t n, const char *text)
+{
+	if (n)
+		return false;
+	member(j);
+	fputs(text, j->out);
+	return true;
+}
+
 static int cbor_value(struct json *j, const cbor_item_t *it, unsigned depth)
 {
 	int rc = 0;
@@ -253,11 +264,8 @@ static int cbor_value(struct json *j, const cbor_item_t *it, unsigned depth)
 		cbor_item_t **a = cbor_array_handle(it);
 		size_t n = cbor_array_size(it);
 
-		if (!n) {
-			member(j);
-			fputs("[]", j->out);
+		if (empty(j, n, "[]"))
 			break;
-		}
 		json_array_begin(j, false);
 		for (size_t i = 0; i < n; i++)
 			if (cbor_value(j, a[i], depth + 1))
@@ -269,11 +277,8 @@ static int cbor_value(struct json *j, const cbor_item_t *it, unsigned depth)
 		struct cbor_pair *p = cbor_map_handle(it);
 		size_t n = cbor_map_size(it);
 
-		if (!n) {
-			member(j);
-			fputs("{}", j->out);
+		if (empty(j, n, "{}"))
 			break;
-		}
 		json_map_begin(j, false);
 		for (size_t i = 0; i < n; i++) {
 			cbor_key(j, p[i].key);
