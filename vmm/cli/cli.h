@@ -1,7 +1,7 @@
 /* vmm/cli/cli.h: what the fukivmm subcommands share: the top-level usage
  * text, the one-line usage error (exit status 2), hex and number parsing,
- * quoted text and the configuration load of the commands that do not run
- * the guest.  Nothing else. */
+ * quoted text, the JSON style of uki and smbios, and the configuration load
+ * of the commands that do not run the guest.  Nothing else. */
 #ifndef FUKI_CLI_H
 #define FUKI_CLI_H
 
