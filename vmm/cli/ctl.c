@@ -1,11 +1,10 @@
 /* vmm/cli/ctl.c: `fukivmm ctl SOCKET COMMAND`, the control-socket client
- * (docs/api.md).  Owns: argument parsing, one blocking connection, the
- * CBOR-to-JSON printer.  Never talks to KVM or reads VM configs. */
+ * (docs/api.md).  Owns: argument parsing, one blocking connection, how the
+ * replies are printed (vmm/cli/json.c writes them).  Never talks to KVM or
+ * reads VM configs. */
 #include "vmm/cli/ctl.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,184 +15,17 @@
 #include <unistd.h>
 
 #include "vmm/api/proto.h"
+#include "vmm/base/exitcode.h"
+#include "vmm/cli/json.h"
 
-#define CTL_EXIT_OK 0
+/* ctl's own status for "the VM answered with an error" (docs/api.md) */
 #define CTL_EXIT_ERROR 1
-#define CTL_EXIT_USAGE 2
-#define CTL_JSON_DEPTH 64
 #define CTL_REPLY_TIMEOUT_S 30
 
-/* ---- CBOR to JSON ---- */
-
-static void json_str(FILE *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c == '\r')
-			fputs("\\r", out);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-}
-
-static void json_hex(FILE *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", p[i]);
-}
-
-/* Text or byte string contents, definite or chunked. */
-static void json_string_body(FILE *out, const cbor_item_t *it, bool bytes)
-{
-	if (bytes ? cbor_bytestring_is_definite(it) : cbor_string_is_definite(it)) {
-		const uint8_t *p = bytes ? cbor_bytestring_handle(it) : cbor_string_handle(it);
-		size_t n = bytes ? cbor_bytestring_length(it) : cbor_string_length(it);
-
-		if (bytes)
-			json_hex(out, p, n);
-		else if (p)
-			json_str(out, p, n);
-		return;
-	}
-	cbor_item_t **ch = bytes ? cbor_bytestring_chunks_handle(it) : cbor_string_chunks_handle(it);
-	size_t nc = bytes ? cbor_bytestring_chunk_count(it) : cbor_string_chunk_count(it);
-
-	for (size_t i = 0; i < nc; i++)
-		json_string_body(out, ch[i], bytes);
-}
-
-static void json_number(FILE *out, double d)
-{
-	char buf[64];
-
-	if (!isfinite(d)) {
-		fputs("null", out);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%.15g", d);
-	if (strtod(buf, NULL) != d)
-		snprintf(buf, sizeof(buf), "%.17g", d);
-	fputs(buf, out);
-}
-
-static int json_item(FILE *out, const cbor_item_t *it, unsigned depth);
-
-static void json_key(FILE *out, const cbor_item_t *k, unsigned depth)
-{
-	fputc('"', out);
-	switch (cbor_typeof(k)) {
-	case CBOR_TYPE_STRING:
-		json_string_body(out, k, false);
-		break;
-	case CBOR_TYPE_BYTESTRING:
-		json_string_body(out, k, true);
-		break;
-	case CBOR_TYPE_UINT:
-		fprintf(out, "%" PRIu64, cbor_get_int(k));
-		break;
-	case CBOR_TYPE_NEGINT:
-		if (cbor_get_int(k) == UINT64_MAX)
-			fputs("-18446744073709551616", out);
-		else
-			fprintf(out, "-%" PRIu64, cbor_get_int(k) + 1);
-		break;
-	default:
-		fputs("?", out);
-	}
-	fputc('"', out);
-}
-
-static int json_item(FILE *out, const cbor_item_t *it, unsigned depth)
-{
-	int rc = 0;
-
-	if (depth > CTL_JSON_DEPTH) {
-		fputs("null", out);
-		return -1;
-	}
-	switch (cbor_typeof(it)) {
-	case CBOR_TYPE_UINT:
-		fprintf(out, "%" PRIu64, cbor_get_int(it));
-		break;
-	case CBOR_TYPE_NEGINT:
-		if (cbor_get_int(it) == UINT64_MAX)
-			fputs("-18446744073709551616", out);
-		else
-			fprintf(out, "-%" PRIu64, cbor_get_int(it) + 1);
-		break;
-	case CBOR_TYPE_BYTESTRING:
-	case CBOR_TYPE_STRING:
-		fputc('"', out);
-		json_string_body(out, it, cbor_typeof(it) == CBOR_TYPE_BYTESTRING);
-		fputc('"', out);
-		break;
-	case CBOR_TYPE_ARRAY: {
-		cbor_item_t **a = cbor_array_handle(it);
-		size_t n = cbor_array_size(it);
-
-		fputc('[', out);
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				fputc(',', out);
-			if (json_item(out, a[i], depth + 1))
-				rc = -1;
-		}
-		fputc(']', out);
-		break;
-	}
-	case CBOR_TYPE_MAP: {
-		struct cbor_pair *p = cbor_map_handle(it);
-		size_t n = cbor_map_size(it);
-
-		fputc('{', out);
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				fputc(',', out);
-			json_key(out, p[i].key, depth + 1);
-			fputc(':', out);
-			if (json_item(out, p[i].value, depth + 1))
-				rc = -1;
-		}
-		fputc('}', out);
-		break;
-	}
-	case CBOR_TYPE_TAG: {
-		cbor_item_t *in = cbor_tag_item(it);   /* new reference */
-
-		rc = json_item(out, in, depth + 1);
-		cbor_decref(&in);
-		break;
-	}
-	case CBOR_TYPE_FLOAT_CTRL:
-		if (!cbor_float_ctrl_is_ctrl(it)) {
-			json_number(out, cbor_float_get_float(it));
-		} else if (cbor_is_bool(it)) {
-			fputs(cbor_get_bool(it) ? "true" : "false", out);
-		} else if (cbor_ctrl_value(it) == CBOR_CTRL_NULL ||
-			   cbor_ctrl_value(it) == CBOR_CTRL_UNDEF) {
-			fputs("null", out);
-		} else {
-			fprintf(out, "%u", cbor_ctrl_value(it));
-		}
-		break;
-	default:
-		fputs("null", out);
-	}
-	return rc;
-}
-
+/* The replies as one compact line each; \n, \t, \r and DEL escaped. */
 int ctl_json_print(FILE *out, const cbor_item_t *it)
 {
-	return json_item(out, it, 0);
+	return json_print_cbor(out, it, JSON_ESC_SHORT | JSON_ESC_DEL);
 }
 
 /* ---- the connection ---- */
@@ -323,7 +155,11 @@ static int ctl_print_error(const cbor_item_t *err)
 	return CTL_EXIT_ERROR;
 }
 
-/* ---- arguments ---- */
+/* ---- arguments ----
+ * ctl's SIZE and DURATION are not config_parse_size/config_parse_duration's
+ * (vmm/config/config.h): sizes are decimal with K, KiB, M, MiB, G or GiB as
+ * written (no T, no "MB", no 0x or leading-zero octal), durations take "m"
+ * and read a bare number as seconds.  docs/api.md documents this syntax. */
 
 static int parse_u64_suffix(const char *s, const char *const *sfx, const uint64_t *mul,
 			    unsigned nsfx, uint64_t dflt_mul, uint64_t *out)
@@ -440,15 +276,15 @@ int ctl_main(int argc, char **argv)
 	cbor_item_t *req, *rep = NULL;
 	const cbor_item_t *err, *ok, *id;
 	bool events, eof = false;
-	int fd, rc = CTL_EXIT_USAGE;
+	int fd, rc = FUKI_EXIT_USAGE;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		ctl_usage(stdout);
-		return CTL_EXIT_OK;
+		return FUKI_EXIT_OK;
 	}
 	if (argc < 3) {
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[2], cmds[i].cmd))
@@ -456,11 +292,11 @@ int ctl_main(int argc, char **argv)
 	if (!op) {
 		fprintf(stderr, "fukivmm ctl: unknown command '%s'\n", argv[2]);
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	if (strcmp(op, "doorbell-policy") && argc > 3) {
 		fprintf(stderr, "fukivmm ctl: '%s' takes no arguments\n", argv[2]);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	events = !strcmp(op, "events");
 	req = api_map_new(8);
@@ -469,12 +305,12 @@ int ctl_main(int argc, char **argv)
 	    ctl_policy_args(argc - 3, argv + 3, req)) {
 		if (req)
 			cbor_decref(&req);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	fd = ctl_connect(argv[1]);
 	if (fd < 0) {
 		cbor_decref(&req);
-		return CTL_EXIT_USAGE;
+		return FUKI_EXIT_USAGE;
 	}
 	if (!events) {
 		struct timeval tv = { .tv_sec = CTL_REPLY_TIMEOUT_S };
@@ -509,7 +345,7 @@ int ctl_main(int argc, char **argv)
 	if (!events) {
 		ctl_json_print(stdout, ok);
 		fputc('\n', stdout);
-		rc = fflush(stdout) ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+		rc = fflush(stdout) ? FUKI_EXIT_USAGE : FUKI_EXIT_OK;
 		goto out;
 	}
 	/* events: one JSON object per line until the server goes away */
@@ -517,7 +353,7 @@ int ctl_main(int argc, char **argv)
 		cbor_decref(&rep);
 		rep = ctl_read_msg(fd, &eof);
 		if (!rep) {
-			rc = eof ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+			rc = eof ? FUKI_EXIT_OK : FUKI_EXIT_USAGE;
 			goto out;
 		}
 		if ((err = api_map_get(rep, "error"))) {
@@ -529,7 +365,7 @@ int ctl_main(int argc, char **argv)
 		ctl_json_print(stdout, rep);
 		fputc('\n', stdout);
 		if (fflush(stdout)) {
-			rc = CTL_EXIT_USAGE;   /* stdout closed: nobody listens */
+			rc = FUKI_EXIT_USAGE;   /* stdout closed: nobody listens */
 			goto out;
 		}
 	}

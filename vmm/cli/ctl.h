@@ -1,5 +1,5 @@
 /* vmm/cli/ctl.h: `fukivmm ctl`, the control-socket client (docs/api.md).
- * Owns: its command line, one connection, the CBOR-to-JSON printer.  Knows
+ * Owns: its command line, one connection, how replies are printed.  Knows
  * nothing of the VM: it only speaks the protocol of vmm/api/proto.h. */
 #ifndef FUKI_CTL_H
 #define FUKI_CTL_H
@@ -12,9 +12,9 @@
  * 0 ok, 1 the server answered with an error, 2 usage or connection error. */
 int ctl_main(int argc, char **argv);
 
-/* @it as one JSON value (no newline): byte strings as lowercase hex text,
- * tags dropped, undefined/NaN/infinity as null, non-text map keys as text.
- * Returns 0, or -1 when nested deeper than 64 (then output is truncated). */
+/* @it as one compact JSON value (no newline), as ctl prints replies: see
+ * json_print_cbor (vmm/cli/json.h).  Returns 0, or -1 when nested deeper
+ * than 64 (the deeper part is written as null). */
 int ctl_json_print(FILE *out, const cbor_item_t *it);
 
 #endif

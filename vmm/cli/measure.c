@@ -1,169 +1,48 @@
-/* vmm/cli/measure.c: `fukivmm measure` (launch digest / MRTD of the plan a
- * configuration stands for) and `fukivmm snp id-block`.  Owns argument
- * parsing and output formats only: the plan is built by planbuild_from_config
- * exactly as `run` builds it, and measured by snp/ or tdx/. */
+/* vmm/cli/measure.c: `fukivmm measure`, the launch digest / MRTD of the plan
+ * a configuration stands for.  Owns argument parsing and output formats only:
+ * the plan is built by launch_plan_from_config exactly as `run` builds it, and
+ * measured by launch_measure (vmm/launch/launch.h). */
 #include "vmm/cli/measure.h"
 
-#include <cbor.h>
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
+#include <cbor.h>
 
-#include "snp/snp.h"
-#include "tdx/tdx.h"
-#include "vmm/cli/cli.h"
-#include "vmm/config/config.h"
-#include "vmm/base/log.h"
+#include "snp/snp.h"   /* vCPU names and signatures, SNP parameters, stage digests */
+#include "vmm/api/proto.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
-#include "vmm/launch/planbuild.h"
+#include "vmm/base/hex.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
+#include "vmm/config/config.h"
+#include "vmm/launch/launch.h"
 
+/* ---- the report: a CBOR tree, written as CBOR or JSON ---- */
 
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (!s || strlen(s) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
-		    !isxdigit((unsigned char)s[2 * i + 1]))
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
-
-static int sha384_file(const char *path, char out[97])
-{
-	uint8_t buf[16384], md[48];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int ok = ctx && f && EVP_DigestInit_ex(ctx, EVP_sha384(), NULL);
-
-	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, buf, n);
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, NULL);
-	if (f)
-		fclose(f);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return -EIO;
-	cli_hex(out, md, 48);
-	return 0;
-}
-
-/* ---- a small document tree (libcbor items), written as CBOR or JSON ---- */
-
-static void map_put(cbor_item_t *m, const char *k, cbor_item_t *v)
-{
-	(void)cbor_map_add(m, (struct cbor_pair){ .key = cbor_move(cbor_build_string(k)),
-						  .value = cbor_move(v) });
-}
-static void map_str(cbor_item_t *m, const char *k, const char *v) { map_put(m, k, cbor_build_string(v)); }
-static void map_u64(cbor_item_t *m, const char *k, uint64_t v) { map_put(m, k, cbor_build_uint64(v)); }
-static void map_bool(cbor_item_t *m, const char *k, bool v) { map_put(m, k, cbor_build_bool(v)); }
 static void map_hexu(cbor_item_t *m, const char *k, uint64_t v)
 {
 	char b[24];
 
 	snprintf(b, sizeof(b), "0x%" PRIx64, v);
-	map_str(m, k, b);
+	api_map_put_str(m, k, b);
 }
+
 static void map_hexb(cbor_item_t *m, const char *k, const uint8_t *b, size_t n)
 {
 	char s[2 * 64 + 1];
 
-	cli_hex(s, b, n);
-	map_str(m, k, s);
-}
-
-static void json_str(FILE *o, const unsigned char *s, size_t n)
-{
-	fputc('"', o);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
-static void json_write(FILE *o, cbor_item_t *it, int depth)
-{
-	switch (cbor_typeof(it)) {
-	case CBOR_TYPE_UINT:
-		fprintf(o, "%" PRIu64, cbor_get_int(it));
-		break;
-	case CBOR_TYPE_STRING:
-		json_str(o, cbor_string_handle(it), cbor_string_length(it));
-		break;
-	case CBOR_TYPE_FLOAT_CTRL:
-		fputs(cbor_get_bool(it) ? "true" : "false", o);
-		break;
-	case CBOR_TYPE_ARRAY: {
-		size_t n = cbor_array_size(it);
-
-		fputc('[', o);
-		for (size_t i = 0; i < n; i++) {
-			cbor_item_t *e = cbor_array_get(it, i);
-
-			fprintf(o, "%s\n%*s", i ? "," : "", 2 * (depth + 1), "");
-			json_write(o, e, depth + 1);
-			cbor_decref(&e);
-		}
-		if (n)
-			fprintf(o, "\n%*s", 2 * depth, "");
-		fputc(']', o);
-		break;
-	}
-	case CBOR_TYPE_MAP: {
-		size_t n = cbor_map_size(it);
-		struct cbor_pair *kv = cbor_map_handle(it);
-
-		fputc('{', o);
-		for (size_t i = 0; i < n; i++) {
-			fprintf(o, "%s\n%*s", i ? "," : "", 2 * (depth + 1), "");
-			json_write(o, kv[i].key, depth + 1);
-			fputs(": ", o);
-			json_write(o, kv[i].value, depth + 1);
-		}
-		if (n)
-			fprintf(o, "\n%*s", 2 * depth, "");
-		fputc('}', o);
-		break;
-	}
-	default:
-		fputs("null", o);
-	}
+	hex_encode(s, b, n);
+	api_map_put_str(m, k, s);
 }
 
 static int cbor_write(FILE *o, cbor_item_t *doc)
@@ -194,18 +73,19 @@ static const char *vmm_name(enum snp_vmm_type t)
 static void add_file(cbor_item_t *inputs, const char *key, const char *path)
 {
 	cbor_item_t *m;
-	char h[97];
+	uint8_t md[DIGEST_SHA384_LEN];
+	char h[2 * DIGEST_SHA384_LEN + 1];
 	struct stat st;
 
 	if (!path)
 		return;
 	m = cbor_new_definite_map(3);
-	map_str(m, "path", path);
+	api_map_put_str(m, "path", path);
 	if (!stat(path, &st))
-		map_u64(m, "size", (uint64_t)st.st_size);
-	if (!sha384_file(path, h))
-		map_str(m, "sha384", h);
-	map_put(inputs, key, m);
+		api_map_put_uint(m, "size", (uint64_t)st.st_size);
+	if (!digest_file_sha384(path, md, NULL, 0))
+		api_map_put_str(m, "sha384", hex_encode(h, md, sizeof(md)));
+	api_map_put(inputs, key, m);
 }
 
 static const char measure_usage[] =
@@ -278,7 +158,7 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 		case OPT_PLATFORM: platform = optarg; break;
 		case OPT_FIRMWARE: cfg->firmware_path = optarg; break;
 		case OPT_VCPUS:
-			if (parse_u64(optarg, &v) || v < 1 || v > CFG_MAX_VCPUS)
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > CFG_MAX_VCPUS)
 				return cli_fail("measure", "--vcpus '%s': must be 1..%d", optarg,
 						 CFG_MAX_VCPUS);
 			cfg->vcpus = (unsigned)v;
@@ -299,13 +179,13 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 			break;
 		}
 		case OPT_VCPU_SIG:
-			if (parse_u64(optarg, &v) || v > UINT32_MAX)
+			if (cli_parse_u64(optarg, &v) || v > UINT32_MAX)
 				return cli_fail("measure", "--vcpu-sig '%s': not a 32-bit number", optarg);
 			cfg->cc.vcpu_sig = (uint32_t)v;
 			cfg->cc.vcpu_sig_set = true;
 			break;
 		case OPT_VCPU_FAMILY: case OPT_VCPU_MODEL: case OPT_VCPU_STEPPING:
-			if (parse_u64(optarg, &v) || v > 0xff + 0xf)
+			if (cli_parse_u64(optarg, &v) || v > 0xff + 0xf)
 				return cli_fail("measure", "%s '%s': not a small number",
 						 c == OPT_VCPU_FAMILY ? "--vcpu-family" :
 						 c == OPT_VCPU_MODEL ? "--vcpu-model" : "--vcpu-stepping",
@@ -324,18 +204,18 @@ static int parse_measure_args(int argc, char **argv, struct vm_config *cfg,
 				return cli_fail("measure", "--vmm-type '%s': not qemu, ec2 or gce", optarg);
 			break;
 		case OPT_GUEST_FEATURES:
-			if (parse_u64(optarg, &cfg->cc.guest_features))
+			if (cli_parse_u64(optarg, &cfg->cc.guest_features))
 				return cli_fail("measure", "--guest-features '%s': not a number", optarg);
 			break;
 		case OPT_POLICY:
-			if (parse_u64(optarg, &cfg->cc.policy))
+			if (cli_parse_u64(optarg, &cfg->cc.policy))
 				return cli_fail("measure", "--policy '%s': not a number", optarg);
 			break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
 		case OPT_INITRD: cfg->initrd_path = optarg; break;
 		case OPT_APPEND: cfg->cmdline = optarg; break;
 		case OPT_OVMF_HASH:
-			if (unhex(optarg, a->seed, 48))
+			if (cli_unhex(optarg, a->seed, 48))
 				return cli_fail("measure", "--ovmf-hash: expected 96 hex digits");
 			a->have_seed = true;
 			break;
@@ -412,23 +292,31 @@ static void add_plan(cbor_item_t *doc, const struct launch_plan *p)
 		const struct plan_region *r = &p->regions[i];
 		cbor_item_t *m = cbor_new_definite_map(5);
 
-		map_str(m, "what", r->what);
+		api_map_put_str(m, "what", r->what);
 		map_hexu(m, "gpa", r->gpa);
 		map_hexu(m, "size", r->size);
 		if (p->platform == PLAN_SNP) {
-			map_str(m, "type", snp_type_name(r->snp_type));
+			api_map_put_str(m, "type", snp_type_name(r->snp_type));
 		} else {
-			map_u64(m, "tdvf_type", r->tdx_type);
-			map_bool(m, "measured", !!(r->flags & PLAN_F_MEASURE));
-			map_bool(m, "page_aug", !!(r->flags & PLAN_F_PAGE_AUG));
+			api_map_put_uint(m, "tdvf_type", r->tdx_type);
+			api_map_put_bool(m, "measured", !!(r->flags & PLAN_F_MEASURE));
+			api_map_put_bool(m, "page_aug", !!(r->flags & PLAN_F_PAGE_AUG));
 		}
 		(void)cbor_array_push(regs, cbor_move(m));
 	}
-	map_u64(plan, "nregions", p->nregions);
-	map_put(plan, "regions", regs);
+	api_map_put_uint(plan, "nregions", p->nregions);
+	api_map_put(plan, "regions", regs);
 	if (p->platform == PLAN_SNP)
-		map_u64(plan, "vmsas", p->nvcpus);
-	map_put(doc, "plan", plan);
+		api_map_put_uint(plan, "vmsas", p->nvcpus);
+	api_map_put(doc, "plan", plan);
+}
+
+/* The report's intermediate SEV-SNP digests, after the firmware pages and
+ * after the metadata pages: launch_measure gives the final one only. */
+static int snp_stages(const struct launch_plan *p, const struct measure_args *a,
+		      struct snp_digest_stages *st)
+{
+	return a->have_seed ? snp_measure_plan_seeded(p, a->seed, st) : snp_measure_plan(p, st);
 }
 
 static int run_measure(struct vm_config *cfg, const struct measure_args *a)
@@ -437,11 +325,10 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	struct launch_plan p;
 	struct snp_params sp;
 	struct planbuild_kernel_hashes kh, *khp = NULL;
+	struct launch_measurement lm;
 	struct snp_digest_stages st;
-	uint8_t mrtd[48];
-	const uint8_t *result;
-	char err[320], hx[97];
-	int ret, rc = CLI_EXIT_USAGE;
+	char err[320], hx[2 * LAUNCH_MEASUREMENT_LEN + 1];
+	int ret, rc = FUKI_EXIT_USAGE;
 	cbor_item_t *doc = NULL;
 
 	plan_init(&p, PLAN_PLAIN);
@@ -461,27 +348,20 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		}
 		khp = &kh;
 	}
-	ret = planbuild_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
+	ret = launch_plan_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
 	if (ret) {
 		rc = cli_fail("measure", "%s", err);
 		goto out;
 	}
-	if (cfg->cc.type == CC_SNP) {
-		ret = a->have_seed ? snp_measure_plan_seeded(&p, a->seed, &st)
-				   : snp_measure_plan(&p, &st);
-		result = st.final;
-	} else {
-		ret = tdx_measure_mrtd(&p, mrtd);
-		result = mrtd;
-	}
+	ret = launch_measure(&p, a->have_seed ? a->seed : NULL, &lm, err, sizeof(err));
 	if (ret) {
 		rc = cli_fail("measure", "measurement failed (%s)", strerror(-ret));
 		goto out;
 	}
-	cli_hex(hx, result, 48);
+	hex_encode(hx, lm.value, sizeof(lm.value));
 	if (!a->json && !a->cbor) {
 		printf("%s\n", hx);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 
@@ -490,17 +370,17 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	cbor_item_t *params = cbor_new_definite_map(12);
 	cbor_item_t *dig = cbor_new_definite_map(3);
 
-	map_str(doc, "platform", cfg->cc.type == CC_SNP ? "sev-snp" : "tdx");
-	map_str(doc, "measurement", hx);
+	api_map_put_str(doc, "platform", launch_platform_name(p.platform));
+	api_map_put_str(doc, "measurement", hx);
 	if (cfg->path)
-		map_str(inputs, "config", cfg->path);
+		api_map_put_str(inputs, "config", cfg->path);
 	add_file(inputs, "firmware", cfg->firmware_path);
 	add_file(inputs, "kernel", cfg->kernel_path);
 	add_file(inputs, "initrd", cfg->initrd_path);
 	if (cfg->kernel_path)
-		map_str(inputs, "cmdline", cfg->cmdline ? cfg->cmdline : "");
-	map_put(doc, "inputs", inputs);
-	map_u64(params, "vcpus", cfg->vcpus);
+		api_map_put_str(inputs, "cmdline", cfg->cmdline ? cfg->cmdline : "");
+	api_map_put(doc, "inputs", inputs);
+	api_map_put_uint(params, "vcpus", cfg->vcpus);
 	if (cfg->cc.type == CC_SNP) {
 		if (planbuild_snp_params(cfg, khp, &sp, err, sizeof(err))) {
 			cbor_decref(&params);
@@ -509,36 +389,42 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 			goto out;
 		}
 		if (cfg->cc.vcpu_type)
-			map_str(params, "vcpu_type", cfg->cc.vcpu_type);
+			api_map_put_str(params, "vcpu_type", cfg->cc.vcpu_type);
 		map_hexu(params, "vcpu_sig", sp.vcpu_sig);
-		map_str(params, "vmm_type", vmm_name(sp.vmm_type));
+		api_map_put_str(params, "vmm_type", vmm_name(sp.vmm_type));
 		map_hexu(params, "guest_features", sp.sev_features);
 		map_hexu(params, "policy", sp.policy);
 		map_hexu(params, "ap_reset_eip", p.snp.ap_reset_eip);
-		map_bool(params, "kernel_hashes", sp.kernel_hashes);
+		api_map_put_bool(params, "kernel_hashes", sp.kernel_hashes);
 		if (sp.kernel_hashes) {
 			map_hexb(params, "kernel_sha256", sp.kernel_sha256, 32);
 			map_hexb(params, "initrd_sha256", sp.initrd_sha256, 32);
 			map_hexb(params, "cmdline_sha256", sp.cmdline_sha256, 32);
 		}
-		map_bool(params, "ovmf_hash_seeded", a->have_seed);
+		api_map_put_bool(params, "ovmf_hash_seeded", a->have_seed);
+		if (snp_stages(&p, a, &st)) {
+			cbor_decref(&params);
+			cbor_decref(&dig);
+			rc = cli_fail("measure", "measurement failed");
+			goto out;
+		}
 		map_hexb(dig, "firmware", st.firmware, 48);
 		map_hexb(dig, "metadata", st.metadata, 48);
-		map_hexb(dig, "final", st.final, 48);
+		map_hexb(dig, "final", lm.value, 48);
 	} else {
-		map_u64(params, "memory", cfg->memory);
-		map_str(params, "mrtd_order", cfg->cc.tdx_two_pass ? "two-pass" : "single");
-		map_hexb(dig, "mrtd", mrtd, 48);
+		api_map_put_uint(params, "memory", cfg->memory);
+		api_map_put_str(params, "mrtd_order", cfg->cc.tdx_two_pass ? "two-pass" : "single");
+		map_hexb(dig, "mrtd", lm.value, 48);
 	}
-	map_put(doc, "parameters", params);
-	map_put(doc, "digests", dig);
+	api_map_put(doc, "parameters", params);
+	api_map_put(doc, "digests", dig);
 	add_plan(doc, &p);
 	if (a->cbor) {
-		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : 0;
+		rc = cbor_write(stdout, doc) ? cli_fail("measure", "cannot write CBOR") : FUKI_EXIT_OK;
 	} else {
-		json_write(stdout, doc, 0);
+		json_print_cbor(stdout, doc, JSON_PRETTY);
 		fputc('\n', stdout);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 	}
 out:
 	if (doc)
@@ -561,7 +447,7 @@ int measure_main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	rc = parse_measure_args(argc, argv, &cfg, &a);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? FUKI_EXIT_OK : rc;
 	if (!a.config)
 		return run_measure(&cfg, &a);
 
@@ -570,133 +456,5 @@ int measure_main(int argc, char **argv)
 		return cli_fail("measure", "%s", err);
 	rc = run_measure(&cfg, &a);
 	config_free(&cfg);
-	return rc;
-}
-
-/* ---- snp id-block ---- */
-
-static const char idblock_usage[] =
-	"usage: fukivmm snp id-block --key ID.pem [--author-key AUTHOR.pem]\n"
-	"                            --measurement HEX [--policy 0x30000]\n"
-	"                            [--family-id HEX32] [--image-id HEX32]\n"
-	"                            [--guest-svn N] [--version 1]\n"
-	"                            (-o DIR | --out-block FILE --out-auth FILE)\n";
-
-int snp_cli_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "author-key", required_argument, NULL, 'a' },
-		{ "measurement", required_argument, NULL, 'm' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "family-id", required_argument, NULL, 'f' },
-		{ "image-id", required_argument, NULL, 'i' },
-		{ "guest-svn", required_argument, NULL, 's' },
-		{ "version", required_argument, NULL, 'v' },
-		{ "out-block", required_argument, NULL, 'B' },
-		{ "out-auth", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *key = NULL, *akey = NULL, *dir = NULL, *ob = NULL, *oa = NULL;
-	struct snp_id_params ip;
-	bool have_ld = false;
-	uint8_t block[SNP_ID_BLOCK_SIZE], idd[48], ad[48];
-	static uint8_t auth[SNP_ID_AUTH_SIZE];
-	char err[320], path_b[4096], path_a[4096], h[97];
-	EVP_PKEY *k = NULL, *ak = NULL;
-	uint64_t v;
-	int c, rc = CLI_EXIT_USAGE;
-
-	if (argc < 2 || strcmp(argv[1], "id-block") != 0) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(idblock_usage, stdout);
-			return 0;
-		}
-		return cli_fail("snp", "unknown subcommand '%s' (expected id-block)",
-				 argc >= 2 ? argv[1] : "");
-	}
-	memset(&ip, 0, sizeof(ip));
-	ip.version = 1;
-	ip.policy = 0x30000;
-	argc--;
-	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'a': akey = optarg; break;
-		case 'o': dir = optarg; break;
-		case 'B': ob = optarg; break;
-		case 'A': oa = optarg; break;
-		case 'm':
-			if (unhex(optarg, ip.ld, 48))
-				return cli_fail("snp id-block", "--measurement: expected 96 hex digits");
-			have_ld = true;
-			break;
-		case 'f': case 'i':
-			if (unhex(optarg, c == 'f' ? ip.family_id : ip.image_id, 16))
-				return cli_fail("snp id-block", "--%s: expected 32 hex digits",
-						 c == 'f' ? "family-id" : "image-id");
-			break;
-		case 'p':
-			if (parse_u64(optarg, &ip.policy))
-				return cli_fail("snp id-block", "--policy '%s': not a number", optarg);
-			break;
-		case 's': case 'v':
-			if (parse_u64(optarg, &v) || v > UINT32_MAX)
-				return cli_fail("snp id-block", "--%s '%s': not a 32-bit number",
-						 c == 's' ? "guest-svn" : "version", optarg);
-			*(c == 's' ? &ip.guest_svn : &ip.version) = (uint32_t)v;
-			break;
-		case 'h':
-			fputs(idblock_usage, stdout);
-			return 0;
-		default:
-			return cli_fail("snp id-block", "unknown or incomplete option '%s'",
-					 argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_fail("snp id-block", "unexpected argument '%s'", argv[optind]);
-	if (!key || !have_ld)
-		return cli_fail("snp id-block", "--key and --measurement are required");
-	if (!dir == !(ob || oa) || (!dir && !(ob && oa)))
-		return cli_fail("snp id-block", "give -o DIR, or both --out-block and --out-auth");
-	if (dir) {
-		snprintf(path_b, sizeof(path_b), "%s/id_block.bin", dir);
-		snprintf(path_a, sizeof(path_a), "%s/id_auth.bin", dir);
-		ob = path_b;
-		oa = path_a;
-	}
-	k = snp_key_load(key, err, sizeof(err));
-	if (!k) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (akey && !(ak = snp_key_load(akey, err, sizeof(err)))) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (snp_id_block_build(&ip, k, ak, block, auth, idd, ad, err, sizeof(err))) {
-		rc = cli_fail("snp id-block", "%s", err);
-		goto out;
-	}
-	if (file_write(ob, block, sizeof(block)) || file_write(oa, auth, sizeof(auth))) {
-		rc = cli_fail("snp id-block", "cannot write '%s' / '%s': %s", ob, oa,
-			       strerror(errno));
-		goto out;
-	}
-	cli_hex(h, idd, 48);
-	printf("id_key_digest: %s\n", h);
-	if (ak) {
-		cli_hex(h, ad, 48);
-		printf("author_key_digest: %s\n", h);
-	}
-	rc = 0;
-out:
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(ak);
 	return rc;
 }

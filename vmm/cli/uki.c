@@ -1,317 +1,41 @@
-/* vmm/cli/uki.c: `fukivmm smbios dump|chids` and `fukivmm uki
- * inspect|select|measure|extract`.  Owns argument parsing and output only:
- * tables, CHIDs, UKI parsing and the firmware choice live in devices/ and
- * loader/, the plan comes from planbuild_from_config exactly as `run`
- * builds it, digests from snp/ and tdx/. */
+/* vmm/cli/uki.c: `fukivmm uki inspect|select|measure|extract`.  Owns argument
+ * parsing and output only: UKI parsing and the firmware choice live in
+ * loader/, the CHIDs of this VM come from vmm/cli/smbios.c, the plan from
+ * launch_plan_from_config exactly as `run` builds it, the measurement from
+ * launch_measure. */
 #include "vmm/cli/uki.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "loader/smbios.h"
 #include "loader/chid.h"
 #include "loader/plan.h"
+#include "loader/smbios.h"
 #include "loader/uki.h"
-#include "snp/snp.h"
-#include "tdx/tdx.h"
-#include "vmm/cli/cli.h"
-#include "vmm/config/config.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/exitcode.h"
 #include "vmm/base/fileio.h"
-#include "vmm/base/log.h"
-#include "vmm/launch/planbuild.h"
+#include "vmm/base/hex.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/json.h"
+#include "vmm/cli/smbios.h"
+#include "vmm/config/config.h"
+#include "vmm/launch/launch.h"
 
-#define EXIT_NOMATCH 1
 #define UKI_FILE_MAX (4ULL << 30)
-#define DMI_FILE_MAX (1ULL << 20)
 
-static int sha384_hex(const uint8_t *p, size_t n, char out[97])
+static int sha384_hex(const uint8_t *p, size_t n, char out[2 * DIGEST_SHA384_LEN + 1])
 {
-	uint8_t md[48];
-	unsigned mdlen = 0;
+	uint8_t md[DIGEST_SHA384_LEN];
 
-	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha384(), NULL) || mdlen != 48)
+	if (digest_sha384(p, n, md))
 		return -EIO;
-	cli_hex(out, md, 48);
+	hex_encode(out, md, sizeof(md));
 	return 0;
 }
-
-/* JSON string (UTF-8 passed through, controls escaped). */
-static void jstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}
-
-/* Text: printable ASCII as is, the rest \xNN (strings come from files). */
-static void tstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-			fputc(*p, o);
-		else
-			fprintf(o, "\\x%02x", *p);
-	}
-	fputc('"', o);
-}
-
-/* Like config_load, but the firmware/kernel files need not exist: the
- * SMBIOS identity and the platform are all these commands need (measure
- * reads the kernel files through planbuild and fails there if needed). */
-static int load_config(const char *path, struct vm_config *cfg, char *err, size_t errlen)
-{
-	struct file_map m;
-	char *dir, *slash;
-	int ret;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (file_map(path, 1 << 20, &m, err, errlen))
-		return -EINVAL;
-	dir = strdup(path);
-	if (!dir) {
-		file_unmap(&m);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	ret = config_parse((const char *)m.buf, m.len, path, dir, false, cfg, err, errlen);
-	file_unmap(&m);
-	if (ret) {
-		free(dir);
-		return -EINVAL;
-	}
-	cfg->path = strdup(path);
-	cfg->dir = dir;
-	return 0;
-}
-
-static int config_tables(const char *cmd, const struct vm_config *cfg, struct smbios_blob *b)
-{
-	if (smbios_build(&cfg->smbios, cfg->memory, cfg->vcpus, b))
-		return cli_fail(cmd, "%s: cannot build the SMBIOS tables", cfg->path);
-	return 0;
-}
-
-/* CHIDs of a structure table, plus the fields (with the fwupd-style
- * enclosure type for showing type 12). */
-struct chid_view {
-	struct smbios_info info;
-	struct chid_fields f;           /* as sd-stub: no enclosure, no EDID */
-	struct chid_set set;            /* sd-stub's CHIDs */
-	struct chid t12;                /* type 12 as fwupd/Windows compute it */
-	bool t12_valid;
-};
-
-static int chid_view_build(const uint8_t *tab, size_t len, struct chid_view *v)
-{
-	struct chid_fields fe;
-	int r;
-
-	memset(v, 0, sizeof(*v));
-	if (smbios_info_parse(tab, len, &v->info))
-		log_warn("smbios: the structure table is malformed; using the fields found before the error");
-	if (chid_fields_from_smbios(&v->info, false, &v->f) || chid_compute_all(&v->f, &v->set))
-		return -EIO;
-	if (chid_fields_from_smbios(&v->info, true, &fe))
-		return -EIO;
-	r = chid_compute(&fe, chid_type_mask(12), &v->t12);
-	chid_fields_free(&fe);
-	if (r < 0)
-		return -EIO;
-	v->t12_valid = r == 1;
-	return 0;
-}
-
-/* ---- smbios ---- */
-
-static const char smbios_usage[] =
-	"usage: fukivmm smbios dump GUEST.toml [-o DMI] [--anchor FILE]\n"
-	"       fukivmm smbios chids (GUEST.toml | --dmi DMI) [--json]\n"
-	"  dump writes the structure table (the /sys/firmware/dmi/tables/DMI format)\n"
-	"  the guest reads; chids prints the CHIDs systemd-stub computes from it.\n";
-
-static void print_chids(const struct chid_view *v, bool json)
-{
-	static const struct { enum chid_field f; } order[] = {
-		{ CHID_F_BIOS_VENDOR }, { CHID_F_BIOS_VERSION }, { CHID_F_BIOS_MAJOR },
-		{ CHID_F_BIOS_MINOR }, { CHID_F_MANUFACTURER }, { CHID_F_FAMILY },
-		{ CHID_F_PRODUCT_NAME }, { CHID_F_PRODUCT_SKU }, { CHID_F_BOARD_MANUFACTURER },
-		{ CHID_F_BOARD_PRODUCT },
-	};
-	char desc[256], id[37];
-
-	if (json) {
-		printf("{\n  \"fields\": {");
-		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-			printf("%s\n    ", i ? "," : "");
-			jstr(stdout, chid_field_name(order[i].f));
-			fputs(": ", stdout);
-			if (v->f.f[order[i].f])
-				jstr(stdout, v->f.f[order[i].f]);
-			else
-				fputs("null", stdout);
-		}
-		printf("\n  },\n  \"chids\": [");
-	} else {
-		printf("Computer Information (hashable strings, as systemd-stub trims them)\n");
-		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-			printf("  %s: ", chid_field_name(order[i].f));
-			if (v->f.f[order[i].f])
-				tstr(stdout, v->f.f[order[i].f]);
-			else
-				fputs("(missing)", stdout);
-			fputc('\n', stdout);
-		}
-		printf("Hardware IDs\n");
-	}
-	for (unsigned t = 0; t < CHID_TYPES; t++) {
-		const struct chid *c = t == 12 ? &v->t12 : &v->set.id[t];
-		bool valid = t == 12 ? v->t12_valid : v->set.valid[t];
-		const char *note = t == 12 ? "systemd-stub does not compute type 12 (fwupd/Windows value shown)"
-				 : t >= CHID_EXTRA_BASE ? "systemd extra: needs an EDID panel id, which a VM has none of"
-				 : NULL;
-
-		chid_type_describe(t, desc, sizeof(desc));
-		chid_format(c, id);
-		if (json) {
-			printf("%s\n    {\"type\": %u, \"chid\": ", t ? "," : "", t);
-			if (valid)
-				jstr(stdout, id);
-			else
-				fputs("null", stdout);
-			printf(", \"fields\": ");
-			jstr(stdout, desc);
-			printf(", \"used_by_stub\": %s", t != 12 && valid ? "true" : "false");
-			if (note) {
-				printf(", \"note\": ");
-				jstr(stdout, note);
-			}
-			fputc('}', stdout);
-		} else {
-			printf("  %2u {%s}   <- %s%s%s%s\n", t, valid ? id : "not available", desc,
-			       note ? "  [" : "", note ? note : "", note ? "]" : "");
-		}
-	}
-	if (json)
-		printf("\n  ]\n}\n");
-}
-
-int smbios_cli_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "anchor", required_argument, NULL, 'a' },
-		{ "dmi", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = NULL, *anchor = NULL, *dmi = NULL, *sub;
-	bool json = false;
-	struct vm_config cfg;
-	struct smbios_blob b;
-	struct file_map m = { NULL, 0 };
-	struct chid_view v;
-	char err[512];
-	int c, rc = CLI_EXIT_USAGE;
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(smbios_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : 0;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "dump") && strcmp(sub, "chids"))
-		return cli_fail("smbios", "unknown subcommand '%s' (expected dump or chids)", sub);
-	argc--;
-	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'a': anchor = optarg; break;
-		case 'd': dmi = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(smbios_usage, stdout); return 0;
-		default:
-			return cli_fail("smbios", "unknown or incomplete option '%s' (see --help)",
-					 argv[optind - 1]);
-		}
-	}
-	if (!strcmp(sub, "dump")) {
-		if (dmi || json || optind + 1 != argc)
-			return cli_fail("smbios dump", "expected one GUEST.toml [-o DMI] [--anchor FILE]");
-	} else if ((dmi ? 0 : 1) != argc - optind || out || anchor) {
-		return cli_fail("smbios chids", "expected GUEST.toml or --dmi FILE [--json]");
-	}
-
-	memset(&b, 0, sizeof(b));
-	memset(&cfg, 0, sizeof(cfg));
-	if (dmi) {
-		if (file_map(dmi, DMI_FILE_MAX, &m, err, sizeof(err)))
-			return cli_fail("smbios chids", "%s", err);
-	} else {
-		if (load_config(argv[optind], &cfg, err, sizeof(err)))
-			return cli_fail(sub[0] == 'd' ? "smbios dump" : "smbios chids", "%s", err);
-		if ((rc = config_tables("smbios", &cfg, &b)))
-			goto out;
-		rc = CLI_EXIT_USAGE;
-	}
-	if (!strcmp(sub, "dump")) {
-		if (isatty(STDOUT_FILENO) && !out) {
-			rc = cli_fail("smbios dump", "refusing to write binary tables to a terminal (use -o or a redirection)");
-			goto out;
-		}
-		if (out ? file_write(out, b.tables, b.tables_len)
-			: (fwrite(b.tables, 1, b.tables_len, stdout) != b.tables_len || fflush(stdout))) {
-			rc = cli_fail("smbios dump", "cannot write the table to %s", out ? out : "stdout");
-			goto out;
-		}
-		if (anchor && file_write(anchor, b.anchor, sizeof(b.anchor))) {
-			rc = cli_fail("smbios dump", "cannot write '%s'", anchor);
-			goto out;
-		}
-		rc = 0;
-		goto out;
-	}
-	if (chid_view_build(dmi ? m.buf : b.tables, dmi ? m.len : b.tables_len, &v)) {
-		rc = cli_fail("smbios chids", "CHID computation failed");
-		goto out;
-	}
-	print_chids(&v, json);
-	chid_fields_free(&v.f);
-	rc = fflush(stdout) ? cli_fail("smbios chids", "cannot write the output") : 0;
-out:
-	file_unmap(&m);
-	smbios_blob_free(&b);
-	config_free(&cfg);
-	return rc;
-}
-
-/* ---- uki ---- */
 
 static const char uki_usage[] =
 	"usage: fukivmm uki inspect UKI [--json]\n"
@@ -340,7 +64,7 @@ static void inspect_text(const char *path, const struct uki *u)
 		const struct uki_section *s = &u->sec[i];
 
 		printf("  %-3u ", i);
-		tstr(stdout, s->name);
+		cli_quote(stdout, s->name);
 		printf("%*s %#10x %#10zx %#10x %#10x\n", (int)(8 - strlen(s->name)), "", s->raw_off,
 		       s->size, s->vaddr, s->vsize);
 	}
@@ -356,7 +80,7 @@ static void inspect_text(const char *path, const struct uki *u)
 		if (sha384_hex(f->payload, f->payload_len, h))
 			strcpy(h, "?");
 		printf("fwid ");
-		tstr(stdout, f->fwid);
+		cli_quote(stdout, f->fwid);
 		printf(" size %u sha384 %s", f->payload_len, h);
 		if (f->has_chid) {
 			chid_format(&f->chid, id);
@@ -375,9 +99,9 @@ static void inspect_text(const char *path, const struct uki *u)
 
 		chid_format(&w->chid, id);
 		printf("  [%u] %-10s {%s} name ", i, hwid_type_name(w->type), id);
-		tstr(stdout, w->name);
+		cli_quote(stdout, w->name);
 		printf(" %s ", w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
-		tstr(stdout, w->str);
+		cli_quote(stdout, w->str);
 		if (w->type == UKI_HWID_TYPE_UEFI_FW) {
 			int f = uki_find_fwid(u, w->str);
 
@@ -393,67 +117,105 @@ static void inspect_text(const char *path, const struct uki *u)
 static void inspect_json(const char *path, const struct uki *u)
 {
 	char h[97], id[37];
+	struct json j;
 
-	printf("{\n  \"file\": ");
-	jstr(stdout, path);
-	printf(",\n  \"size\": %zu,\n  \"format\": \"%s\",\n  \"machine\": %u,\n  \"profiles\": %u,\n",
-	       u->len, u->opt_magic == UKI_OPT_MAGIC_PE32P ? "PE32+" : "PE32", u->machine,
-	       u->nprofiles);
-	printf("  \"sections\": [");
+	json_init(&j, stdout, CLI_JSON_FLAGS);
+	json_map_begin(&j, false);
+	json_key(&j, "file");
+	json_str(&j, path);
+	json_key(&j, "size");
+	json_uint(&j, u->len);
+	json_key(&j, "format");
+	json_str(&j, u->opt_magic == UKI_OPT_MAGIC_PE32P ? "PE32+" : "PE32");
+	json_key(&j, "machine");
+	json_uint(&j, u->machine);
+	json_key(&j, "profiles");
+	json_uint(&j, u->nprofiles);
+	json_key(&j, "sections");
+	json_array_begin(&j, false);
 	for (unsigned i = 0; i < u->nsec; i++) {
 		const struct uki_section *s = &u->sec[i];
 
-		printf("%s\n    {\"name\": ", i ? "," : "");
-		jstr(stdout, s->name);
-		printf(", \"offset\": %u, \"size\": %zu, \"vaddr\": %u, \"vsize\": %u}", s->raw_off,
-		       s->size, s->vaddr, s->vsize);
+		json_map_begin(&j, true);
+		json_key(&j, "name");
+		json_str(&j, s->name);
+		json_key(&j, "offset");
+		json_uint(&j, s->raw_off);
+		json_key(&j, "size");
+		json_uint(&j, s->size);
+		json_key(&j, "vaddr");
+		json_uint(&j, s->vaddr);
+		json_key(&j, "vsize");
+		json_uint(&j, s->vsize);
+		json_map_end(&j);
 	}
-	printf("\n  ],\n  \"efifw\": [");
+	json_array_end(&j);
+	json_key(&j, "efifw");
+	json_array_begin(&j, false);
 	for (unsigned i = 0; i < u->nfw; i++) {
 		const struct uki_efifw *f = &u->fw[i];
 
-		printf("%s\n    {\"section\": %u, \"valid\": %s", i ? "," : "", f->section,
-		       f->valid ? "true" : "false");
+		json_map_begin(&j, true);
+		json_key(&j, "section");
+		json_uint(&j, f->section);
+		json_key(&j, "valid");
+		json_bool(&j, f->valid);
 		if (!f->valid) {
-			printf(", \"error\": ");
-			jstr(stdout, f->why);
+			json_key(&j, "error");
+			json_str(&j, f->why);
 		} else {
 			if (sha384_hex(f->payload, f->payload_len, h))
 				strcpy(h, "");
-			printf(", \"fwid\": ");
-			jstr(stdout, f->fwid);
-			printf(", \"size\": %u, \"sha384\": \"%s\", \"header_len\": %u", f->payload_len,
-			       h, f->header_len);
+			json_key(&j, "fwid");
+			json_str(&j, f->fwid);
+			json_key(&j, "size");
+			json_uint(&j, f->payload_len);
+			json_key(&j, "sha384");
+			json_str(&j, h);
+			json_key(&j, "header_len");
+			json_uint(&j, f->header_len);
 			if (f->has_chid) {
 				chid_format(&f->chid, id);
-				printf(", \"capsule_chid\": \"%s\"", id);
+				json_key(&j, "capsule_chid");
+				json_str(&j, id);
 			}
 		}
-		fputc('}', stdout);
+		json_map_end(&j);
 	}
-	printf("\n  ],\n  \"hwids\": ");
+	json_array_end(&j);
+	json_key(&j, "hwids");
 	if (u->known[UKI_HWIDS] < 0) {
-		printf("null\n}\n");
-		return;
-	}
-	printf("{\"valid\": %s", u->hwids_err ? "false" : "true");
-	if (u->hwids_err) {
-		printf(", \"error\": ");
-		jstr(stdout, u->hwids_why);
-	}
-	printf(", \"records\": [");
-	for (unsigned i = 0; i < u->nhw; i++) {
-		const struct uki_hwid *w = &u->hw[i];
+		json_null(&j);
+	} else {
+		json_map_begin(&j, true);
+		json_key(&j, "valid");
+		json_bool(&j, !u->hwids_err);
+		if (u->hwids_err) {
+			json_key(&j, "error");
+			json_str(&j, u->hwids_why);
+		}
+		json_key(&j, "records");
+		json_array_begin(&j, false);
+		for (unsigned i = 0; i < u->nhw; i++) {
+			const struct uki_hwid *w = &u->hw[i];
 
-		chid_format(&w->chid, id);
-		printf("%s\n    {\"type\": \"%s\", \"chid\": \"%s\", \"name\": ", i ? "," : "",
-		       hwid_type_name(w->type), id);
-		jstr(stdout, w->name);
-		printf(", \"%s\": ", w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
-		jstr(stdout, w->str);
-		fputc('}', stdout);
+			chid_format(&w->chid, id);
+			json_map_begin(&j, true);
+			json_key(&j, "type");
+			json_str(&j, hwid_type_name(w->type));
+			json_key(&j, "chid");
+			json_str(&j, id);
+			json_key(&j, "name");
+			json_str(&j, w->name);
+			json_key(&j, w->type == UKI_HWID_TYPE_UEFI_FW ? "fwid" : "compatible");
+			json_str(&j, w->str);
+			json_map_end(&j);
+		}
+		json_array_end(&j);
+		json_map_end(&j);
 	}
-	printf("\n  ]}\n}\n");
+	json_map_end(&j);
+	fputc('\n', stdout);
 }
 
 struct uki_args {
@@ -475,7 +237,7 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 	memset(a, 0, sizeof(*a));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(uki_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : -1;
+		return argc < 2 ? FUKI_EXIT_USAGE : -1;
 	}
 	a->sub = argv[1];
 	if (strcmp(a->sub, "inspect") && strcmp(a->sub, "select") && strcmp(a->sub, "measure") &&
@@ -512,16 +274,16 @@ static int parse_uki_args(int argc, char **argv, struct uki_args *a)
 	return 0;
 }
 
-/* The firmware this VM makes the stub pick.  0 chosen, EXIT_NOMATCH, or
- * CLI_EXIT_USAGE (message printed). */
+/* The firmware this VM makes the stub pick.  0 chosen, FUKI_EXIT_NOMATCH, or
+ * FUKI_EXIT_USAGE (message printed). */
 static int choose(const struct uki_args *a, const struct uki *u, const struct vm_config *cfg,
 		  struct chid_view *v, struct uki_choice *ch)
 {
 	struct smbios_blob b;
 	int r;
 
-	if (config_tables("uki", cfg, &b))
-		return CLI_EXIT_USAGE;
+	if (smbios_cli_tables("uki", cfg, &b))
+		return FUKI_EXIT_USAGE;
 	r = chid_view_build(b.tables, b.tables_len, v);
 	smbios_blob_free(&b);
 	if (r)
@@ -541,21 +303,15 @@ static int choose(const struct uki_args *a, const struct uki *u, const struct vm
 			fprintf(stderr, "fukivmm uki %s: .hwids record %d (CHID type %u) names fwid \"%s\", "
 				"but no valid .efifw section carries it\n", a->sub, ch->hwid, ch->chid_type,
 				u->hw[ch->hwid].str ? u->hw[ch->hwid].str : "");
-		return EXIT_NOMATCH;
+		return FUKI_EXIT_NOMATCH;
 	}
 	return 0;
 }
 
-static const char *platform_name(enum cc_type t)
-{
-	return t == CC_SNP ? "sev-snp" : t == CC_TDX ? "tdx" : "none";
-}
-
 static int run_measure(const struct uki_args *a, const struct uki *u, const struct vm_config *cfg,
-		       const struct uki_efifw *f, uint8_t out[48])
+		       const struct uki_efifw *f, struct launch_measurement *m)
 {
 	struct launch_plan p;
-	struct snp_digest_stages st;
 	char err[320];
 	int ret;
 
@@ -563,18 +319,12 @@ static int run_measure(const struct uki_args *a, const struct uki *u, const stru
 		return cli_fail("uki measure", "%s: [confidential] type is none: a plain guest has no launch measurement",
 				 cfg->path);
 	plan_init(&p, PLAN_PLAIN);
-	ret = planbuild_from_config(&p, cfg, f->payload, f->payload_len, NULL, err, sizeof(err));
+	ret = launch_plan_from_config(&p, cfg, f->payload, f->payload_len, NULL, err, sizeof(err));
 	if (ret) {
 		plan_free(&p);
 		return cli_fail("uki measure", "firmware \"%s\": %s", f->fwid, err);
 	}
-	if (cfg->cc.type == CC_SNP) {
-		ret = snp_measure_plan(&p, &st);
-		if (!ret)
-			memcpy(out, st.final, 48);
-	} else {
-		ret = tdx_measure_mrtd(&p, out);
-	}
+	ret = launch_measure(&p, NULL, m, err, sizeof(err));
 	plan_free(&p);
 	if (ret)
 		return cli_fail("uki measure", "measurement failed (%s)", strerror(-ret));
@@ -590,12 +340,13 @@ int uki_cli_main(int argc, char **argv)
 	struct chid_view v;
 	struct uki_choice ch;
 	char err[512], h[97], id[37], desc[256];
-	uint8_t digest[48];
+	struct launch_measurement lm;
+	struct json j;
 	int rc;
 
 	rc = parse_uki_args(argc, argv, &a);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? FUKI_EXIT_OK : rc;
 	memset(&u, 0, sizeof(u));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&v, 0, sizeof(v));
@@ -610,7 +361,7 @@ int uki_cli_main(int argc, char **argv)
 			inspect_json(a.uki, &u);
 		else
 			inspect_text(a.uki, &u);
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
 	if (!strcmp(a.sub, "extract")) {
@@ -619,17 +370,17 @@ int uki_cli_main(int argc, char **argv)
 		if (i < 0) {
 			fprintf(stderr, "fukivmm uki extract: %s has no valid .efifw with fwid \"%s\"\n",
 				a.uki, a.fwid);
-			rc = EXIT_NOMATCH;
+			rc = FUKI_EXIT_NOMATCH;
 			goto out;
 		}
 		if (file_write(a.out, u.fw[i].payload, u.fw[i].payload_len)) {
 			rc = cli_fail("uki extract", "cannot write '%s': %s", a.out, strerror(errno));
 			goto out;
 		}
-		rc = 0;
+		rc = FUKI_EXIT_OK;
 		goto out;
 	}
-	if (load_config(a.config, &cfg, err, sizeof(err))) {
+	if (cli_config_load_unchecked(a.config, &cfg, err, sizeof(err))) {
 		rc = cli_fail("uki", "%s", err);
 		goto out;
 	}
@@ -646,43 +397,70 @@ int uki_cli_main(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(a.sub, "measure")) {
-		rc = run_measure(&a, &u, &cfg, f, digest);
+		rc = run_measure(&a, &u, &cfg, f, &lm);
 		if (rc)
 			goto out;
-		char mh[97];   /* the measurement; h keeps the firmware's SHA-384 */
+		char mh[2 * LAUNCH_MEASUREMENT_LEN + 1];   /* h keeps the firmware's SHA-384 */
 
-		cli_hex(mh, digest, 48);
+		hex_encode(mh, lm.value, sizeof(lm.value));
 		if (!a.json) {
 			printf("%s\n", mh);
 			goto out;
 		}
-		printf("{\n  \"platform\": \"%s\",\n  \"measurement\": \"%s\",\n  \"fwid\": ",
-		       platform_name(cfg.cc.type), mh);
-		jstr(stdout, f->fwid);
-		printf(",\n  \"firmware_sha384\": \"%s\",\n  \"firmware_size\": %u,\n"
-		       "  \"chid_type\": %u,\n  \"chid\": \"%s\"\n}\n", h, f->payload_len,
-		       ch.chid_type, id);
+		json_init(&j, stdout, CLI_JSON_FLAGS);
+		json_map_begin(&j, false);
+		json_key(&j, "platform");
+		json_str(&j, launch_platform_name(lm.platform));
+		json_key(&j, "measurement");
+		json_str(&j, mh);
+		json_key(&j, "fwid");
+		json_str(&j, f->fwid);
+		json_key(&j, "firmware_sha384");
+		json_str(&j, h);
+		json_key(&j, "firmware_size");
+		json_uint(&j, f->payload_len);
+		json_key(&j, "chid_type");
+		json_uint(&j, ch.chid_type);
+		json_key(&j, "chid");
+		json_str(&j, id);
+		json_map_end(&j);
+		fputc('\n', stdout);
 		goto out;
 	}
 	/* select */
 	if (a.json) {
-		printf("{\n  \"fwid\": ");
-		jstr(stdout, f->fwid);
-		printf(",\n  \"efifw\": %d,\n  \"section\": %u,\n  \"size\": %u,\n  \"sha384\": \"%s\",\n"
-		       "  \"chid_type\": %u,\n  \"chid\": \"%s\",\n  \"chid_fields\": ", ch.efifw,
-		       f->section, f->payload_len, h, ch.chid_type, id);
-		jstr(stdout, desc);
-		printf(",\n  \"hwids_record\": %d,\n  \"name\": ", ch.hwid);
-		jstr(stdout, w->name);
-		printf("\n}\n");
+		json_init(&j, stdout, CLI_JSON_FLAGS);
+		json_map_begin(&j, false);
+		json_key(&j, "fwid");
+		json_str(&j, f->fwid);
+		json_key(&j, "efifw");
+		json_int(&j, ch.efifw);
+		json_key(&j, "section");
+		json_uint(&j, f->section);
+		json_key(&j, "size");
+		json_uint(&j, f->payload_len);
+		json_key(&j, "sha384");
+		json_str(&j, h);
+		json_key(&j, "chid_type");
+		json_uint(&j, ch.chid_type);
+		json_key(&j, "chid");
+		json_str(&j, id);
+		json_key(&j, "chid_fields");
+		json_str(&j, desc);
+		json_key(&j, "hwids_record");
+		json_int(&j, ch.hwid);
+		json_key(&j, "name");
+		json_str(&j, w->name);
+		json_map_end(&j);
+		fputc('\n', stdout);
 	} else {
 		printf("firmware: ");
-		tstr(stdout, f->fwid);
+		cli_quote(stdout, f->fwid);
 		printf(" (.efifw [%d], section %u, %u bytes, sha384 %s)\n", ch.efifw, f->section,
 		       f->payload_len, h);
 		printf("because:  CHID type %u {%s} <- %s\n          matches .hwids record %d (name ",
 		       ch.chid_type, id, desc, ch.hwid);
-		tstr(stdout, w->name);
+		cli_quote(stdout, w->name);
 		printf(")\n");
 	}
 out:

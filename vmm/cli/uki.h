@@ -1,12 +1,10 @@
-/* vmm/cli/uki.h: the `fukivmm smbios` and `fukivmm uki` subcommands.
- * Owns their argument parsing and output (text, --json).  Tables come from
- * loader/smbios.c, CHIDs from loader/chid.c, UKI parsing and the firmware
- * choice from loader/uki.c, plans from vmm/launch/planbuild.c. */
-#ifndef FUKI_UKI_CLI_H
-#define FUKI_UKI_CLI_H
+/* vmm/cli/uki.h: the `fukivmm uki` subcommand.
+ * Owns its argument parsing and output (text, --json).  UKI parsing and the
+ * firmware choice come from loader/uki.c, CHIDs from vmm/cli/smbios.c,
+ * plans and measurements from vmm/launch/launch.h. */
+#ifndef FUKI_CLI_UKI_H
+#define FUKI_CLI_UKI_H
 
-/* argv[0] = "smbios": dump | chids.  Exit 0 ok, 2 usage or input error. */
-int smbios_cli_main(int argc, char **argv);
 /* argv[0] = "uki": inspect | select | measure | extract.  Exit 0 ok,
  * 1 no firmware matches, 2 usage or input error. */
 int uki_cli_main(int argc, char **argv);
