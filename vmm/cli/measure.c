@@ -311,14 +311,6 @@ static void add_plan(cbor_item_t *doc, const struct launch_plan *p)
 	api_map_put(doc, "plan", plan);
 }
 
-/* The report's intermediate SEV-SNP digests, after the firmware pages and
- * after the metadata pages: launch_measure gives the final one only. */
-static int snp_stages(const struct launch_plan *p, const struct measure_args *a,
-		      struct snp_digest_stages *st)
-{
-	return a->have_seed ? snp_measure_plan_seeded(p, a->seed, st) : snp_measure_plan(p, st);
-}
-
 static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 {
 	struct file_map fwm = { NULL, 0 };
@@ -326,7 +318,6 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 	struct snp_params sp;
 	struct planbuild_kernel_hashes kh, *khp = NULL;
 	struct launch_measurement lm;
-	struct snp_digest_stages st;
 	char err[320], hx[2 * LAUNCH_MEASUREMENT_LEN + 1];
 	int ret, rc = FUKI_EXIT_USAGE;
 	cbor_item_t *doc = NULL;
@@ -402,14 +393,8 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 			map_hexb(params, "cmdline_sha256", sp.cmdline_sha256, 32);
 		}
 		api_map_put_bool(params, "ovmf_hash_seeded", a->have_seed);
-		if (snp_stages(&p, a, &st)) {
-			cbor_decref(&params);
-			cbor_decref(&dig);
-			rc = cli_fail("measure", "measurement failed");
-			goto out;
-		}
-		map_hexb(dig, "firmware", st.firmware, 48);
-		map_hexb(dig, "metadata", st.metadata, 48);
+		map_hexb(dig, "firmware", lm.snp_firmware, 48);
+		map_hexb(dig, "metadata", lm.snp_metadata, 48);
 		map_hexb(dig, "final", lm.value, 48);
 	} else {
 		api_map_put_uint(params, "memory", cfg->memory);
