@@ -2,13 +2,13 @@
  * TDVF metadata (implements loader/ovmf.h).  Pure function of the image
  * bytes: it never maps, measures or launches anything. */
 #include "loader/ovmf.h"
-#include "vmm/base/le.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/base/err.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* Layout: QEMU hw/i386/pc_sysfw_ovmf.c (pc_system_parse_ovmf_flash) and
@@ -50,22 +50,6 @@ static const uint8_t guid_tdvf_meta[16] = {
 	0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae };
 
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s", buf);
-	log_debug("ovmf: %s", buf);
-	return -EINVAL;
-}
-
 /* "ASEV" header: edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm,
  * QEMU include/hw/i386/pc.h OvmfSevMetadata{,Desc}. */
 #define ASEV_HDR 16
@@ -78,24 +62,24 @@ static int parse_sev_meta(const uint8_t *img, size_t len, uint32_t off_from_end,
 	uint32_t version, n;
 
 	if (off_from_end < ASEV_HDR || off_from_end > len)
-		return fail(err, errlen, "SEV metadata offset 0x%x outside the %zu-byte image",
+		return err_set(err, errlen, -EINVAL, "SEV metadata offset 0x%x outside the %zu-byte image",
 			    off_from_end, len);
 	start = len - off_from_end;
 	if (memcmp(img + start, "ASEV", 4) != 0)
-		return fail(err, errlen, "SEV metadata at image offset 0x%zx lacks the ASEV signature",
+		return err_set(err, errlen, -EINVAL, "SEV metadata at image offset 0x%zx lacks the ASEV signature",
 			    start);
 	mlen = le_rd32(img + start + 4);
 	version = le_rd32(img + start + 8);
 	n = le_rd32(img + start + 12);
 	if (version != 1)
-		return fail(err, errlen, "SEV metadata version %u, expected 1", version);
+		return err_set(err, errlen, -EINVAL, "SEV metadata version %u, expected 1", version);
 	if (n > OVMF_MAX_ITEMS)
-		return fail(err, errlen, "SEV metadata has %u items, at most %d supported",
+		return err_set(err, errlen, -EINVAL, "SEV metadata has %u items, at most %d supported",
 			    n, OVMF_MAX_ITEMS);
 	/* QEMU requires len >= header and within the image; the items must lie
 	 * inside len (n is bounded above, so this cannot overflow). */
 	if (mlen < ASEV_HDR + (size_t)n * ASEV_DESC || mlen > off_from_end)
-		return fail(err, errlen, "SEV metadata length %zu invalid for %u items (%u bytes to the end)",
+		return err_set(err, errlen, -EINVAL, "SEV metadata length %zu invalid for %u items (%u bytes to the end)",
 			    mlen, n, off_from_end);
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *d = img + start + ASEV_HDR + (size_t)i * ASEV_DESC;
@@ -122,22 +106,22 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 	bool outside = false;
 
 	if (off_from_end < TDVF_HDR || off_from_end > len)
-		return fail(err, errlen, "TDX metadata offset 0x%x outside the %zu-byte image",
+		return err_set(err, errlen, -EINVAL, "TDX metadata offset 0x%x outside the %zu-byte image",
 			    off_from_end, len);
 	start = len - off_from_end;
 	if (memcmp(img + start, "TDVF", 4) != 0)
-		return fail(err, errlen, "TDX metadata at image offset 0x%zx lacks the TDVF signature",
+		return err_set(err, errlen, -EINVAL, "TDX metadata at image offset 0x%zx lacks the TDVF signature",
 			    start);
 	dlen = le_rd32(img + start + 4);
 	version = le_rd32(img + start + 8);
 	n = le_rd32(img + start + 12);
 	if (version != 1)
-		return fail(err, errlen, "TDVF metadata version %u, expected 1", version);
+		return err_set(err, errlen, -EINVAL, "TDVF metadata version %u, expected 1", version);
 	if (n == 0 || n > OVMF_MAX_ITEMS)
-		return fail(err, errlen, "TDVF metadata has %u sections, expected 1..%d",
+		return err_set(err, errlen, -EINVAL, "TDVF metadata has %u sections, expected 1..%d",
 			    n, OVMF_MAX_ITEMS);
 	if (dlen < TDVF_HDR + (size_t)n * TDVF_SECTION || dlen > off_from_end)
-		return fail(err, errlen, "TDVF metadata length %zu invalid for %u sections (%u bytes to the end)",
+		return err_set(err, errlen, -EINVAL, "TDVF metadata length %zu invalid for %u sections (%u bytes to the end)",
 			    dlen, n, off_from_end);
 	if (start < 16 || memcmp(img + start - 16, guid_tdvf_meta, 16) != 0)
 		log_debug("ovmf: no TDVF metadata GUID before the descriptor (not required)");
@@ -152,13 +136,13 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 		t->type = le_rd32(s + 24);
 		t->attributes = le_rd32(s + 28);
 		if ((t->gpa | t->mem_size) & 0xfff)
-			return fail(err, errlen, "TDVF section %u: gpa 0x%llx / size 0x%llx not 4 KiB aligned",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: gpa 0x%llx / size 0x%llx not 4 KiB aligned",
 				    i, (unsigned long long)t->gpa, (unsigned long long)t->mem_size);
 		if (t->gpa + t->mem_size < t->gpa)
-			return fail(err, errlen, "TDVF section %u: gpa 0x%llx + size 0x%llx overflows",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: gpa 0x%llx + size 0x%llx overflows",
 				    i, (unsigned long long)t->gpa, (unsigned long long)t->mem_size);
 		if (t->raw_size > t->mem_size)
-			return fail(err, errlen, "TDVF section %u: raw size 0x%x > memory size 0x%llx",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: raw size 0x%x > memory size 0x%llx",
 				    i, t->raw_size, (unsigned long long)t->mem_size);
 		if ((uint64_t)t->data_offset + t->raw_size > len)
 			outside = true;
@@ -197,7 +181,7 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 		return 0;
 	total = le_rd16(img + footer);
 	if (total < OVMF_ENTRY_HDR || total - OVMF_ENTRY_HDR > footer)
-		return fail(err, errlen, "footer table length %u invalid (at most %zu bytes precede it)",
+		return err_set(err, errlen, -EINVAL, "footer table length %u invalid (at most %zu bytes precede it)",
 			    total, footer + OVMF_ENTRY_HDR);
 	out->has_footer = true;
 	tstart = footer - (total - OVMF_ENTRY_HDR);
@@ -209,17 +193,17 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 		size_t dlen;
 
 		if (end - tstart < OVMF_ENTRY_HDR)
-			return fail(err, errlen, "footer table: %zu trailing bytes before the first entry",
+			return err_set(err, errlen, -EINVAL, "footer table: %zu trailing bytes before the first entry",
 				    end - tstart);
 		if (++nent > OVMF_MAX_ENTRIES)
-			return fail(err, errlen, "footer table: more than %d entries", OVMF_MAX_ENTRIES);
+			return err_set(err, errlen, -EINVAL, "footer table: more than %d entries", OVMF_MAX_ENTRIES);
 		hdr = img + end - OVMF_ENTRY_HDR;
 		esize = le_rd16(hdr);
 		if (esize < OVMF_ENTRY_HDR)
-			return fail(err, errlen, "footer table entry at offset 0x%zx has size %u < 18",
+			return err_set(err, errlen, -EINVAL, "footer table entry at offset 0x%zx has size %u < 18",
 				    end - OVMF_ENTRY_HDR, esize);
 		if (esize > end - tstart)
-			return fail(err, errlen, "footer table entry at offset 0x%zx has size %u past the table start",
+			return err_set(err, errlen, -EINVAL, "footer table entry at offset 0x%zx has size %u past the table start",
 				    end - OVMF_ENTRY_HDR, esize);
 		data = img + end - esize;
 		dlen = esize - OVMF_ENTRY_HDR;
@@ -227,33 +211,33 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 
 		if (!memcmp(guid, guid_reset_block, 16)) {
 			if (seen_reset)
-				return fail(err, errlen, "footer table: duplicate SEV-ES reset block entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV-ES reset block entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV-ES reset block entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV-ES reset block entry has %zu data bytes, need 4", dlen);
 			seen_reset = true;
 			out->has_reset_block = true;
 			out->ap_reset_eip = le_rd32(data);
 		} else if (!memcmp(guid, guid_sev_meta, 16)) {
 			if (seen_sev)
-				return fail(err, errlen, "footer table: duplicate SEV metadata entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV metadata entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV metadata entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV metadata entry has %zu data bytes, need 4", dlen);
 			seen_sev = true;
 			sev_off = le_rd32(data);
 		} else if (!memcmp(guid, guid_hash_table, 16)) {
 			if (seen_hash)
-				return fail(err, errlen, "footer table: duplicate SEV hash table entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV hash table entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV hash table entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV hash table entry has %zu data bytes, need 4", dlen);
 			seen_hash = true;
 			out->has_hash_table = true;
 			out->hash_table_gpa = le_rd32(data);
 			out->hash_table_size = dlen >= 8 ? le_rd32(data + 4) : 0;
 		} else if (!memcmp(guid, guid_tdx_meta, 16)) {
 			if (seen_tdx)
-				return fail(err, errlen, "footer table: duplicate TDX metadata entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate TDX metadata entry");
 			if (dlen < 4)
-				return fail(err, errlen, "TDX metadata entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "TDX metadata entry has %zu data bytes, need 4", dlen);
 			seen_tdx = true;
 			tdx_off = le_rd32(data);
 		}
