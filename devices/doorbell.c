@@ -9,14 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/evp.h>
 
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
-#include "vmm/base/events.h"
+#include "vmm/base/clock.h"
+#include "vmm/base/digest.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/hex.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define WHY_LEN 160
@@ -104,33 +104,9 @@ static void evq_emit(struct doorbell *db, const struct evq *q)
 	}
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static uint64_t clock_monotonic_ns(void *opaque)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_now_ns();
 }
 
 static uint64_t db_now(struct doorbell *db)
@@ -165,14 +141,14 @@ static void shadow_store(struct doorbell *db)
 	uint8_t *b = db->buf;
 
 	memset(b, 0, sizeof(db->buf));
-	put_le16(b + DOORBELL_OFF_VERSION, DOORBELL_VERSION);
-	put_le16(b + DOORBELL_OFF_STATUS, db->status);
-	put_le64(b + DOORBELL_OFF_CAPABILITIES, db_capabilities(db));
-	put_le64(b + DOORBELL_OFF_CONTROL, db->disabled ? DOORBELL_CTL_DISABLE : 0);
-	put_le64(b + DOORBELL_OFF_IMAGE_ADDR, db->echo_addr);
-	put_le64(b + DOORBELL_OFF_IMAGE_SIZE, db->echo_size);
-	put_le64(b + DOORBELL_OFF_OPAQUE_ADDR, db->opaque_addr);
-	put_le64(b + DOORBELL_OFF_OPAQUE_SIZE, db->opaque_size);
+	le_wr16(b + DOORBELL_OFF_VERSION, DOORBELL_VERSION);
+	le_wr16(b + DOORBELL_OFF_STATUS, db->status);
+	le_wr64(b + DOORBELL_OFF_CAPABILITIES, db_capabilities(db));
+	le_wr64(b + DOORBELL_OFF_CONTROL, db->disabled ? DOORBELL_CTL_DISABLE : 0);
+	le_wr64(b + DOORBELL_OFF_IMAGE_ADDR, db->echo_addr);
+	le_wr64(b + DOORBELL_OFF_IMAGE_SIZE, db->echo_size);
+	le_wr64(b + DOORBELL_OFF_OPAQUE_ADDR, db->opaque_addr);
+	le_wr64(b + DOORBELL_OFF_OPAQUE_SIZE, db->opaque_size);
 }
 
 static int policy_check(const struct doorbell_policy *p)
@@ -406,8 +382,7 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 			 " not readable", r->addr, r->size);
 		return DOORBELL_BAD_RANGE;
 	}
-	if (!EVP_Digest(img->data, img->len, img->sha384, NULL, EVP_sha384(),
-			NULL)) {
+	if (digest_sha384(img->data, img->len, img->sha384)) {
 		image_free(img);
 		snprintf(why, WHY_LEN, "SHA-384 failed");
 		return DOORBELL_LOAD_FAIL;
@@ -550,11 +525,11 @@ void doorbell_fwcfg_write(void *opaque, uint64_t offset, uint64_t len)
 
 	pthread_mutex_lock(&db->lock);
 	/* The merged buffer: the guest's bytes over the last shadow. */
-	r.control = get_le64(db->buf + DOORBELL_OFF_CONTROL);
-	r.addr = get_le64(db->buf + DOORBELL_OFF_IMAGE_ADDR);
-	r.size = get_le64(db->buf + DOORBELL_OFF_IMAGE_SIZE);
-	r.oaddr = get_le64(db->buf + DOORBELL_OFF_OPAQUE_ADDR);
-	r.osize = get_le64(db->buf + DOORBELL_OFF_OPAQUE_SIZE);
+	r.control = le_rd64(db->buf + DOORBELL_OFF_CONTROL);
+	r.addr = le_rd64(db->buf + DOORBELL_OFF_IMAGE_ADDR);
+	r.size = le_rd64(db->buf + DOORBELL_OFF_IMAGE_SIZE);
+	r.oaddr = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_ADDR);
+	r.osize = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_SIZE);
 
 	st = handle_write(db, offset, len, &r, &q, why);
 	db->status = (uint16_t)st;
@@ -775,7 +750,7 @@ int doorbell_event_format(const struct doorbell_event *ev, char *buf, size_t len
 	char hex[97] = "-";
 
 	if (ev->has_digest)
-		events_hex(ev->sha384, 48, hex);
+		hex_encode(hex, ev->sha384, 48);
 	return snprintf(buf, len, "doorbell event=%s format=%s addr=0x%" PRIx64
 			" size=%" PRIu64 " sha384=%s status=%u(%s) reason=\"%s\"",
 			doorbell_event_name(ev->kind), format_name(ev->format),
