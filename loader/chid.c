@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define M(f) (UINT32_C(1) << CHID_F_##f)
@@ -205,9 +206,10 @@ static int hash_ucs2(EVP_MD_CTX *ctx, const char *s)
 		p += l < n ? l : n;
 		n -= l < n ? l : n;
 		if (c <= 0xd7ff || (c >= 0xe000 && c <= 0xffff)) {
-			uint8_t le[2] = { (uint8_t)c, (uint8_t)(c >> 8) };
+			uint8_t u16[2];
 
-			if (!EVP_DigestUpdate(ctx, le, 2))
+			le_wr16(u16, (uint16_t)c);
+			if (!EVP_DigestUpdate(ctx, u16, 2))
 				return -EIO;
 		}
 	}

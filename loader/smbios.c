@@ -390,10 +390,7 @@ int smbios_build(const struct smbios_ids *sm, uint64_t memory, unsigned ncpus,
 	a[0x09] = 0;                        /* docrev */
 	a[0x0A] = 0x01;                     /* entry point revision: 3.0 */
 	a[0x0B] = 0;
-	a[0x0C] = (uint8_t)b.len;           /* structure table maximum size */
-	a[0x0D] = (uint8_t)(b.len >> 8);
-	a[0x0E] = (uint8_t)(b.len >> 16);
-	a[0x0F] = (uint8_t)(b.len >> 24);
+	le_wr32(a + 0x0C, (uint32_t)b.len); /* structure table maximum size */
 	/* 0x10..0x17: table address, patched by firmware */
 	a[0x05] = (uint8_t)(0x100 - smbios_sum8(a, SMBIOS3_ANCHOR_LEN));
 

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "vmm/base/digest.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define MR_BLOCK   128      /* TDX module: MRTD is updated in 128-byte blocks */
@@ -24,8 +25,7 @@ static int mr_op(EVP_MD_CTX *c, const char *name, uint64_t gpa)
 
 	memset(b, 0, sizeof(b));
 	memcpy(b, name, strlen(name));
-	for (int i = 0; i < 8; i++)
-		b[16 + i] = gpa >> (8 * i);
+	le_wr64(b + 16, gpa);
 	return EVP_DigestUpdate(c, b, sizeof(b)) ? 0 : -EIO;
 }
 
@@ -153,8 +153,7 @@ static int var_digest(const uint8_t guid[16], const char *name, uint8_t out[48])
 
 	memset(b, 0, sizeof(b));
 	memcpy(b, guid, 16);
-	for (int i = 0; i < 8; i++)
-		b[16 + i] = (uint64_t)n >> (8 * i);
+	le_wr64(b + 16, n);
 	for (size_t i = 0; i < n; i++)
 		b[32 + 2 * i] = (uint8_t)name[i];
 	return digest_sha384(b, 32 + 2 * n, out);
