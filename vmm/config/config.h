@@ -109,9 +109,19 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 		 bool check_files, struct vm_config *cfg, char *err, size_t errlen);
 void config_free(struct vm_config *cfg);
 
-/* "256M", "4K", "1G", or plain bytes: helpers shared with the CLI. */
+/* Value parsers shared with the CLI: pure functions of the string (no
+ * config, no locale beyond the C one), 0 on success; on failure @out is
+ * left as it was.
+ *
+ * Size: an unsigned integer in C syntax ("4096", "0x1000"; a leading 0 is
+ * octal) optionally followed by K, M, G or T (powers of 1024, either case),
+ * which may carry "iB" or "B": "4K", "256M", "256MiB", "2g", "1TB".
+ * -EINVAL if malformed (empty, a sign, a space, another suffix), -ERANGE
+ * if the bytes do not fit in 64 bits. */
 int config_parse_size(const char *s, uint64_t *out);
-/* "1s", "500ms", "250us", "0": nanoseconds. */
+/* Duration in nanoseconds: a decimal integer followed by "s", "ms", "us"
+ * or "ns" ("1s", "500ms", "250us"); a bare number must be "0".  -EINVAL if
+ * malformed, -ERANGE if it overflows 64 bits of nanoseconds. */
 int config_parse_duration(const char *s, uint64_t *out_ns);
 
 #endif
