@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vmm/base/err.h"
+#include "vmm/base/guid.h"
 #include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
@@ -21,34 +22,27 @@
  * 65535 / 18 of them anyway. */
 #define OVMF_MAX_ENTRIES 4096
 
-/* GUIDs in the UEFI on-disk layout (first three fields little-endian). */
-/* 96b582de-1fb2-45f7-baea-a366c55a082d: footer table */
-static const uint8_t guid_footer[16] = {
-	0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
-	0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d };
-/* 00f771de-1a7e-4fcb-890e-68c77e2fb44e: SEV-ES reset block */
-static const uint8_t guid_reset_block[16] = {
-	0xde, 0x71, 0xf7, 0x00, 0x7e, 0x1a, 0xcb, 0x4f,
-	0x89, 0x0e, 0x68, 0xc7, 0x7e, 0x2f, 0xb4, 0x4e };
-/* dc886566-984a-4798-a75e-5585a7bf67cc: SEV metadata offset */
-static const uint8_t guid_sev_meta[16] = {
-	0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
-	0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc };
-/* 7255371f-3a3b-4b04-927b-1da6efa8d454: SEV hash table (kernel hashes) */
-static const uint8_t guid_hash_table[16] = {
-	0x1f, 0x37, 0x55, 0x72, 0x3b, 0x3a, 0x04, 0x4b,
-	0x92, 0x7b, 0x1d, 0xa6, 0xef, 0xa8, 0xd4, 0x54 };
-/* e47a6535-984a-4798-865e-4685a7bf8ec2: TDX metadata offset */
-static const uint8_t guid_tdx_meta[16] = {
-	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
-	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2 };
-/* e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae: TDVF metadata GUID stored in the 16
- * bytes before "TDVF" (edk2 IntelTdxMetadata.asm).  QEMU hw/i386/tdvf.c does
- * not check it, so neither do we (an image QEMU launches must parse here). */
-static const uint8_t guid_tdvf_meta[16] = {
-	0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
-	0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae };
-
+/* GUIDs, as they lie in the image (vmm/base/guid.h). */
+/* footer table */
+static const uint8_t guid_footer[GUID_LEN] =
+	UEFI_GUID(0x96b582de, 0x1fb2, 0x45f7, 0xbaea, 0xa366c55a082d);
+/* SEV-ES reset block */
+static const uint8_t guid_reset_block[GUID_LEN] =
+	UEFI_GUID(0x00f771de, 0x1a7e, 0x4fcb, 0x890e, 0x68c77e2fb44e);
+/* SEV metadata offset */
+static const uint8_t guid_sev_meta[GUID_LEN] =
+	UEFI_GUID(0xdc886566, 0x984a, 0x4798, 0xa75e, 0x5585a7bf67cc);
+/* SEV hash table (kernel hashes) */
+static const uint8_t guid_hash_table[GUID_LEN] =
+	UEFI_GUID(0x7255371f, 0x3a3b, 0x4b04, 0x927b, 0x1da6efa8d454);
+/* TDX metadata offset */
+static const uint8_t guid_tdx_meta[GUID_LEN] =
+	UEFI_GUID(0xe47a6535, 0x984a, 0x4798, 0x865e, 0x4685a7bf8ec2);
+/* TDVF metadata GUID, stored in the 16 bytes before "TDVF" (edk2
+ * IntelTdxMetadata.asm).  QEMU hw/i386/tdvf.c does not check it, so neither
+ * do we (an image QEMU launches must parse here). */
+static const uint8_t guid_tdvf_meta[GUID_LEN] =
+	UEFI_GUID(0xe9eaf9f3, 0x168e, 0x44d5, 0xa8eb, 0x7f4d8738f6ae);
 
 /* "ASEV" header: edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm,
  * QEMU include/hw/i386/pc.h OvmfSevMetadata{,Desc}. */

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "vmm/base/digest.h"
+#include "vmm/base/guid.h"
 #include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
@@ -136,13 +137,11 @@ int tdx_rtmr_extend(uint8_t rtmr[48], const uint8_t digest[48])
 }
 
 /* EFI_GLOBAL_VARIABLE and EFI_IMAGE_SECURITY_DATABASE_GUID (UEFI 2.10
- * sections 3.3 and 32.6.1), stored mixed-endian as in memory. */
-static const uint8_t guid_global[16] = {
-	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-	0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t guid_secdb[16] = {
-	0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-	0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
+ * sections 3.3 and 32.6.1), as they lie in memory. */
+static const uint8_t guid_global[GUID_LEN] =
+	UEFI_GUID(0x8be4df61, 0x93ca, 0x11d2, 0xaa0d, 0x00e098032b8c);
+static const uint8_t guid_secdb[GUID_LEN] =
+	UEFI_GUID(0xd719b2cb, 0x3d3a, 0x4596, 0xa3bc, 0xdad00e67656f);
 
 /* UEFI_VARIABLE_DATA (TCG PC Client PFP 10.2.6) with no data:
  * GUID | u64 name chars | u64 data length (0) | UTF-16LE name. */
