@@ -315,6 +315,26 @@ struct req {
 	uint64_t control, addr, size, oaddr, osize;
 };
 
+/* An event about @img (its format, size and digest; NULL: none), with a
+ * reason unless @why is NULL.  NULL when the queue is full. */
+static struct doorbell_event *image_event(struct evq *q, enum doorbell_event_kind kind,
+					  const struct doorbell_image *img, const char *why)
+{
+	struct doorbell_event *ev = evq_add(q, kind);
+
+	if (!ev)
+		return NULL;
+	if (img) {
+		ev->format = img->format;
+		ev->size = img->len;
+		ev->has_digest = true;
+		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
+	}
+	if (why)
+		evq_set_why(q, ev, why);
+	return ev;
+}
+
 /* An image write that got past the cheap checks: policy, ranges, rate,
  * then one copy, its digest and the VMM's validation. */
 static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
@@ -387,14 +407,9 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 		snprintf(why, WHY_LEN, "SHA-384 failed");
 		return DOORBELL_LOAD_FAIL;
 	}
-	ev = evq_add(q, DOORBELL_EV_REQUESTED);
-	if (ev) {
-		ev->format = fmt;
+	ev = image_event(q, DOORBELL_EV_REQUESTED, img, NULL);
+	if (ev)
 		ev->addr = r->addr;
-		ev->size = r->size;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-	}
 	if (db->validate) {
 		char vwhy[WHY_LEN] = "";
 
@@ -415,15 +430,10 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 	opaque_store(db, r->oaddr, r->osize);
 	db->echo_addr = db->echo_size = 0;   /* QEMU: cleared on success */
 	db->st.accepted++;
-	ev = evq_add(q, DOORBELL_EV_ACCEPTED);
-	if (ev) {
-		ev->format = fmt;
+	ev = image_event(q, DOORBELL_EV_ACCEPTED, img,
+			 db->host_after ? "one-shot" : "permanent");
+	if (ev)
 		ev->addr = r->addr;
-		ev->size = r->size;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-		evq_set_why(q, ev, db->host_after ? "one-shot" : "permanent");
-	}
 	return DOORBELL_SUCCESS;
 }
 
@@ -581,22 +591,6 @@ void doorbell_set_fw_region(struct doorbell *db, uint64_t gpa, uint64_t size)
 	db->fw_gpa = gpa;
 	db->fw_size = size;
 	pthread_mutex_unlock(&db->lock);
-}
-
-static void image_event(struct evq *q, enum doorbell_event_kind kind,
-			const struct doorbell_image *img, const char *why)
-{
-	struct doorbell_event *ev = evq_add(q, kind);
-
-	if (!ev)
-		return;
-	if (img) {
-		ev->format = img->format;
-		ev->size = img->len;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-	}
-	evq_set_why(q, ev, why);
 }
 
 /* Back to the host's firmware: forget guest images, re-enable (QEMU's
