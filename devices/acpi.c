@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define ACPI_OEM_ID        "FUKI  "     /* 6 bytes */
@@ -160,8 +161,7 @@ static void abuf_le(struct abuf *b, uint64_t v, unsigned n)
 {
 	uint8_t t[8];
 
-	for (unsigned i = 0; i < n; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
+	le_wrn(t, v, n);
 	abuf_put(b, t, n);
 }
 
@@ -172,8 +172,7 @@ static void abuf_set_le(struct abuf *b, size_t off, uint64_t v, unsigned n)
 {
 	if (b->oom || off + n > b->len)
 		return;
-	for (unsigned i = 0; i < n; i++)
-		b->p[off + i] = (uint8_t)(v >> (8 * i));
+	le_wrn(b->p + off, v, n);
 }
 
 static void abuf_release(struct abuf *b)
@@ -189,12 +188,6 @@ static void loader_cmd(struct abuf *l, uint8_t cmd[ACPI_LOADER_ENTRY_SIZE])
 	abuf_put(l, cmd, ACPI_LOADER_ENTRY_SIZE);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_name(uint8_t *p, const char *name)
 {
 	/* names are constants shorter than 56: strncpy pads with NULs */
@@ -205,9 +198,9 @@ static void loader_allocate(struct abuf *l, const char *file, uint32_t align, ui
 {
 	uint8_t c[ACPI_LOADER_ENTRY_SIZE] = { 0 };
 
-	put_le32(c, ACPI_LOADER_ALLOCATE);
+	le_wr32(c, ACPI_LOADER_ALLOCATE);
 	put_name(c + ACPI_LOADER_OFF_FILE, file);
-	put_le32(c + ACPI_LOADER_OFF_ALIGN, align);
+	le_wr32(c + ACPI_LOADER_OFF_ALIGN, align);
 	c[ACPI_LOADER_OFF_ZONE] = zone;
 	loader_cmd(l, c);
 }
@@ -217,10 +210,10 @@ static void loader_add_pointer(struct abuf *l, const char *dst, uint32_t off,
 {
 	uint8_t c[ACPI_LOADER_ENTRY_SIZE] = { 0 };
 
-	put_le32(c, ACPI_LOADER_ADD_POINTER);
+	le_wr32(c, ACPI_LOADER_ADD_POINTER);
 	put_name(c + ACPI_LOADER_OFF_FILE, dst);
 	put_name(c + ACPI_LOADER_OFF_SRC, src);
-	put_le32(c + ACPI_LOADER_OFF_PTR_OFF, off);
+	le_wr32(c + ACPI_LOADER_OFF_PTR_OFF, off);
 	c[ACPI_LOADER_OFF_PTR_SIZE] = size;
 	loader_cmd(l, c);
 }
@@ -230,11 +223,11 @@ static void loader_add_checksum(struct abuf *l, const char *file, uint32_t resul
 {
 	uint8_t c[ACPI_LOADER_ENTRY_SIZE] = { 0 };
 
-	put_le32(c, ACPI_LOADER_ADD_CHECKSUM);
+	le_wr32(c, ACPI_LOADER_ADD_CHECKSUM);
 	put_name(c + ACPI_LOADER_OFF_FILE, file);
-	put_le32(c + ACPI_LOADER_OFF_CK_OFF, result);
-	put_le32(c + ACPI_LOADER_OFF_CK_START, start);
-	put_le32(c + ACPI_LOADER_OFF_CK_LEN, len);
+	le_wr32(c + ACPI_LOADER_OFF_CK_OFF, result);
+	le_wr32(c + ACPI_LOADER_OFF_CK_START, start);
+	le_wr32(c + ACPI_LOADER_OFF_CK_LEN, len);
 	loader_cmd(l, c);
 }
 

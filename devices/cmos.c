@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "vmm/base/bus.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* Clock and control registers (MC146818A). */
@@ -233,12 +234,6 @@ static void cmos_io(void *opaque, uint64_t offset, uint8_t *data,
 		data[0] = cmos_read_reg(c, c->index);
 }
 
-static void set16(uint8_t *ram, unsigned at, uint64_t v)
-{
-	ram[at] = (uint8_t)v;
-	ram[at + 1] = (uint8_t)(v >> 8);
-}
-
 struct cmos *cmos_create(uint64_t ram_below_4g, uint64_t ram_above_4g,
 			 unsigned ncpus)
 {
@@ -255,23 +250,21 @@ struct cmos *cmos_create(uint64_t ram_below_4g, uint64_t ram_above_4g,
 	c->ram[REG_B] = B_24H;           /* BCD, 24-hour */
 	/* pc_cmos_init: base memory in KiB (at most 640). */
 	v = ram_below_4g / KiB;
-	set16(c->ram, 0x15, v < 640 ? v : 640);
+	le_wr16(&c->ram[0x15], v < 640 ? v : 640);
 	/* Extended memory above 1 MiB, KiB, capped at 0xffff. */
 	v = ram_below_4g > MiB ? (ram_below_4g - MiB) / KiB : 0;
 	if (v > 0xffff)
 		v = 0xffff;
-	set16(c->ram, 0x17, v);
-	set16(c->ram, 0x30, v);
+	le_wr16(&c->ram[0x17], v);
+	le_wr16(&c->ram[0x30], v);
 	/* Memory between 16 MiB and 4 GiB in 64 KiB units, capped. */
 	v = ram_below_4g > 16 * MiB ? (ram_below_4g - 16 * MiB) / (64 * KiB) : 0;
 	if (v > 0xffff)
 		v = 0xffff;
-	set16(c->ram, 0x34, v);
+	le_wr16(&c->ram[0x34], v);
 	/* Memory above 4 GiB in 64 KiB units, three bytes. */
 	v = ram_above_4g / (64 * KiB);
-	c->ram[0x5b] = (uint8_t)v;
-	c->ram[0x5c] = (uint8_t)(v >> 8);
-	c->ram[0x5d] = (uint8_t)(v >> 16);
+	le_wrn(&c->ram[0x5b], v, 3);
 	/* x86_rtc_set_cpus_count: CPUs - 1, or 0 when it does not fit. */
 	c->ram[0x5f] = (uint8_t)(ncpus == 0 || ncpus > 0xff ? 0 : ncpus - 1);
 	cmos_latch(c);

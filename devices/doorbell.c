@@ -9,14 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/evp.h>
 
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
-#include "vmm/base/events.h"
+#include "vmm/base/clock.h"
+#include "vmm/base/digest.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/hex.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define WHY_LEN 160
@@ -104,33 +104,9 @@ static void evq_emit(struct doorbell *db, const struct evq *q)
 	}
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static uint64_t clock_monotonic_ns(void *opaque)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_now_ns();
 }
 
 static uint64_t db_now(struct doorbell *db)
@@ -165,14 +141,14 @@ static void shadow_store(struct doorbell *db)
 	uint8_t *b = db->buf;
 
 	memset(b, 0, sizeof(db->buf));
-	put_le16(b + DOORBELL_OFF_VERSION, DOORBELL_VERSION);
-	put_le16(b + DOORBELL_OFF_STATUS, db->status);
-	put_le64(b + DOORBELL_OFF_CAPABILITIES, db_capabilities(db));
-	put_le64(b + DOORBELL_OFF_CONTROL, db->disabled ? DOORBELL_CTL_DISABLE : 0);
-	put_le64(b + DOORBELL_OFF_IMAGE_ADDR, db->echo_addr);
-	put_le64(b + DOORBELL_OFF_IMAGE_SIZE, db->echo_size);
-	put_le64(b + DOORBELL_OFF_OPAQUE_ADDR, db->opaque_addr);
-	put_le64(b + DOORBELL_OFF_OPAQUE_SIZE, db->opaque_size);
+	le_wr16(b + DOORBELL_OFF_VERSION, DOORBELL_VERSION);
+	le_wr16(b + DOORBELL_OFF_STATUS, db->status);
+	le_wr64(b + DOORBELL_OFF_CAPABILITIES, db_capabilities(db));
+	le_wr64(b + DOORBELL_OFF_CONTROL, db->disabled ? DOORBELL_CTL_DISABLE : 0);
+	le_wr64(b + DOORBELL_OFF_IMAGE_ADDR, db->echo_addr);
+	le_wr64(b + DOORBELL_OFF_IMAGE_SIZE, db->echo_size);
+	le_wr64(b + DOORBELL_OFF_OPAQUE_ADDR, db->opaque_addr);
+	le_wr64(b + DOORBELL_OFF_OPAQUE_SIZE, db->opaque_size);
 }
 
 static int policy_check(const struct doorbell_policy *p)
@@ -339,6 +315,26 @@ struct req {
 	uint64_t control, addr, size, oaddr, osize;
 };
 
+/* An event about @img (its format, size and digest; NULL: none), with a
+ * reason unless @why is NULL.  NULL when the queue is full. */
+static struct doorbell_event *image_event(struct evq *q, enum doorbell_event_kind kind,
+					  const struct doorbell_image *img, const char *why)
+{
+	struct doorbell_event *ev = evq_add(q, kind);
+
+	if (!ev)
+		return NULL;
+	if (img) {
+		ev->format = img->format;
+		ev->size = img->len;
+		ev->has_digest = true;
+		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
+	}
+	if (why)
+		evq_set_why(q, ev, why);
+	return ev;
+}
+
 /* An image write that got past the cheap checks: policy, ranges, rate,
  * then one copy, its digest and the VMM's validation. */
 static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
@@ -406,20 +402,14 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 			 " not readable", r->addr, r->size);
 		return DOORBELL_BAD_RANGE;
 	}
-	if (!EVP_Digest(img->data, img->len, img->sha384, NULL, EVP_sha384(),
-			NULL)) {
+	if (digest_sha384(img->data, img->len, img->sha384)) {
 		image_free(img);
 		snprintf(why, WHY_LEN, "SHA-384 failed");
 		return DOORBELL_LOAD_FAIL;
 	}
-	ev = evq_add(q, DOORBELL_EV_REQUESTED);
-	if (ev) {
-		ev->format = fmt;
+	ev = image_event(q, DOORBELL_EV_REQUESTED, img, NULL);
+	if (ev)
 		ev->addr = r->addr;
-		ev->size = r->size;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-	}
 	if (db->validate) {
 		char vwhy[WHY_LEN] = "";
 
@@ -440,15 +430,10 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 	opaque_store(db, r->oaddr, r->osize);
 	db->echo_addr = db->echo_size = 0;   /* QEMU: cleared on success */
 	db->st.accepted++;
-	ev = evq_add(q, DOORBELL_EV_ACCEPTED);
-	if (ev) {
-		ev->format = fmt;
+	ev = image_event(q, DOORBELL_EV_ACCEPTED, img,
+			 db->host_after ? "one-shot" : "permanent");
+	if (ev)
 		ev->addr = r->addr;
-		ev->size = r->size;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-		evq_set_why(q, ev, db->host_after ? "one-shot" : "permanent");
-	}
 	return DOORBELL_SUCCESS;
 }
 
@@ -550,11 +535,11 @@ void doorbell_fwcfg_write(void *opaque, uint64_t offset, uint64_t len)
 
 	pthread_mutex_lock(&db->lock);
 	/* The merged buffer: the guest's bytes over the last shadow. */
-	r.control = get_le64(db->buf + DOORBELL_OFF_CONTROL);
-	r.addr = get_le64(db->buf + DOORBELL_OFF_IMAGE_ADDR);
-	r.size = get_le64(db->buf + DOORBELL_OFF_IMAGE_SIZE);
-	r.oaddr = get_le64(db->buf + DOORBELL_OFF_OPAQUE_ADDR);
-	r.osize = get_le64(db->buf + DOORBELL_OFF_OPAQUE_SIZE);
+	r.control = le_rd64(db->buf + DOORBELL_OFF_CONTROL);
+	r.addr = le_rd64(db->buf + DOORBELL_OFF_IMAGE_ADDR);
+	r.size = le_rd64(db->buf + DOORBELL_OFF_IMAGE_SIZE);
+	r.oaddr = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_ADDR);
+	r.osize = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_SIZE);
 
 	st = handle_write(db, offset, len, &r, &q, why);
 	db->status = (uint16_t)st;
@@ -606,22 +591,6 @@ void doorbell_set_fw_region(struct doorbell *db, uint64_t gpa, uint64_t size)
 	db->fw_gpa = gpa;
 	db->fw_size = size;
 	pthread_mutex_unlock(&db->lock);
-}
-
-static void image_event(struct evq *q, enum doorbell_event_kind kind,
-			const struct doorbell_image *img, const char *why)
-{
-	struct doorbell_event *ev = evq_add(q, kind);
-
-	if (!ev)
-		return;
-	if (img) {
-		ev->format = img->format;
-		ev->size = img->len;
-		ev->has_digest = true;
-		memcpy(ev->sha384, img->sha384, sizeof(img->sha384));
-	}
-	evq_set_why(q, ev, why);
 }
 
 /* Back to the host's firmware: forget guest images, re-enable (QEMU's
@@ -775,7 +744,7 @@ int doorbell_event_format(const struct doorbell_event *ev, char *buf, size_t len
 	char hex[97] = "-";
 
 	if (ev->has_digest)
-		events_hex(ev->sha384, 48, hex);
+		hex_encode(hex, ev->sha384, 48);
 	return snprintf(buf, len, "doorbell event=%s format=%s addr=0x%" PRIx64
 			" size=%" PRIu64 " sha384=%s status=%u(%s) reason=\"%s\"",
 			doorbell_event_name(ev->kind), format_name(ev->format),

@@ -16,6 +16,7 @@
 
 #include "vmm/base/bus.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* Selector bits that are not part of the item index (fw_cfg.rst). */
@@ -273,7 +274,7 @@ static void fwcfg_pio_ctl(void *opaque, uint64_t offset, uint8_t *data,
 
 	if (is_write) {
 		if (len == 2 && offset == 0)
-			fwcfg_select(fw, (uint16_t)(data[0] | data[1] << 8));
+			fwcfg_select(fw, le_rd16(data));
 		return;
 	}
 	memset(data, 0, len);

@@ -12,6 +12,7 @@
 #include "vmm/base/bus.h"
 #include "vmm/base/irq.h"
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 _Static_assert(IOAPIC_PINS == LAYOUT_IOAPIC_PINS, "vmm/base/layout.h and the model disagree on pins");
@@ -425,18 +426,14 @@ void ioapic_mmio(struct ioapic *io, uint64_t offset, uint8_t *data, unsigned len
 		goto out;
 	}
 	if (is_write) {
-		val = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
-		      (uint32_t)data[3] << 24;
+		val = le_rd32(data);
 		if (offset == IOAPIC_REG_SELECT)
 			io->ioregsel = val & 0xff;
 		else
 			ioapic_write_indirect(io, val);
 	} else {
 		val = offset == IOAPIC_REG_SELECT ? io->ioregsel : ioapic_read_indirect(io);
-		data[0] = val;
-		data[1] = val >> 8;
-		data[2] = val >> 16;
-		data[3] = val >> 24;
+		le_wr32(data, val);
 	}
 out:
 	ioapic_unlock(io);

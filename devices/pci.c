@@ -12,11 +12,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "devices/resetreg.h"
 #include "vmm/base/bus.h"
+#include "vmm/base/clock.h"
 #include "vmm/base/irq.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* 8086:1237 82441FX, 8086:7000 82371SB PIIX3 ISA, 8086:7113 82371AB PIIX4
@@ -83,29 +84,6 @@ struct pci_bus {
 	pci_pam_hook_fn *pam_hook;
 	void *pam_opaque;
 };
-
-static uint64_t pci_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t rd_le(const uint8_t *p, unsigned len)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static void wr_le(uint8_t *p, uint32_t v, unsigned len)
-{
-	for (unsigned i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* ---------------- INTx ---------------- */
 
@@ -203,12 +181,12 @@ int pci_intx_gsi(struct pci_dev *d)
 
 static uint64_t pci_bar_addr_locked(struct pci_dev *d, unsigned bar)
 {
-	uint16_t cmd = (uint16_t)rd_le(&d->cfg[PCI_COMMAND], 2);
+	uint16_t cmd = (uint16_t)le_rdn(&d->cfg[PCI_COMMAND], 2);
 	uint64_t a;
 
 	if (bar >= PCI_NUM_BARS || !d->bar_used[bar] || d->bar_upper[bar])
 		return 0;
-	a = rd_le(&d->cfg[PCI_BAR0 + 4 * bar], 4);
+	a = le_rdn(&d->cfg[PCI_BAR0 + 4 * bar], 4);
 	if (d->bar_flags[bar] & PCI_BAR_IO) {
 		if (!(cmd & PCI_COMMAND_IO))
 			return 0;
@@ -217,7 +195,7 @@ static uint64_t pci_bar_addr_locked(struct pci_dev *d, unsigned bar)
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		return 0;
 	if (d->bar_flags[bar] & PCI_BAR_MEM64)
-		a |= (uint64_t)rd_le(&d->cfg[PCI_BAR0 + 4 * bar + 4], 4) << 32;
+		a |= le_rdn(&d->cfg[PCI_BAR0 + 4 * bar + 4], 4) << 32;
 	return a & ~15ULL;
 }
 
@@ -376,9 +354,9 @@ static void pci_cf8_io(void *opaque, uint64_t offset, uint8_t *data, unsigned le
 	if (offset == 0 && len == 4) {
 		pthread_mutex_lock(&pb->lock);
 		if (is_write)
-			pb->cfg_addr = rd_le(data, 4) & 0x80fffffcu;
+			pb->cfg_addr = le_rdn(data, 4) & 0x80fffffcu;
 		else
-			wr_le(data, pb->cfg_addr, 4);
+			le_wrn(data, pb->cfg_addr, 4);
 		pthread_mutex_unlock(&pb->lock);
 		return;
 	}
@@ -411,7 +389,7 @@ static void pci_cf8_io(void *opaque, uint64_t offset, uint8_t *data, unsigned le
 
 static uint32_t pci_pm_timer(struct pci_bus *pb)
 {
-	uint64_t ns = pci_now_ns() - pb->pm_t0_ns;
+	uint64_t ns = clock_now_ns() - pb->pm_t0_ns;
 	/* ticks = ns * 3579545 / 1e9 without overflow for ~160 years */
 	uint64_t ticks = (ns / 1000000000ULL) * PCI_PM_TIMER_HZ +
 			 (ns % 1000000000ULL) * PCI_PM_TIMER_HZ / 1000000000ULL;
@@ -427,17 +405,17 @@ static void pci_pm_reg(struct pci_bus *pb, unsigned off, uint8_t *data, unsigned
 
 	if (!is_write) {
 		memset(regs, 0, sizeof(regs));
-		wr_le(&regs[PM1_STS], pb->pm1_sts, 2);
-		wr_le(&regs[PM1_EN], pb->pm1_en, 2);
-		wr_le(&regs[PM1_CNT], pb->pm1_cnt, 2);
-		wr_le(&regs[PM_TMR], pci_pm_timer(pb), 4);
+		le_wrn(&regs[PM1_STS], pb->pm1_sts, 2);
+		le_wrn(&regs[PM1_EN], pb->pm1_en, 2);
+		le_wrn(&regs[PM1_CNT], pb->pm1_cnt, 2);
+		le_wrn(&regs[PM_TMR], pci_pm_timer(pb), 4);
 		memset(data, 0, len);
 		for (unsigned i = 0; i < len; i++)
 			if (off + i < sizeof(regs))
 				data[i] = regs[off + i];
 		return;
 	}
-	v = rd_le(data, len);
+	v = le_rdn(data, len);
 	if (off == PM1_STS && len >= 2) {
 		pb->pm1_sts &= (uint16_t)~v;      /* write 1 to clear */
 	} else if (off == PM1_EN && len >= 2) {
@@ -476,7 +454,7 @@ static void pci_pm_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len
 	bool on;
 
 	pthread_mutex_lock(&pb->lock);
-	base = rd_le(&pb->pm->cfg[PIIX4_PMBA], 4) & 0xffc0u;
+	base = le_rdn(&pb->pm->cfg[PIIX4_PMBA], 4) & 0xffc0u;
 	on = pb->pm->cfg[PIIX4_PMREGMISC] & 1;
 	if (on && port >= base && port + len <= base + PIIX4_PM_IO_LEN)
 		pci_pm_reg(pb, (unsigned)(port - base), data, len, is_write);
@@ -528,11 +506,11 @@ struct pci_dev *pci_add_device(struct pci_bus *pb, unsigned slot, unsigned func,
 	d->opaque = opaque;
 	d->intx_gsi = -1;
 	d->cap_free = 0x40;
-	wr_le(&d->cfg[PCI_VENDOR_ID], vendor, 2);
-	wr_le(&d->cfg[PCI_DEVICE_ID], device, 2);
+	le_wrn(&d->cfg[PCI_VENDOR_ID], vendor, 2);
+	le_wrn(&d->cfg[PCI_DEVICE_ID], device, 2);
 	d->cfg[PCI_REVISION_ID] = revision;
-	wr_le(&d->cfg[PCI_CLASS_PROG], class_code, 3);
-	wr_le(&d->wmask[PCI_COMMAND], PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+	le_wrn(&d->cfg[PCI_CLASS_PROG], class_code, 3);
+	le_wrn(&d->wmask[PCI_COMMAND], PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
 	      PCI_COMMAND_INTX_DISABLE, 2);
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->wmask[0x0c] = 0xff;          /* cache line size */
@@ -553,8 +531,8 @@ int pci_free_slot(const struct pci_bus *pb)
 
 void pci_set_subsystem(struct pci_dev *d, uint16_t vendor, uint16_t id)
 {
-	wr_le(&d->cfg[PCI_SUBSYSTEM_VENDOR_ID], vendor, 2);
-	wr_le(&d->cfg[PCI_SUBSYSTEM_ID], id, 2);
+	le_wrn(&d->cfg[PCI_SUBSYSTEM_VENDOR_ID], vendor, 2);
+	le_wrn(&d->cfg[PCI_SUBSYSTEM_ID], id, 2);
 }
 
 int pci_add_bar(struct pci_dev *d, unsigned bar, uint64_t size, unsigned flags)
@@ -573,12 +551,12 @@ int pci_add_bar(struct pci_dev *d, unsigned bar, uint64_t size, unsigned flags)
 	d->bar_size[bar] = size;
 	d->bar_flags[bar] = io ? PCI_BAR_IO : (m64 ? PCI_BAR_MEM64 : 0);
 	mask = ~(size - 1) & ~(io ? 3ULL : 15ULL);
-	wr_le(&d->cfg[PCI_BAR0 + 4 * bar], io ? PCI_BAR_IO : (m64 ? PCI_BAR_MEM64 : 0), 4);
-	wr_le(&d->wmask[PCI_BAR0 + 4 * bar], (uint32_t)(mask & (io ? 0xffffu : 0xffffffffu)), 4);
+	le_wrn(&d->cfg[PCI_BAR0 + 4 * bar], io ? PCI_BAR_IO : (m64 ? PCI_BAR_MEM64 : 0), 4);
+	le_wrn(&d->wmask[PCI_BAR0 + 4 * bar], (uint32_t)(mask & (io ? 0xffffu : 0xffffffffu)), 4);
 	if (m64) {
 		d->bar_used[bar + 1] = true;
 		d->bar_upper[bar + 1] = true;
-		wr_le(&d->wmask[PCI_BAR0 + 4 * bar + 4], (uint32_t)(mask >> 32), 4);
+		le_wrn(&d->wmask[PCI_BAR0 + 4 * bar + 4], (uint32_t)(mask >> 32), 4);
 	}
 	return 0;
 }
@@ -625,7 +603,7 @@ static void pci_chipset_defaults(struct pci_bus *pb)
 	/* No SMM: report APMC_EN as already set, as QEMU does without SMM
 	 * (hw/acpi/piix4.c), so SeaBIOS skips its SMI-based SMM relocation
 	 * (src/fw/smm.c waits for an SMI that would never come). */
-	wr_le(&pb->pm->cfg[PIIX4_DEVACTB], 1u << 25, 4);
+	le_wrn(&pb->pm->cfg[PIIX4_DEVACTB], 1u << 25, 4);
 	pb->pm1_sts = pb->pm1_en = pb->pm1_cnt = 0;
 	/* i440FX PAM0-PAM6: 0 (everything to PCI, i.e. the BIOS ROM) */
 	memset(&pb->host->cfg[I440FX_PAM0], 0, I440FX_PAM_REGS);
@@ -653,7 +631,7 @@ struct pci_bus *pci_create(struct irq_chip *irq, struct vm_req_sink *req,
 	pb->mmio_end = mmio_end;
 	pthread_mutex_init(&pb->lock, NULL);
 	pthread_mutex_init(&pb->intx_lock, NULL);
-	pb->pm_t0_ns = pci_now_ns();
+	pb->pm_t0_ns = clock_now_ns();
 	pb->host = pci_add_device(pb, 0, 0, PCI_VENDOR_INTEL, PCI_DEV_I440FX, 0x060000, 0x02,
 				  NULL, NULL);
 	pb->isa = pci_add_device(pb, 1, 0, PCI_VENDOR_INTEL, PCI_DEV_PIIX3_ISA, 0x060100, 0x00,
@@ -671,9 +649,9 @@ struct pci_bus *pci_create(struct irq_chip *irq, struct vm_req_sink *req,
 	 * the PIRQs and a few misc registers) */
 	memset(&pb->isa->wmask[0x40], 0xff, 0xc0);
 	/* PIIX4 PM: PMBA bits 15:6, PMREGMISC bit 0, SMBus base/ctl */
-	wr_le(&pb->pm->wmask[PIIX4_PMBA], 0xffc0, 4);
+	le_wrn(&pb->pm->wmask[PIIX4_PMBA], 0xffc0, 4);
 	pb->pm->wmask[PIIX4_PMREGMISC] = 0x01;
-	wr_le(&pb->pm->wmask[0x90], 0xfff0, 4);
+	le_wrn(&pb->pm->wmask[0x90], 0xfff0, 4);
 	pb->pm->wmask[0xd2] = 0x0f;
 	pb->pm->cfg[0x90] = 1;
 	pci_chipset_defaults(pb);
@@ -716,16 +694,16 @@ void pci_reset(struct pci_bus *pb)
 			memset(&d->cfg[PCI_COMMAND], 0, 2);
 			d->cfg[PCI_INTERRUPT_LINE] = 0;
 			for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
-				uint32_t lowbits = rd_le(&d->cfg[PCI_BAR0 + 4 * b], 4) &
+				uint32_t lowbits = le_rdn(&d->cfg[PCI_BAR0 + 4 * b], 4) &
 						   (d->bar_flags[b] & PCI_BAR_IO ? 3u : 15u);
 
 				if (d->bar_used[b])
-					wr_le(&d->cfg[PCI_BAR0 + 4 * b], d->bar_upper[b] ? 0 : lowbits, 4);
+					le_wrn(&d->cfg[PCI_BAR0 + 4 * b], d->bar_upper[b] ? 0 : lowbits, 4);
 			}
 		}
 	}
 	pci_chipset_defaults(pb);
-	pb->pm_t0_ns = pci_now_ns();
+	pb->pm_t0_ns = clock_now_ns();
 	pthread_mutex_unlock(&pb->lock);
 	pci_intx_reroute_all(pb);
 }

@@ -19,6 +19,7 @@
 
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define BLK_HDR_LEN   16     /* struct virtio_blk_req header: type, reserved, sector */
@@ -55,20 +56,6 @@ struct virtio_blk {
 	struct virtq_chain chain;  /* scratch for virtq_pop */
 };
 
-static void wrle(uint8_t *p, uint64_t v, unsigned len)
-{
-	for (unsigned i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t rdle(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* Slice [off, off+len) of one direction of @c into @out; returns count or
  * -1 if it does not fit. */
@@ -173,8 +160,8 @@ static bool blk_handle(struct virtio_blk *b, struct virtq *q, const struct virtq
 		blk_done_now(b, q, c->head, status, VIRTIO_BLK_S_IOERR, 1, pushed);
 		return true;
 	}
-	type = (uint32_t)rdle(hdr, 4);
-	sector = rdle(hdr + 8, 8);
+	type = le_rd32(hdr);
+	sector = le_rd64(hdr + 8);
 	switch (type) {
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t l = data_in < VIRTIO_BLK_ID_BYTES ? data_in : VIRTIO_BLK_ID_BYTES;
@@ -245,9 +232,9 @@ static bool blk_handle(struct virtio_blk *b, struct virtq *q, const struct virtq
 		if (data_out != BLK_DWZ_LEN ||
 		    virtq_chain_read(c, BLK_HDR_LEN, seg, sizeof(seg)) != sizeof(seg))
 			goto ioerr_sqe;
-		s = rdle(seg, 8);
-		num = (uint32_t)rdle(seg + 8, 4);
-		flags = (uint32_t)rdle(seg + 12, 4);
+		s = le_rd64(seg);
+		num = le_rd32(seg + 8);
+		flags = le_rd32(seg + 12);
 		if (num == 0 || num > BLK_MAX_DWZ_SECTORS ||
 		    !blk_range_ok(b, s, (uint64_t)num * VIRTIO_BLK_SECTOR))
 			goto ioerr_sqe;
@@ -469,15 +456,15 @@ static void blk_build_cfg(struct virtio_blk *b)
 	uint8_t *c = b->cfg;
 
 	memset(c, 0, sizeof(b->cfg));
-	wrle(c + 0, b->size / VIRTIO_BLK_SECTOR, 8);      /* capacity */
-	wrle(c + 12, VIRTQ_MAX_SEG - 2, 4);                /* seg_max: header and status */
-	wrle(c + 20, VIRTIO_BLK_SECTOR, 4);                /* blk_size */
-	wrle(c + 34, 1, 2);                                /* num_queues */
-	wrle(c + 36, BLK_MAX_DWZ_SECTORS, 4);              /* max_discard_sectors */
-	wrle(c + 40, 1, 4);                                /* max_discard_seg */
-	wrle(c + 44, 8, 4);                                /* discard_sector_alignment */
-	wrle(c + 48, BLK_MAX_DWZ_SECTORS, 4);              /* max_write_zeroes_sectors */
-	wrle(c + 52, 1, 4);                                /* max_write_zeroes_seg */
+	le_wr64(c + 0, b->size / VIRTIO_BLK_SECTOR);      /* capacity */
+	le_wr32(c + 12, VIRTQ_MAX_SEG - 2);                /* seg_max: header and status */
+	le_wr32(c + 20, VIRTIO_BLK_SECTOR);                /* blk_size */
+	le_wr16(c + 34, 1);                                /* num_queues */
+	le_wr32(c + 36, BLK_MAX_DWZ_SECTORS);              /* max_discard_sectors */
+	le_wr32(c + 40, 1);                                /* max_discard_seg */
+	le_wr32(c + 44, 8);                                /* discard_sector_alignment */
+	le_wr32(c + 48, BLK_MAX_DWZ_SECTORS);              /* max_write_zeroes_sectors */
+	le_wr32(c + 52, 1);                                /* max_write_zeroes_seg */
 	c[56] = 1;                                         /* write_zeroes_may_unmap */
 }
 

@@ -14,6 +14,7 @@
 
 #include "devices/pci.h"
 #include "devices/virtqueue.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* 4.1.4: capability cfg_type */
@@ -80,21 +81,6 @@ struct virtio_pci {
 	uint64_t ioev_base;                /* BAR 0 address the eventfds watch, 0: none */
 };
 
-static uint64_t rdle(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void wrle(uint8_t *p, uint64_t v, unsigned len)
-{
-	for (unsigned i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void virtio_pci_lock(struct virtio_pci *vp)
 {
 	pthread_mutex_lock(&vp->lock);
@@ -136,13 +122,13 @@ static void vp_msix_fire(struct virtio_pci *vp, unsigned vec)
 {
 	const uint8_t *e = &vp->msix_table[16 * vec];
 
-	if ((vp_msix_ctrl(vp) & MSIX_CTRL_MASKALL) || (rdle(e + 12, 4) & MSIX_VEC_MASKED)) {
+	if ((vp_msix_ctrl(vp) & MSIX_CTRL_MASKALL) || (le_rdn(e + 12, 4) & MSIX_VEC_MASKED)) {
 		vp->pba |= 1ULL << vec;
 		return;
 	}
 	vp->pba &= ~(1ULL << vec);
 	if (vp->msi && vp->msi->signal)
-		vp->msi->signal(vp->msi->opaque, rdle(e, 8), (uint32_t)rdle(e + 8, 4));
+		vp->msi->signal(vp->msi->opaque, le_rdn(e, 8), (uint32_t)le_rdn(e + 8, 4));
 }
 
 /* Deliver pending vectors that are no longer masked. */
@@ -245,25 +231,25 @@ static void vp_common_read(struct virtio_pci *vp, unsigned off, uint8_t *data, u
 	struct vp_queue *q = vp->qsel < vp->ops->nqueues ? &vp->q[vp->qsel] : NULL;
 
 	memset(img, 0, sizeof(img));
-	wrle(&img[CC_DFSELECT], vp->dfselect, 4);
-	wrle(&img[CC_DF], vp->dfselect < 2 ? vp->dev_features >> (32 * vp->dfselect) : 0, 4);
-	wrle(&img[CC_GFSELECT], vp->gfselect, 4);
-	wrle(&img[CC_GF], vp->gfselect < 2 ? vp->drv_features >> (32 * vp->gfselect) : 0, 4);
-	wrle(&img[CC_MSIX], vp->msix_config, 2);
-	wrle(&img[CC_NUMQ], vp->ops->nqueues, 2);
+	le_wrn(&img[CC_DFSELECT], vp->dfselect, 4);
+	le_wrn(&img[CC_DF], vp->dfselect < 2 ? vp->dev_features >> (32 * vp->dfselect) : 0, 4);
+	le_wrn(&img[CC_GFSELECT], vp->gfselect, 4);
+	le_wrn(&img[CC_GF], vp->gfselect < 2 ? vp->drv_features >> (32 * vp->gfselect) : 0, 4);
+	le_wrn(&img[CC_MSIX], vp->msix_config, 2);
+	le_wrn(&img[CC_NUMQ], vp->ops->nqueues, 2);
 	img[CC_STATUS] = vp->status;
 	img[CC_CFGGEN] = 0;
-	wrle(&img[CC_Q_SELECT], vp->qsel, 2);
+	le_wrn(&img[CC_Q_SELECT], vp->qsel, 2);
 	if (q) {
-		wrle(&img[CC_Q_SIZE], q->size, 2);
-		wrle(&img[CC_Q_MSIX], q->msix_vector, 2);
-		wrle(&img[CC_Q_ENABLE], q->vq.ready, 2);
-		wrle(&img[CC_Q_NOFF], vp->qsel, 2);
-		wrle(&img[CC_Q_DESCLO], q->desc, 8);
-		wrle(&img[CC_Q_AVAILLO], q->avail, 8);
-		wrle(&img[CC_Q_USEDLO], q->used, 8);
+		le_wrn(&img[CC_Q_SIZE], q->size, 2);
+		le_wrn(&img[CC_Q_MSIX], q->msix_vector, 2);
+		le_wrn(&img[CC_Q_ENABLE], q->vq.ready, 2);
+		le_wrn(&img[CC_Q_NOFF], vp->qsel, 2);
+		le_wrn(&img[CC_Q_DESCLO], q->desc, 8);
+		le_wrn(&img[CC_Q_AVAILLO], q->avail, 8);
+		le_wrn(&img[CC_Q_USEDLO], q->used, 8);
 	} else {
-		wrle(&img[CC_Q_MSIX], VIRTIO_MSI_NO_VECTOR, 2);
+		le_wrn(&img[CC_Q_MSIX], VIRTIO_MSI_NO_VECTOR, 2);
 	}
 	memset(data, 0, len);
 	if (off < sizeof(img))
@@ -310,7 +296,7 @@ static void vp_queue_enable(struct virtio_pci *vp, struct vp_queue *q)
 
 static void vp_common_write(struct virtio_pci *vp, unsigned off, const uint8_t *data, unsigned len)
 {
-	uint64_t v = rdle(data, len);
+	uint64_t v = le_rdn(data, len);
 	struct vp_queue *q = vp->qsel < vp->ops->nqueues ? &vp->q[vp->qsel] : NULL;
 
 	switch (off) {
@@ -395,7 +381,7 @@ static void vp_msix_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, u
 		if (!is_write) {
 			memset(data, 0, len);
 			if (o < 8)
-				wrle(data, vp->pba >> (8 * o), len);
+				le_wrn(data, vp->pba >> (8 * o), len);
 		}
 		return;   /* PBA is read-only */
 	}
@@ -520,8 +506,8 @@ static bool vp_pcicfg_window(struct virtio_pci *vp, unsigned *bar, uint32_t *off
 	unsigned c = vp->pcicfg_cap;
 
 	*bar = cfg[c + 4];
-	*off = (uint32_t)rdle(&cfg[c + 8], 4);
-	*len = (unsigned)rdle(&cfg[c + 12], 4);
+	*off = (uint32_t)le_rdn(&cfg[c + 8], 4);
+	*len = (unsigned)le_rdn(&cfg[c + 12], 4);
 	return (*len == 1 || *len == 2 || *len == 4) && *bar == 0 && (*off % *len) == 0 &&
 	       *off + *len <= VIRTIO_PCI_BAR_SIZE;
 }
@@ -593,8 +579,8 @@ static int vp_add_vcap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32
 	cfg[at + 2] = (uint8_t)caplen;
 	cfg[at + 3] = type;
 	cfg[at + 4] = 0;
-	wrle(&cfg[at + 8], off, 4);
-	wrle(&cfg[at + 12], len, 4);
+	le_wrn(&cfg[at + 8], off, 4);
+	le_wrn(&cfg[at + 12], len, 4);
 	return at;
 }
 
@@ -649,10 +635,10 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *pb, unsigned slot, const st
 		if (at < 0)
 			goto fail;
 		vp->msix_cap = (unsigned)at;
-		wrle(&cfg[at + 2], vp->nvec - 1, 2);
+		le_wrn(&cfg[at + 2], vp->nvec - 1, 2);
 		wm[at + 3] = 0xc0;    /* enable, function mask */
-		wrle(&cfg[at + 4], VIRTIO_PCI_MSIX_TABLE_OFF, 4);
-		wrle(&cfg[at + 8], VIRTIO_PCI_MSIX_PBA_OFF, 4);
+		le_wrn(&cfg[at + 4], VIRTIO_PCI_MSIX_TABLE_OFF, 4);
+		le_wrn(&cfg[at + 8], VIRTIO_PCI_MSIX_PBA_OFF, 4);
 	}
 	if (vp_add_vcap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
 			VIRTIO_PCI_COMMON_LEN, 16) < 0 ||
@@ -664,7 +650,7 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *pb, unsigned slot, const st
 			 VIRTIO_PCI_NOTIFY_MULT * ops->nqueues, 20);
 	if (at < 0)
 		goto fail;
-	wrle(&cfg[at + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
+	le_wrn(&cfg[at + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
 	at = vp_add_vcap(vp, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 20);
 	if (at < 0)
 		goto fail;

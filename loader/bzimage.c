@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void wr16(uint8_t *b, size_t o, uint16_t v) { b[o] = v; b[o + 1] = v >> 8; }
-static void wr32(uint8_t *b, size_t o, uint32_t v) { wr16(b, o, v); wr16(b, o + 2, v >> 16); }
-
 int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *out,
 		  char *err, size_t errlen)
 {
@@ -92,7 +89,7 @@ static void qemu_vga(uint8_t *img, const char *cmdline)
 		mode = 0xfffd;
 	else
 		mode = strtol(m, NULL, 0);
-	wr16(img, BZ_VID_MODE, (uint16_t)mode);
+	le_wr16(img + BZ_VID_MODE, (uint16_t)mode);
 }
 
 int bzimage_qemu_patch(uint8_t *img, size_t len, const struct bzimage_qemu_in *in,
@@ -153,23 +150,23 @@ int bzimage_qemu_patch(uint8_t *img, size_t len, const struct bzimage_qemu_in *i
 	}
 
 	if (proto >= 0x202) {
-		wr32(img, BZ_CMD_LINE_PTR, out->cmdline_addr);
+		le_wr32(img + BZ_CMD_LINE_PTR, out->cmdline_addr);
 	} else {
-		wr16(img, 0x20, 0xA33F);           /* old cmdline protocol magic */
-		wr16(img, 0x22, (uint16_t)(out->cmdline_addr - out->real_addr));
+		le_wr16(img + 0x20, 0xA33F);           /* old cmdline protocol magic */
+		le_wr16(img + 0x22, (uint16_t)(out->cmdline_addr - out->real_addr));
 	}
 	qemu_vga(img, cmdline);
 	if (proto >= 0x200)
 		img[BZ_TYPE_OF_LOADER] = 0xB0;     /* QEMU: "undefined" bootloader id */
 	if (proto >= 0x201) {
 		img[BZ_LOADFLAGS] |= BZ_LF_CAN_USE_HEAP;
-		wr16(img, BZ_HEAP_END_PTR,
+		le_wr16(img + BZ_HEAP_END_PTR,
 		     (uint16_t)(out->cmdline_addr - out->real_addr - 0x200));
 	}
 	if (in->has_initrd) {
 		out->initrd_addr = (uint32_t)((max - in->initrd_size) & ~4095ULL);
-		wr32(img, BZ_RAMDISK_IMAGE, out->initrd_addr);
-		wr32(img, BZ_RAMDISK_SIZE, (uint32_t)in->initrd_size);
+		le_wr32(img + BZ_RAMDISK_IMAGE, out->initrd_addr);
+		le_wr32(img + BZ_RAMDISK_SIZE, (uint32_t)in->initrd_size);
 	}
 	return 0;
 }

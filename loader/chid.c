@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include "vmm/base/guid.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define M(f) (UINT32_C(1) << CHID_F_##f)
@@ -49,9 +51,8 @@ const unsigned chid_priority[CHID_PRIORITY_LEN] = {
 };
 
 /* systemd: static const EFI_GUID namespace = {0x12d8ff70, 0x7f4c, 0x7d4c},
- * hashed from memory on little-endian = RFC bytes of
- * 70ffd812-4c7f-4c7d-0000-000000000000. */
-static const uint8_t chid_namespace[16] = { 0x70, 0xff, 0xd8, 0x12, 0x4c, 0x7f, 0x4c, 0x7d };
+ * hashed from memory on little-endian, so the bytes are its UEFI layout. */
+static const uint8_t chid_namespace[GUID_LEN] = UEFI_GUID(0x12d8ff70, 0x7f4c, 0x7d4c, 0, 0);
 
 uint32_t chid_type_mask(unsigned type)
 {
@@ -205,9 +206,10 @@ static int hash_ucs2(EVP_MD_CTX *ctx, const char *s)
 		p += l < n ? l : n;
 		n -= l < n ? l : n;
 		if (c <= 0xd7ff || (c >= 0xe000 && c <= 0xffff)) {
-			uint8_t le[2] = { (uint8_t)c, (uint8_t)(c >> 8) };
+			uint8_t u16[2];
 
-			if (!EVP_DigestUpdate(ctx, le, 2))
+			le_wr16(u16, (uint16_t)c);
+			if (!EVP_DigestUpdate(ctx, u16, 2))
 				return -EIO;
 		}
 	}

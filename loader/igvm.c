@@ -3,7 +3,6 @@
  * directives onto plan regions.  Must not touch KVM or guest memory.
  * Format: microsoft/igvm igvm_defs/src/lib.rs (commit e6c3ff1c34c3). */
 #include "loader/igvm.h"
-#include "vmm/base/le.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,36 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/err.h"
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
@@ -207,7 +183,7 @@ static int file_data(const struct igvm_file *f, uint32_t off, uint64_t size,
 	if (off == 0)
 		return 0;
 	if (off < f->data_off || size > f->len || off > f->len - size)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s file data 0x%x+0x%llx outside the data section 0x%x..0x%zx",
 			    what, off, (unsigned long long)size, f->data_off, f->len);
 	*out = f->buf + off;
@@ -218,7 +194,7 @@ static int check_mask(const struct igvm_file *f, const struct igvm_header *h,
 		      char *err, size_t errlen)
 {
 	if (h->mask == 0 || (h->mask & ~f->masks))
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s at 0x%x: compatibility mask 0x%x names no declared platform (declared 0x%x)",
 			    igvm_type_name(h->type), h->offset, h->mask, f->masks);
 	return 0;
@@ -238,31 +214,31 @@ static int decode_platform(struct igvm_file *f, struct igvm_header *h, bool coll
 	h->has_mask = true;
 	h->mask = pl->mask;
 	if (__builtin_popcount(pl->mask) != 1)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: platform mask 0x%x must have exactly one bit", pl->mask);
 	if (pl->highest_vtl != 0 && pl->highest_vtl != 2)
-		return fail(err, errlen, -EINVAL, "igvm: platform highest VTL %u is not 0 or 2",
+		return err_set(err, errlen, -EINVAL, "igvm: platform highest VTL %u is not 0 or 2",
 			    pl->highest_vtl);
 	if (pl->type > IGVM_PLATFORM_CCA)
-		return fail(err, errlen, -EINVAL, "igvm: unknown platform type %u", pl->type);
+		return err_set(err, errlen, -EINVAL, "igvm: unknown platform type %u", pl->type);
 	if (pl->version != 1)
-		return fail(err, errlen, -EINVAL, "igvm: %s platform version %u, expected 1",
+		return err_set(err, errlen, -EINVAL, "igvm: %s platform version %u, expected 1",
 			    igvm_platform_name(pl->type), pl->version);
 	if ((pl->type == IGVM_PLATFORM_NATIVE || pl->type == IGVM_PLATFORM_VSM) &&
 	    pl->shared_gpa_boundary != 0)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s platform with shared GPA boundary 0x%llx",
 			    igvm_platform_name(pl->type),
 			    (unsigned long long)pl->shared_gpa_boundary);
 	if (pl->type == IGVM_PLATFORM_CCA && f->arch != IGVM_ARCH_AARCH64)
-		return fail(err, errlen, -EINVAL, "igvm: CCA platform in an x64 file");
+		return err_set(err, errlen, -EINVAL, "igvm: CCA platform in an x64 file");
 	if (!collect)
 		return 0;
 	if (f->masks & pl->mask)
-		return fail(err, errlen, -EINVAL, "igvm: platform mask 0x%x declared twice",
+		return err_set(err, errlen, -EINVAL, "igvm: platform mask 0x%x declared twice",
 			    pl->mask);
 	if (igvm_find_platform(f, pl->type))
-		return fail(err, errlen, -EINVAL, "igvm: two %s platform headers",
+		return err_set(err, errlen, -EINVAL, "igvm: two %s platform headers",
 			    igvm_platform_name(pl->type));
 	f->platforms[f->nplatforms++] = *pl;
 	f->masks |= pl->mask;
@@ -281,7 +257,7 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 		h->u.policy.policy = le_rd64(b);
 		h->mask = le_rd32(b + 8);
 		if (le_rd32(b + 12))
-			return fail(err, errlen, -EINVAL, "igvm: GUEST_POLICY reserved field not zero");
+			return err_set(err, errlen, -EINVAL, "igvm: GUEST_POLICY reserved field not zero");
 		break;
 	case IGVM_VHT_RELOCATABLE_REGION: {
 		typeof(h->u.reloc) *r = &h->u.reloc;
@@ -297,7 +273,7 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 		if (r->alignment == 0 || r->alignment % IGVM_PAGE_4K || r->size % IGVM_PAGE_4K ||
 		    r->gpa % r->alignment || r->min_gpa % r->alignment ||
 		    r->max_gpa % r->alignment || r->gpa + r->size < r->gpa || r->vtl > 2)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: RELOCATABLE_REGION gpa 0x%llx size 0x%llx alignment 0x%llx is malformed",
 				    (unsigned long long)r->gpa, (unsigned long long)r->size,
 				    (unsigned long long)r->alignment);
@@ -312,11 +288,11 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 		r->size = le_rd64(b + 16);
 		r->used_size = le_rd64(b + 24);
 		if (b[7])
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: PAGE_TABLE_RELOCATION reserved field not zero");
 		if ((r->gpa | r->size | r->used_size) % IGVM_PAGE_4K || r->used_size > r->size ||
 		    r->gpa + r->size < r->gpa || r->vtl > 2)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: PAGE_TABLE_RELOCATION gpa 0x%llx size 0x%llx used 0x%llx is malformed",
 				    (unsigned long long)r->gpa, (unsigned long long)r->size,
 				    (unsigned long long)r->used_size);
@@ -327,7 +303,7 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 		h->u.corim.file_offset = le_rd32(b + 4);
 		h->u.corim.size = le_rd32(b + 8);
 		if (le_rd32(b + 12))
-			return fail(err, errlen, -EINVAL, "igvm: CORIM reserved field not zero");
+			return err_set(err, errlen, -EINVAL, "igvm: CORIM reserved field not zero");
 		rc = file_data(f, h->u.corim.file_offset, h->u.corim.size, &h->u.corim.data,
 			       igvm_type_name(h->type), err, errlen);
 		if (rc)
@@ -335,7 +311,7 @@ static int decode_init(struct igvm_file *f, struct igvm_header *h, char *err, si
 		break;
 	case IGVM_VHT_CCA_POLICY:
 		if (le_rd32(b + 4) || !all_zero(b + 26, 6))
-			return fail(err, errlen, -EINVAL, "igvm: CCA_POLICY reserved field not zero");
+			return err_set(err, errlen, -EINVAL, "igvm: CCA_POLICY reserved field not zero");
 		break;
 	}
 	return check_mask(f, h, err, errlen);
@@ -354,21 +330,21 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 	vp->file_offset = le_rd32(b + 12);
 	vp->vp_index = le_rd16(b + 16);
 	if (le_rd16(b + 18))
-		return fail(err, errlen, -EINVAL, "igvm: VP_CONTEXT reserved field not zero");
+		return err_set(err, errlen, -EINVAL, "igvm: VP_CONTEXT reserved field not zero");
 	pl = platform_by_mask(f, h->mask);
 	if (!pl)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: VP_CONTEXT mask 0x%x does not name exactly one platform",
 			    h->mask);
 	vp->platform_type = pl->type;
 	if (vp->file_offset == 0)
-		return fail(err, errlen, -EINVAL, "igvm: VP_CONTEXT without file data");
+		return err_set(err, errlen, -EINVAL, "igvm: VP_CONTEXT without file data");
 	switch (pl->type) {
 	case IGVM_PLATFORM_SEV_SNP:
 	case IGVM_PLATFORM_SEV_ES:
 		/* The data is a 4 KiB SEV-SNP VMSA page placed at gpa. */
 		if (vp->gpa % IGVM_PAGE_4K)
-			return fail(err, errlen, -EINVAL, "igvm: VMSA gpa 0x%llx not page aligned",
+			return err_set(err, errlen, -EINVAL, "igvm: VMSA gpa 0x%llx not page aligned",
 				    (unsigned long long)vp->gpa);
 		vp->size = IGVM_PAGE_4K;
 		return file_data(f, vp->file_offset, vp->size, &vp->data, "VP_CONTEXT",
@@ -380,14 +356,14 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 							      : IGVM_NATIVE_CONTEXT_X64_SIZE;
 
 		if (vp->gpa != 0)
-			return fail(err, errlen, -EINVAL, "igvm: %s VP_CONTEXT with gpa 0x%llx",
+			return err_set(err, errlen, -EINVAL, "igvm: %s VP_CONTEXT with gpa 0x%llx",
 				    igvm_platform_name(pl->type), (unsigned long long)vp->gpa);
 		vp->size = IGVM_PAGE_4K;
 		rc = file_data(f, vp->file_offset, vp->size, &vp->data, "VP_CONTEXT", err, errlen);
 		if (rc)
 			return rc;
 		if (!all_zero(vp->data + used, IGVM_PAGE_4K - used))
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: %s VP_CONTEXT has non-zero bytes past its %u-byte context",
 				    igvm_platform_name(pl->type), used);
 		return 0;
@@ -397,14 +373,14 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 		uint64_t count;
 
 		if (vp->gpa != 0)
-			return fail(err, errlen, -EINVAL, "igvm: VSM VP_CONTEXT with gpa 0x%llx",
+			return err_set(err, errlen, -EINVAL, "igvm: VSM VP_CONTEXT with gpa 0x%llx",
 				    (unsigned long long)vp->gpa);
 		rc = file_data(f, vp->file_offset, 4, &d, "VP_CONTEXT", err, errlen);
 		if (rc)
 			return rc;
 		count = le_rd32(d);
 		if (count == 0 || count > f->len / IGVM_VBS_REGISTER_SIZE)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: VSM VP_CONTEXT register count %llu",
 				    (unsigned long long)count);
 		vp->size = (uint32_t)(4 + count * IGVM_VBS_REGISTER_SIZE);
@@ -412,7 +388,7 @@ static int decode_vp_context(struct igvm_file *f, struct igvm_header *h,
 				 &vp->data, "VP_CONTEXT", err, errlen);
 	}
 	default: /* TDX has an architectural reset state: no VP context. */
-		return fail(err, errlen, -EINVAL, "igvm: VP_CONTEXT for a %s platform",
+		return err_set(err, errlen, -EINVAL, "igvm: VP_CONTEXT for a %s platform",
 			    igvm_platform_name(pl->type));
 	}
 }
@@ -424,7 +400,7 @@ static int check_param(const struct igvm_file *f, struct igvm_header *h, unsigne
 	uint32_t need = 1;
 
 	if (!a)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s at 0x%x names undeclared parameter area %u",
 			    igvm_type_name(h->type), h->offset, h->u.param.index);
 	if (h->type == IGVM_VHT_VP_COUNT_PARAMETER || h->type == IGVM_VHT_ENVIRONMENT_INFO)
@@ -434,7 +410,7 @@ static int check_param(const struct igvm_file *f, struct igvm_header *h, unsigne
 	else if (h->type == IGVM_VHT_MEMORY_MAP)
 		need = IGVM_MEMMAP_ENTRY_SIZE;
 	if ((uint64_t)h->u.param.byte_offset + need > a->bytes)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s offset 0x%x does not fit parameter area %u (0x%llx bytes)",
 			    igvm_type_name(h->type), h->u.param.byte_offset, a->index,
 			    (unsigned long long)a->bytes);
@@ -455,7 +431,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		a->index = le_rd32(b + 8);
 		a->file_offset = le_rd32(b + 12);
 		if (a->bytes == 0 || a->bytes % IGVM_PAGE_4K || a->bytes > IGVM_MAX_PARAM_AREA_BYTES)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: parameter area %u size 0x%llx not a page multiple in 4K..16M",
 				    a->index, (unsigned long long)a->bytes);
 		rc = file_data(f, a->file_offset, a->bytes, &a->data, "PARAMETER_AREA", err, errlen);
@@ -464,10 +440,10 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		if (!collect)
 			return 0;
 		if (area_find(f, f->nareas, a->index))
-			return fail(err, errlen, -EINVAL, "igvm: parameter area %u declared twice",
+			return err_set(err, errlen, -EINVAL, "igvm: parameter area %u declared twice",
 				    a->index);
 		if (f->nareas >= IGVM_MAX_PARAM_AREAS)
-			return fail(err, errlen, -EINVAL, "igvm: more than %u parameter areas",
+			return err_set(err, errlen, -EINVAL, "igvm: more than %u parameter areas",
 				    IGVM_MAX_PARAM_AREAS);
 		f->areas[f->nareas].index = a->index;
 		f->areas[f->nareas].bytes = a->bytes;
@@ -484,16 +460,16 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		pg->flags = le_rd32(b + 16);
 		pg->data_type = le_rd16(b + 20);
 		if (le_rd16(b + 22))
-			return fail(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved field not zero");
+			return err_set(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved field not zero");
 		if (pg->flags & ~IGVM_PAGE_F_KNOWN)
-			return fail(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved flags 0x%x",
+			return err_set(err, errlen, -EINVAL, "igvm: PAGE_DATA reserved flags 0x%x",
 				    pg->flags);
 		if (pg->data_type > IGVM_PAGE_CPUID_XF)
-			return fail(err, errlen, -EINVAL, "igvm: PAGE_DATA data type %u unknown",
+			return err_set(err, errlen, -EINVAL, "igvm: PAGE_DATA data type %u unknown",
 				    pg->data_type);
 		pg->size = (pg->flags & IGVM_PAGE_F_2MB) ? IGVM_PAGE_2M : IGVM_PAGE_4K;
 		if (pg->gpa % pg->size || pg->gpa + pg->size < pg->gpa)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: PAGE_DATA gpa 0x%llx not aligned to 0x%llx",
 				    (unsigned long long)pg->gpa, (unsigned long long)pg->size);
 		rc = file_data(f, pg->file_offset, pg->size, &pg->data, "PAGE_DATA", err, errlen);
@@ -507,7 +483,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		h->mask = le_rd32(b + 8);
 		h->u.insert.index = le_rd32(b + 12);
 		if (h->u.insert.gpa % IGVM_PAGE_4K)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: PARAMETER_INSERT gpa 0x%llx not page aligned",
 				    (unsigned long long)h->u.insert.gpa);
 		{
@@ -515,11 +491,11 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 				area_find(f, areas, h->u.insert.index);
 
 			if (!a)
-				return fail(err, errlen, -EINVAL,
+				return err_set(err, errlen, -EINVAL,
 					    "igvm: PARAMETER_INSERT of undeclared area %u",
 					    h->u.insert.index);
 			if (h->u.insert.gpa + a->bytes < h->u.insert.gpa)
-				return fail(err, errlen, -EINVAL,
+				return err_set(err, errlen, -EINVAL,
 					    "igvm: PARAMETER_INSERT at 0x%llx wraps",
 					    (unsigned long long)h->u.insert.gpa);
 		}
@@ -537,11 +513,11 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		h->u.required.bytes = le_rd32(b + 12);
 		h->u.required.flags = le_rd32(b + 16);
 		if (le_rd32(b + 20))
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: REQUIRED_MEMORY reserved field not zero");
 		if ((h->u.required.gpa | h->u.required.bytes) % IGVM_PAGE_4K ||
 		    h->u.required.gpa + h->u.required.bytes < h->u.required.gpa)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: REQUIRED_MEMORY 0x%llx+0x%x not page aligned",
 				    (unsigned long long)h->u.required.gpa, h->u.required.bytes);
 		return check_mask(f, h, err, errlen);
@@ -552,7 +528,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		h->u.error_range.bytes = le_rd32(b + 12);
 		if ((h->u.error_range.gpa | h->u.error_range.bytes) % IGVM_PAGE_4K ||
 		    h->u.error_range.gpa + h->u.error_range.bytes < h->u.error_range.gpa)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: ERROR_RANGE 0x%llx+0x%x not page aligned",
 				    (unsigned long long)h->u.error_range.gpa,
 				    h->u.error_range.bytes);
@@ -562,7 +538,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		h->mask = le_rd32(b);
 		h->u.id_block.author_key_enabled = b[4];
 		if (b[4] > 1 || b[5] || b[6] || b[7])
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "igvm: SNP_ID_BLOCK author_key_enabled %u / reserved malformed",
 				    b[4]);
 		return check_mask(f, h, err, errlen);
@@ -571,7 +547,7 @@ static int decode_directive(struct igvm_file *f, struct igvm_header *h, bool col
 		h->mask = le_rd32(b);
 		return check_mask(f, h, err, errlen);
 	case IGVM_VHT_RESERVED_306:
-		return fail(err, errlen, -EINVAL, "igvm: header type 0x306 is reserved");
+		return err_set(err, errlen, -EINVAL, "igvm: header type 0x306 is reserved");
 	default: /* the IGVM_VHS_PARAMETER family */
 		h->u.param.index = le_rd32(b);
 		h->u.param.byte_offset = le_rd32(b + 4);
@@ -593,13 +569,13 @@ static int decode(struct igvm_file *f, struct igvm_iter *it, struct igvm_header 
 	if (it->off >= vh_end)
 		return 0;
 	if (vh_end - it->off < 8)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: truncated variable header at 0x%x", it->off);
 	raw = le_rd32(f->buf + it->off);
 	len = le_rd32(f->buf + it->off + 4);
 	padded = ((uint64_t)len + 7) & ~7ULL;
 	if (padded > vh_end - it->off - 8)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: header 0x%x at 0x%x length 0x%x overruns the variable headers (end 0x%x)",
 			    raw, it->off, len, vh_end);
 	h->type = raw & ~IGVM_VHT_OPTIONAL;
@@ -608,29 +584,29 @@ static int decode(struct igvm_file *f, struct igvm_iter *it, struct igvm_header 
 	h->length = len;
 	h->body = f->buf + it->off + 8;
 	if (!all_zero(h->body + len, padded - len))
-		return fail(err, errlen, -EINVAL, "igvm: non-zero padding after header at 0x%x",
+		return err_set(err, errlen, -EINVAL, "igvm: non-zero padding after header at 0x%x",
 			    it->off);
 	it->off += 8 + (uint32_t)padded;
 
 	sec = section_of(h->type);
 	want = body_size(h->type);
 	if (h->type == 0)
-		return fail(err, errlen, -EINVAL, "igvm: header type 0 (INVALID) at 0x%x",
+		return err_set(err, errlen, -EINVAL, "igvm: header type 0 (INVALID) at 0x%x",
 			    h->offset);
 	if (want == 0) {
 		if (h->optional)
 			return 1;   /* known == false: skipped, as the format allows */
-		return fail(err, errlen, -ENOTSUP,
+		return err_set(err, errlen, -ENOTSUP,
 			    "igvm: required header type 0x%x at 0x%x is not supported",
 			    raw, h->offset);
 	}
 	h->known = true;
 	if (len != want)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s at 0x%x has length %u, expected %u",
 			    igvm_type_name(h->type), h->offset, len, want);
 	if (sec < it->section)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: %s at 0x%x after a later header section",
 			    igvm_type_name(h->type), h->offset);
 	it->section = sec;
@@ -674,14 +650,14 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 
 	memset(f, 0, sizeof(*f));
 	if (!buf || len < IGVM_FIXED_V1_SIZE)
-		return fail(err, errlen, -EINVAL, "igvm: file of %zu bytes is shorter than the fixed header",
+		return err_set(err, errlen, -EINVAL, "igvm: file of %zu bytes is shorter than the fixed header",
 			    len);
 	if (len > UINT32_MAX)
-		return fail(err, errlen, -EINVAL, "igvm: file of %zu bytes exceeds 4 GiB", len);
+		return err_set(err, errlen, -EINVAL, "igvm: file of %zu bytes exceeds 4 GiB", len);
 	f->buf = buf;
 	f->len = len;
 	if (le_rd32(buf) != IGVM_MAGIC)
-		return fail(err, errlen, -EINVAL, "igvm: bad magic 0x%08x", le_rd32(buf));
+		return err_set(err, errlen, -EINVAL, "igvm: bad magic 0x%08x", le_rd32(buf));
 	f->version = le_rd32(buf + 4);
 	f->vh_off = le_rd32(buf + 8);
 	f->vh_size = le_rd32(buf + 12);
@@ -693,31 +669,31 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 	} else if (f->version == IGVM_FORMAT_V2) {
 		f->fixed_size = IGVM_FIXED_V2_SIZE;
 		if (len < IGVM_FIXED_V2_SIZE)
-			return fail(err, errlen, -EINVAL, "igvm: version 2 file shorter than 32 bytes");
+			return err_set(err, errlen, -EINVAL, "igvm: version 2 file shorter than 32 bytes");
 		f->arch = le_rd32(buf + 24);
 		f->page_size = le_rd32(buf + 28);
 		if (f->arch != IGVM_ARCH_X64 && f->arch != IGVM_ARCH_AARCH64)
-			return fail(err, errlen, -ENOTSUP, "igvm: unknown architecture %u", f->arch);
+			return err_set(err, errlen, -ENOTSUP, "igvm: unknown architecture %u", f->arch);
 		if (f->page_size != IGVM_PAGE_4K)
-			return fail(err, errlen, -ENOTSUP, "igvm: page size 0x%x is not 4 KiB",
+			return err_set(err, errlen, -ENOTSUP, "igvm: page size 0x%x is not 4 KiB",
 				    f->page_size);
 	} else {
-		return fail(err, errlen, -ENOTSUP, "igvm: format version %u not supported",
+		return err_set(err, errlen, -ENOTSUP, "igvm: format version %u not supported",
 			    f->version);
 	}
 	if (le_rd32(buf + 16) != len)
-		return fail(err, errlen, -EINVAL, "igvm: total_file_size %u but the file has %zu bytes",
+		return err_set(err, errlen, -EINVAL, "igvm: total_file_size %u but the file has %zu bytes",
 			    le_rd32(buf + 16), len);
 	if (f->vh_off < f->fixed_size || f->vh_off % 8)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: variable header offset 0x%x is inside the fixed header or unaligned",
 			    f->vh_off);
 	if (f->vh_off > len || f->vh_size > len - f->vh_off)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "igvm: variable headers 0x%x+0x%x past the end of the file (0x%zx)",
 			    f->vh_off, f->vh_size, len);
 	if (f->vh_size == 0)
-		return fail(err, errlen, -EINVAL, "igvm: no variable headers");
+		return err_set(err, errlen, -EINVAL, "igvm: no variable headers");
 	f->data_off = f->vh_off + f->vh_size;
 
 	memcpy(fixed, buf, f->fixed_size);
@@ -727,7 +703,7 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 #ifndef FUKI_FUZZING
 	/* (Fuzz builds compute it but go on, so mutations reach the headers.) */
 	if (crc != f->checksum)
-		return fail(err, errlen, -EINVAL, "igvm: checksum 0x%08x, computed 0x%08x",
+		return err_set(err, errlen, -EINVAL, "igvm: checksum 0x%08x, computed 0x%08x",
 			    f->checksum, crc);
 #endif
 
@@ -737,7 +713,7 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 	if (rc < 0)
 		return rc;
 	if (f->nplatforms == 0)
-		return fail(err, errlen, -EINVAL, "igvm: no SUPPORTED_PLATFORM header");
+		return err_set(err, errlen, -EINVAL, "igvm: no SUPPORTED_PLATFORM header");
 	return 0;
 }
 
@@ -791,11 +767,9 @@ static int b_fail(struct builder *b, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (b->err && b->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(b->err, b->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	code = err_vset(b->err, b->errlen, code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -996,8 +970,8 @@ static int memmap_fill(struct builder *b, struct bparea *a, uint32_t off)
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *e = a->buf + off + i * IGVM_MEMMAP_ENTRY_SIZE;
 
-		wr64(e, ent[i][0] / PLAN_PAGE);
-		wr64(e + 8, ent[i][1] / PLAN_PAGE);
+		le_wr64(e, ent[i][0] / PLAN_PAGE);
+		le_wr64(e + 8, ent[i][1] / PLAN_PAGE);
 		/* entry_type MEMORY (0), flags 0, reserved 0: already zero */
 	}
 	return 0;
@@ -1014,11 +988,11 @@ static int do_param(struct builder *b, const struct igvm_header *h)
 			      a ? "already inserted" : "not declared");
 	switch (h->type) {
 	case IGVM_VHT_VP_COUNT_PARAMETER:
-		wr32(a->buf + off, b->prm->nvcpus);
+		le_wr32(a->buf + off, b->prm->nvcpus);
 		return 0;
 	case IGVM_VHT_ENVIRONMENT_INFO:
 		/* As QEMU (backends/igvm.c): memory starts shared/unaccepted. */
-		wr32(a->buf + off, le_rd32(a->buf + off) | IGVM_ENV_MEMORY_IS_SHARED);
+		le_wr32(a->buf + off, le_rd32(a->buf + off) | IGVM_ENV_MEMORY_IS_SHARED);
 		return 0;
 	case IGVM_VHT_MEMORY_MAP:
 		return memmap_fill(b, a, off);
@@ -1041,8 +1015,8 @@ static int do_param(struct builder *b, const struct igvm_header *h)
 		/* IGVM_VHS_MMIO_RANGES: two {first page, pages}; the 32-bit hole
 		 * and nothing above RAM. */
 		memset(a->buf + off, 0, 32);
-		wr64(a->buf + off, lo / PLAN_PAGE);
-		wr64(a->buf + off + 8, (LAYOUT_4G - lo) / PLAN_PAGE);
+		le_wr64(a->buf + off, lo / PLAN_PAGE);
+		le_wr64(a->buf + off + 8, (LAYOUT_4G - lo) / PLAN_PAGE);
 		return 0;
 	}
 	default:
@@ -1137,7 +1111,7 @@ static int do_id_block(struct builder *b, const struct igvm_header *h)
 	memcpy(ib, s + 8, 48);            /* ld */
 	memcpy(ib + 48, s + 56, 16);      /* family_id */
 	memcpy(ib + 64, s + 72, 16);      /* image_id */
-	wr32(ib + 80, 1);                 /* ID block version 1 */
+	le_wr32(ib + 80, 1);                 /* ID block version 1 */
 	memcpy(ib + 84, s + 92, 4);       /* guest_svn */
 	/* policy at 88: filled in at the end from GUEST_POLICY */
 	memcpy(au, s + 96, 4);            /* id_key_algo */
@@ -1312,7 +1286,7 @@ static int build(struct builder *b, const uint8_t *file, size_t len,
 		if (!b->have_policy)
 			return b_fail(b, -EINVAL, "igvm: SEV-SNP platform without GUEST_POLICY");
 		if (b->have_id_block)
-			wr64(b->p->snp.id_block + 88, b->p->snp.policy);
+			le_wr64(b->p->snp.id_block + 88, b->p->snp.policy);
 		for (unsigned i = 0; i < n; i++) {
 			if (b->vp_done[i])
 				continue;
@@ -1347,13 +1321,13 @@ int igvm_build_plan(struct launch_plan *p, const uint8_t *file, size_t len,
 	}
 	err[0] = 0;
 	if (!params)
-		return fail(err, errlen, -EINVAL, "igvm: no parameters");
+		return err_set(err, errlen, -EINVAL, "igvm: no parameters");
 	b = calloc(1, sizeof(*b));
 	f = calloc(1, sizeof(*f));
 	if (!b || !f) {
 		free(b);
 		free(f);
-		return fail(err, errlen, -ENOMEM, "igvm: out of memory");
+		return err_set(err, errlen, -ENOMEM, "igvm: out of memory");
 	}
 	b->p = p;
 	b->f = f;

@@ -2,13 +2,14 @@
  * TDVF metadata (implements loader/ovmf.h).  Pure function of the image
  * bytes: it never maps, measures or launches anything. */
 #include "loader/ovmf.h"
-#include "vmm/base/le.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/base/err.h"
+#include "vmm/base/guid.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* Layout: QEMU hw/i386/pc_sysfw_ovmf.c (pc_system_parse_ovmf_flash) and
@@ -21,50 +22,27 @@
  * 65535 / 18 of them anyway. */
 #define OVMF_MAX_ENTRIES 4096
 
-/* GUIDs in the UEFI on-disk layout (first three fields little-endian). */
-/* 96b582de-1fb2-45f7-baea-a366c55a082d: footer table */
-static const uint8_t guid_footer[16] = {
-	0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
-	0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d };
-/* 00f771de-1a7e-4fcb-890e-68c77e2fb44e: SEV-ES reset block */
-static const uint8_t guid_reset_block[16] = {
-	0xde, 0x71, 0xf7, 0x00, 0x7e, 0x1a, 0xcb, 0x4f,
-	0x89, 0x0e, 0x68, 0xc7, 0x7e, 0x2f, 0xb4, 0x4e };
-/* dc886566-984a-4798-a75e-5585a7bf67cc: SEV metadata offset */
-static const uint8_t guid_sev_meta[16] = {
-	0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
-	0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc };
-/* 7255371f-3a3b-4b04-927b-1da6efa8d454: SEV hash table (kernel hashes) */
-static const uint8_t guid_hash_table[16] = {
-	0x1f, 0x37, 0x55, 0x72, 0x3b, 0x3a, 0x04, 0x4b,
-	0x92, 0x7b, 0x1d, 0xa6, 0xef, 0xa8, 0xd4, 0x54 };
-/* e47a6535-984a-4798-865e-4685a7bf8ec2: TDX metadata offset */
-static const uint8_t guid_tdx_meta[16] = {
-	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
-	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2 };
-/* e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae: TDVF metadata GUID stored in the 16
- * bytes before "TDVF" (edk2 IntelTdxMetadata.asm).  QEMU hw/i386/tdvf.c does
- * not check it, so neither do we (an image QEMU launches must parse here). */
-static const uint8_t guid_tdvf_meta[16] = {
-	0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
-	0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae };
-
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s", buf);
-	log_debug("ovmf: %s", buf);
-	return -EINVAL;
-}
+/* GUIDs, as they lie in the image (vmm/base/guid.h). */
+/* footer table */
+static const uint8_t guid_footer[GUID_LEN] =
+	UEFI_GUID(0x96b582de, 0x1fb2, 0x45f7, 0xbaea, 0xa366c55a082d);
+/* SEV-ES reset block */
+static const uint8_t guid_reset_block[GUID_LEN] =
+	UEFI_GUID(0x00f771de, 0x1a7e, 0x4fcb, 0x890e, 0x68c77e2fb44e);
+/* SEV metadata offset */
+static const uint8_t guid_sev_meta[GUID_LEN] =
+	UEFI_GUID(0xdc886566, 0x984a, 0x4798, 0xa75e, 0x5585a7bf67cc);
+/* SEV hash table (kernel hashes) */
+static const uint8_t guid_hash_table[GUID_LEN] =
+	UEFI_GUID(0x7255371f, 0x3a3b, 0x4b04, 0x927b, 0x1da6efa8d454);
+/* TDX metadata offset */
+static const uint8_t guid_tdx_meta[GUID_LEN] =
+	UEFI_GUID(0xe47a6535, 0x984a, 0x4798, 0x865e, 0x4685a7bf8ec2);
+/* TDVF metadata GUID, stored in the 16 bytes before "TDVF" (edk2
+ * IntelTdxMetadata.asm).  QEMU hw/i386/tdvf.c does not check it, so neither
+ * do we (an image QEMU launches must parse here). */
+static const uint8_t guid_tdvf_meta[GUID_LEN] =
+	UEFI_GUID(0xe9eaf9f3, 0x168e, 0x44d5, 0xa8eb, 0x7f4d8738f6ae);
 
 /* "ASEV" header: edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm,
  * QEMU include/hw/i386/pc.h OvmfSevMetadata{,Desc}. */
@@ -78,24 +56,24 @@ static int parse_sev_meta(const uint8_t *img, size_t len, uint32_t off_from_end,
 	uint32_t version, n;
 
 	if (off_from_end < ASEV_HDR || off_from_end > len)
-		return fail(err, errlen, "SEV metadata offset 0x%x outside the %zu-byte image",
+		return err_set(err, errlen, -EINVAL, "SEV metadata offset 0x%x outside the %zu-byte image",
 			    off_from_end, len);
 	start = len - off_from_end;
 	if (memcmp(img + start, "ASEV", 4) != 0)
-		return fail(err, errlen, "SEV metadata at image offset 0x%zx lacks the ASEV signature",
+		return err_set(err, errlen, -EINVAL, "SEV metadata at image offset 0x%zx lacks the ASEV signature",
 			    start);
 	mlen = le_rd32(img + start + 4);
 	version = le_rd32(img + start + 8);
 	n = le_rd32(img + start + 12);
 	if (version != 1)
-		return fail(err, errlen, "SEV metadata version %u, expected 1", version);
+		return err_set(err, errlen, -EINVAL, "SEV metadata version %u, expected 1", version);
 	if (n > OVMF_MAX_ITEMS)
-		return fail(err, errlen, "SEV metadata has %u items, at most %d supported",
+		return err_set(err, errlen, -EINVAL, "SEV metadata has %u items, at most %d supported",
 			    n, OVMF_MAX_ITEMS);
 	/* QEMU requires len >= header and within the image; the items must lie
 	 * inside len (n is bounded above, so this cannot overflow). */
 	if (mlen < ASEV_HDR + (size_t)n * ASEV_DESC || mlen > off_from_end)
-		return fail(err, errlen, "SEV metadata length %zu invalid for %u items (%u bytes to the end)",
+		return err_set(err, errlen, -EINVAL, "SEV metadata length %zu invalid for %u items (%u bytes to the end)",
 			    mlen, n, off_from_end);
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *d = img + start + ASEV_HDR + (size_t)i * ASEV_DESC;
@@ -122,22 +100,22 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 	bool outside = false;
 
 	if (off_from_end < TDVF_HDR || off_from_end > len)
-		return fail(err, errlen, "TDX metadata offset 0x%x outside the %zu-byte image",
+		return err_set(err, errlen, -EINVAL, "TDX metadata offset 0x%x outside the %zu-byte image",
 			    off_from_end, len);
 	start = len - off_from_end;
 	if (memcmp(img + start, "TDVF", 4) != 0)
-		return fail(err, errlen, "TDX metadata at image offset 0x%zx lacks the TDVF signature",
+		return err_set(err, errlen, -EINVAL, "TDX metadata at image offset 0x%zx lacks the TDVF signature",
 			    start);
 	dlen = le_rd32(img + start + 4);
 	version = le_rd32(img + start + 8);
 	n = le_rd32(img + start + 12);
 	if (version != 1)
-		return fail(err, errlen, "TDVF metadata version %u, expected 1", version);
+		return err_set(err, errlen, -EINVAL, "TDVF metadata version %u, expected 1", version);
 	if (n == 0 || n > OVMF_MAX_ITEMS)
-		return fail(err, errlen, "TDVF metadata has %u sections, expected 1..%d",
+		return err_set(err, errlen, -EINVAL, "TDVF metadata has %u sections, expected 1..%d",
 			    n, OVMF_MAX_ITEMS);
 	if (dlen < TDVF_HDR + (size_t)n * TDVF_SECTION || dlen > off_from_end)
-		return fail(err, errlen, "TDVF metadata length %zu invalid for %u sections (%u bytes to the end)",
+		return err_set(err, errlen, -EINVAL, "TDVF metadata length %zu invalid for %u sections (%u bytes to the end)",
 			    dlen, n, off_from_end);
 	if (start < 16 || memcmp(img + start - 16, guid_tdvf_meta, 16) != 0)
 		log_debug("ovmf: no TDVF metadata GUID before the descriptor (not required)");
@@ -152,13 +130,13 @@ static int parse_tdvf(const uint8_t *img, size_t len, uint32_t off_from_end,
 		t->type = le_rd32(s + 24);
 		t->attributes = le_rd32(s + 28);
 		if ((t->gpa | t->mem_size) & 0xfff)
-			return fail(err, errlen, "TDVF section %u: gpa 0x%llx / size 0x%llx not 4 KiB aligned",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: gpa 0x%llx / size 0x%llx not 4 KiB aligned",
 				    i, (unsigned long long)t->gpa, (unsigned long long)t->mem_size);
 		if (t->gpa + t->mem_size < t->gpa)
-			return fail(err, errlen, "TDVF section %u: gpa 0x%llx + size 0x%llx overflows",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: gpa 0x%llx + size 0x%llx overflows",
 				    i, (unsigned long long)t->gpa, (unsigned long long)t->mem_size);
 		if (t->raw_size > t->mem_size)
-			return fail(err, errlen, "TDVF section %u: raw size 0x%x > memory size 0x%llx",
+			return err_set(err, errlen, -EINVAL, "TDVF section %u: raw size 0x%x > memory size 0x%llx",
 				    i, t->raw_size, (unsigned long long)t->mem_size);
 		if ((uint64_t)t->data_offset + t->raw_size > len)
 			outside = true;
@@ -197,7 +175,7 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 		return 0;
 	total = le_rd16(img + footer);
 	if (total < OVMF_ENTRY_HDR || total - OVMF_ENTRY_HDR > footer)
-		return fail(err, errlen, "footer table length %u invalid (at most %zu bytes precede it)",
+		return err_set(err, errlen, -EINVAL, "footer table length %u invalid (at most %zu bytes precede it)",
 			    total, footer + OVMF_ENTRY_HDR);
 	out->has_footer = true;
 	tstart = footer - (total - OVMF_ENTRY_HDR);
@@ -209,17 +187,17 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 		size_t dlen;
 
 		if (end - tstart < OVMF_ENTRY_HDR)
-			return fail(err, errlen, "footer table: %zu trailing bytes before the first entry",
+			return err_set(err, errlen, -EINVAL, "footer table: %zu trailing bytes before the first entry",
 				    end - tstart);
 		if (++nent > OVMF_MAX_ENTRIES)
-			return fail(err, errlen, "footer table: more than %d entries", OVMF_MAX_ENTRIES);
+			return err_set(err, errlen, -EINVAL, "footer table: more than %d entries", OVMF_MAX_ENTRIES);
 		hdr = img + end - OVMF_ENTRY_HDR;
 		esize = le_rd16(hdr);
 		if (esize < OVMF_ENTRY_HDR)
-			return fail(err, errlen, "footer table entry at offset 0x%zx has size %u < 18",
+			return err_set(err, errlen, -EINVAL, "footer table entry at offset 0x%zx has size %u < 18",
 				    end - OVMF_ENTRY_HDR, esize);
 		if (esize > end - tstart)
-			return fail(err, errlen, "footer table entry at offset 0x%zx has size %u past the table start",
+			return err_set(err, errlen, -EINVAL, "footer table entry at offset 0x%zx has size %u past the table start",
 				    end - OVMF_ENTRY_HDR, esize);
 		data = img + end - esize;
 		dlen = esize - OVMF_ENTRY_HDR;
@@ -227,33 +205,33 @@ int ovmf_parse(const uint8_t *img, size_t len, struct ovmf_info *out,
 
 		if (!memcmp(guid, guid_reset_block, 16)) {
 			if (seen_reset)
-				return fail(err, errlen, "footer table: duplicate SEV-ES reset block entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV-ES reset block entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV-ES reset block entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV-ES reset block entry has %zu data bytes, need 4", dlen);
 			seen_reset = true;
 			out->has_reset_block = true;
 			out->ap_reset_eip = le_rd32(data);
 		} else if (!memcmp(guid, guid_sev_meta, 16)) {
 			if (seen_sev)
-				return fail(err, errlen, "footer table: duplicate SEV metadata entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV metadata entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV metadata entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV metadata entry has %zu data bytes, need 4", dlen);
 			seen_sev = true;
 			sev_off = le_rd32(data);
 		} else if (!memcmp(guid, guid_hash_table, 16)) {
 			if (seen_hash)
-				return fail(err, errlen, "footer table: duplicate SEV hash table entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate SEV hash table entry");
 			if (dlen < 4)
-				return fail(err, errlen, "SEV hash table entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "SEV hash table entry has %zu data bytes, need 4", dlen);
 			seen_hash = true;
 			out->has_hash_table = true;
 			out->hash_table_gpa = le_rd32(data);
 			out->hash_table_size = dlen >= 8 ? le_rd32(data + 4) : 0;
 		} else if (!memcmp(guid, guid_tdx_meta, 16)) {
 			if (seen_tdx)
-				return fail(err, errlen, "footer table: duplicate TDX metadata entry");
+				return err_set(err, errlen, -EINVAL, "footer table: duplicate TDX metadata entry");
 			if (dlen < 4)
-				return fail(err, errlen, "TDX metadata entry has %zu data bytes, need 4", dlen);
+				return err_set(err, errlen, -EINVAL, "TDX metadata entry has %zu data bytes, need 4", dlen);
 			seen_tdx = true;
 			tdx_off = le_rd32(data);
 		}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* Handles: one block per type, like QEMU hw/smbios/smbios.c (T0_BASE 0x000,
@@ -66,20 +67,20 @@ static void put8(struct sb *b, size_t off, uint8_t v)
 
 static void put16(struct sb *b, size_t off, uint16_t v)
 {
-	put8(b, off, (uint8_t)v);
-	put8(b, off + 1, (uint8_t)(v >> 8));
+	if (!b->err)
+		le_wr16(b->buf + b->start + off, v);
 }
 
 static void put32(struct sb *b, size_t off, uint32_t v)
 {
-	put16(b, off, (uint16_t)v);
-	put16(b, off + 2, (uint16_t)(v >> 16));
+	if (!b->err)
+		le_wr32(b->buf + b->start + off, v);
 }
 
 static void put64(struct sb *b, size_t off, uint64_t v)
 {
-	put32(b, off, (uint32_t)v);
-	put32(b, off + 4, (uint32_t)(v >> 32));
+	if (!b->err)
+		le_wr64(b->buf + b->start + off, v);
 }
 
 /* Open a structure: header {type, length, handle}, zeroed formatted area. */
@@ -143,7 +144,7 @@ uint8_t smbios_sum8(const uint8_t *p, size_t len)
 }
 
 /* Type 0, BIOS Information (DSP0134 7.1), 3.1 layout: 0x1A bytes. */
-static void build_t0(struct sb *b, const struct cfg_smbios *sm)
+static void build_t0(struct sb *b, const struct smbios_ids *sm)
 {
 	sb_begin(b, SMBIOS_TYPE_BIOS, 0x1A, H_T0);
 	sb_str(b, 0x04, sm->bios_vendor);
@@ -165,7 +166,7 @@ static void build_t0(struct sb *b, const struct cfg_smbios *sm)
 }
 
 /* Type 1, System Information (7.2): 0x1B bytes. */
-static void build_t1(struct sb *b, const struct cfg_smbios *sm)
+static void build_t1(struct sb *b, const struct smbios_ids *sm)
 {
 	sb_begin(b, SMBIOS_TYPE_SYSTEM, 0x1B, H_T1);
 	sb_str(b, 0x04, sm->manufacturer);
@@ -188,7 +189,7 @@ static void build_t1(struct sb *b, const struct cfg_smbios *sm)
 }
 
 /* Type 2, Baseboard Information (7.3): 0x0F bytes, no contained handles. */
-static void build_t2(struct sb *b, const struct cfg_smbios *sm)
+static void build_t2(struct sb *b, const struct smbios_ids *sm)
 {
 	sb_begin(b, SMBIOS_TYPE_BASEBOARD, 0x0F, H_T2);
 	sb_str(b, 0x04, sm->board_manufacturer);
@@ -206,7 +207,7 @@ static void build_t2(struct sb *b, const struct cfg_smbios *sm)
 
 /* Type 3, System Enclosure (7.4): 2.7 layout with no contained elements
  * (0x15 + 0*0 + SKU byte = 0x16 bytes). */
-static void build_t3(struct sb *b, const struct cfg_smbios *sm)
+static void build_t3(struct sb *b, const struct smbios_ids *sm)
 {
 	sb_begin(b, SMBIOS_TYPE_CHASSIS, 0x16, H_T3);
 	sb_str(b, 0x04, sm->chassis_manufacturer);
@@ -344,7 +345,7 @@ static void build_t19(struct sb *b, unsigned idx, uint64_t start, uint64_t end)
 	sb_end(b);
 }
 
-int smbios_build(const struct cfg_smbios *sm, uint64_t memory, unsigned ncpus,
+int smbios_build(const struct smbios_ids *sm, uint64_t memory, unsigned ncpus,
 		 struct smbios_blob *out)
 {
 	struct sb b;
@@ -389,10 +390,7 @@ int smbios_build(const struct cfg_smbios *sm, uint64_t memory, unsigned ncpus,
 	a[0x09] = 0;                        /* docrev */
 	a[0x0A] = 0x01;                     /* entry point revision: 3.0 */
 	a[0x0B] = 0;
-	a[0x0C] = (uint8_t)b.len;           /* structure table maximum size */
-	a[0x0D] = (uint8_t)(b.len >> 8);
-	a[0x0E] = (uint8_t)(b.len >> 16);
-	a[0x0F] = (uint8_t)(b.len >> 24);
+	le_wr32(a + 0x0C, (uint32_t)b.len); /* structure table maximum size */
 	/* 0x10..0x17: table address, patched by firmware */
 	a[0x05] = (uint8_t)(0x100 - smbios_sum8(a, SMBIOS3_ANCHOR_LEN));
 
@@ -422,7 +420,7 @@ int smbios_struct_at(const uint8_t *tab, size_t len, size_t off, struct smbios_s
 	end = tab + len;
 	s->type = p[0];
 	s->length = p[1];
-	s->handle = (uint16_t)(p[2] | p[3] << 8);
+	s->handle = le_rd16(p + 2);
 	if (s->length < 4 || s->length > (size_t)(end - p))
 		return -EINVAL;
 	s->data = p;

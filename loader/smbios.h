@@ -1,7 +1,7 @@
 /* loader/smbios.h: the SMBIOS tables fukivmm presents to the guest, and a
  * bounds-checked reader for SMBIOS structure tables (ours or a DMI dump).
  * Owns: building the structure table and the SMBIOS 3.0 entry point from
- * [smbios], vCPU count and RAM size; nothing here registers fw_cfg files or
+ * the identity strings, vCPU count and RAM size; nothing here registers fw_cfg files or
  * touches guest memory (the VM does that with SMBIOS_FWCFG_*). */
 #ifndef FUKI_SMBIOS_H
 #define FUKI_SMBIOS_H
@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "vmm/config/config.h"
 
 /* fw_cfg file names: QEMU hw/smbios/smbios.c (smbios_get_tables, used by
  * hw/i386/fw_cfg.c fw_cfg_build_smbios) and OVMF
@@ -38,6 +36,21 @@
 /* Memory devices are split at 16 GiB like QEMU (MAX_DIMM_SZ). */
 #define SMBIOS_MAX_DIMM (16ULL << 30)
 
+/* The identity the tables carry (the config's [smbios] fills it).  A UKI
+ * picks its firmware by CHIDs computed from these strings, so the VMM's
+ * defaults are fixed, never derived from the host.  NULL = field absent
+ * from the tables. */
+struct smbios_ids {
+	char *bios_vendor, *bios_version, *bios_date;
+	uint8_t bios_major, bios_minor;   /* "bios_release" = "MAJOR.MINOR" */
+	char *manufacturer, *product, *version, *serial, *sku, *family;
+	uint8_t uuid[16];                 /* type 1 UUID, RFC 4122 byte order */
+	bool uuid_set;
+	char *board_manufacturer, *board_product, *board_version, *board_serial, *board_asset;
+	char *chassis_manufacturer, *chassis_version, *chassis_serial, *chassis_asset;
+	uint8_t chassis_type;             /* SMBIOS 3.x 7.4.1, default 1 (Other) */
+};
+
 struct smbios_blob {
 	uint8_t anchor[SMBIOS3_ANCHOR_LEN];   /* table address 0: firmware fills it */
 	uint8_t *tables;                      /* structure table, ends with type 127 */
@@ -48,7 +61,7 @@ struct smbios_blob {
 
 /* Build the tables for @sm, @memory bytes of RAM and @ncpus vCPUs.  Pure
  * function of its inputs (no host data, no time).  0 or -EINVAL/-ENOMEM. */
-int smbios_build(const struct cfg_smbios *sm, uint64_t memory, unsigned ncpus,
+int smbios_build(const struct smbios_ids *sm, uint64_t memory, unsigned ncpus,
 		 struct smbios_blob *out);
 void smbios_blob_free(struct smbios_blob *b);
 

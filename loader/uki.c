@@ -3,29 +3,16 @@
  * Owns parsing and the firmware choice only: no file I/O, no hashing of
  * payloads, no launch plans.  Every read is bounds-checked. */
 #include "loader/uki.h"
-#include "vmm/base/le.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/err.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 const char *uki_known_name(enum uki_known k)
 {
@@ -159,36 +146,36 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 	u->buf = buf;
 	u->len = len;
 	if (!buf || len < UKI_DOS_HDR_LEN || buf[0] != 'M' || buf[1] != 'Z')
-		return fail(err, errlen, "not a PE file: no MZ header");
+		return err_set(err, errlen, -EINVAL, "not a PE file: no MZ header");
 	lfanew = le_rd32(buf + 0x3C);
 	if (lfanew < UKI_DOS_HDR_LEN || (uint64_t)lfanew + 4 + UKI_COFF_HDR_LEN + 2 > len)
-		return fail(err, errlen, "PE header offset 0x%x outside the file (%zu bytes)", lfanew,
+		return err_set(err, errlen, -EINVAL, "PE header offset 0x%x outside the file (%zu bytes)", lfanew,
 			    len);
 	if (memcmp(buf + lfanew, "PE\0\0", 4))
-		return fail(err, errlen, "no PE signature at 0x%x", lfanew);
+		return err_set(err, errlen, -EINVAL, "no PE signature at 0x%x", lfanew);
 	coff = buf + lfanew + 4;
 	u->machine = le_rd16(coff);
 	nsec = le_rd16(coff + 2);
 	optlen = le_rd16(coff + 16);
 	u->opt_magic = le_rd16(coff + UKI_COFF_HDR_LEN);
 	if (nsec == 0)
-		return fail(err, errlen, "PE file has no sections");
+		return err_set(err, errlen, -EINVAL, "PE file has no sections");
 	if (u->opt_magic != UKI_OPT_MAGIC_PE32P && u->opt_magic != UKI_OPT_MAGIC_PE32)
-		return fail(err, errlen, "optional header magic 0x%x is not PE32+ (0x20b) or PE32",
+		return err_set(err, errlen, -EINVAL, "optional header magic 0x%x is not PE32+ (0x20b) or PE32",
 			    u->opt_magic);
 	if (u->machine != UKI_MACHINE_X64)
-		return fail(err, errlen, "machine 0x%x is not x86-64 (0x8664)", u->machine);
+		return err_set(err, errlen, -EINVAL, "machine 0x%x is not x86-64 (0x8664)", u->machine);
 	tab = lfanew + 4 + UKI_COFF_HDR_LEN + optlen;
 	if (nsec > UKI_MAX_SECTIONS)
-		return fail(err, errlen, "%u sections: more than the %u this reader accepts", nsec,
+		return err_set(err, errlen, -EINVAL, "%u sections: more than the %u this reader accepts", nsec,
 			    UKI_MAX_SECTIONS);
 	if ((uint64_t)nsec * UKI_SECTION_HDR_LEN > UKI_SECTION_TABLE_MAX ||
 	    (uint64_t)tab + (uint64_t)nsec * UKI_SECTION_HDR_LEN > len)
-		return fail(err, errlen, "section table (%u entries at 0x%x) runs past the file",
+		return err_set(err, errlen, -EINVAL, "section table (%u entries at 0x%x) runs past the file",
 			    nsec, tab);
 	u->sec = calloc(nsec, sizeof(*u->sec));
 	if (!u->sec)
-		return fail(err, errlen, "out of memory");
+		return err_set(err, errlen, -EINVAL, "out of memory");
 	u->nsec = nsec;
 	u->nbase = nsec;
 	for (unsigned i = 0; i < nsec; i++) {
@@ -203,9 +190,9 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 		s->raw_off = le_rd32(h + 20);
 		s->size = s->raw_size < s->vsize ? s->raw_size : s->vsize;
 		if ((uint64_t)s->raw_off + s->size > len) {
-			fail(err, errlen,
-			     "section %u '%s': data 0x%x+0x%zx runs past the end of the file (%zu bytes)",
-			     i, s->name, s->raw_off, s->size, len);
+			err_set(err, errlen, -EINVAL,
+				"section %u '%s': data 0x%x+0x%zx runs past the end of the file (%zu bytes)",
+				i, s->name, s->raw_off, s->size, len);
 			uki_free(u);
 			return -EINVAL;
 		}
@@ -215,7 +202,7 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 
 			if (ranges_overlap(s->raw_off, s->size, o->raw_off, o->size) ||
 			    ranges_overlap(s->vaddr, s->vsize, o->vaddr, o->vsize)) {
-				fail(err, errlen, "sections %u '%s' and %u '%s' overlap", j, o->name,
+				err_set(err, errlen, -EINVAL, "sections %u '%s' and %u '%s' overlap", j, o->name,
 				     i, s->name);
 				uki_free(u);
 				return -EINVAL;
@@ -239,7 +226,7 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 	u->fw = calloc(u->nfw ? u->nfw : 1, sizeof(*u->fw));
 	if (!u->fw) {
 		uki_free(u);
-		return fail(err, errlen, "out of memory");
+		return err_set(err, errlen, -EINVAL, "out of memory");
 	}
 	u->nfw = 0;
 	for (unsigned i = 0; i < u->nbase; i++) {
@@ -268,7 +255,7 @@ int uki_parse(const uint8_t *buf, size_t len, struct uki *u, char *err, size_t e
 						       &u->hwids_why);
 			if (u->hwids_err == -ENOMEM) {
 				uki_free(u);
-				return fail(err, errlen, "out of memory");
+				return err_set(err, errlen, -EINVAL, "out of memory");
 			}
 		}
 	}

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* SEV-SNP Firmware ABI #56860, SNP_LAUNCH_UPDATE, "PAGE_INFO" (0x70 bytes):
@@ -47,8 +48,7 @@ static int fold(struct folder *f, const uint8_t contents[SNP_DIGEST_LEN], uint8_
 	pi[0x61] = 0;
 	pi[0x62] = type;
 	memset(pi + 0x63, 0, 5);  /* IMI_PAGE, VMPL3/2/1 perms, reserved */
-	for (int i = 0; i < 8; i++)
-		pi[0x68 + i] = (uint8_t)(gpa >> (8 * i));
+	le_wr64(pi + 0x68, gpa);
 	return hash(f, pi, sizeof(pi), f->ld);
 }
 

@@ -4,7 +4,6 @@
 #include "snp/snp.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,25 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+#include "vmm/base/digest.h"
+#include "vmm/base/err.h"
+#include "vmm/base/le.h"
 
 EVP_PKEY *snp_key_load(const char *path, char *err, size_t errlen)
 {
@@ -41,20 +24,20 @@ EVP_PKEY *snp_key_load(const char *path, char *err, size_t errlen)
 	char curve[64] = "";
 
 	if (!f) {
-		fail(err, errlen, -errno, "cannot open key '%s': %s", path, strerror(errno));
+		err_set(err, errlen, -errno, "cannot open key '%s': %s", path, strerror(errno));
 		return NULL;
 	}
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!k) {
-		fail(err, errlen, -EINVAL, "'%s' holds no PEM private key", path);
+		err_set(err, errlen, -EINVAL, "'%s' holds no PEM private key", path);
 		return NULL;
 	}
 	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
 	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, curve,
 					    sizeof(curve), NULL) ||
 	    strcmp(curve, "secp384r1") != 0) {
-		fail(err, errlen, -EINVAL, "key '%s' is not an EC P-384 key (curve '%s')",
+		err_set(err, errlen, -EINVAL, "key '%s' is not an EC P-384 key (curve '%s')",
 		     path, curve);
 		EVP_PKEY_free(k);
 		return NULL;
@@ -74,7 +57,7 @@ int snp_pubkey_encode(EVP_PKEY *key, uint8_t out[SNP_PUBKEY_SIZE])
 	     EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) &&
 	     BN_bn2lebinpad(x, out + 4, 72) == 72 &&
 	     BN_bn2lebinpad(y, out + 4 + 72, 72) == 72;
-	put32(out, SNP_CURVE_P384);
+	le_wr32(out, SNP_CURVE_P384);
 	BN_free(x);
 	BN_free(y);
 	return ok ? 0 : -EINVAL;
@@ -109,11 +92,6 @@ out:
 	return ret;
 }
 
-static int sha384(const void *data, size_t len, uint8_t out[SNP_DIGEST_LEN])
-{
-	return EVP_Digest(data, len, out, NULL, EVP_sha384(), NULL) ? 0 : -EIO;
-}
-
 int snp_id_block_build(const struct snp_id_params *ip, EVP_PKEY *id_key, EVP_PKEY *author,
 		       uint8_t block[SNP_ID_BLOCK_SIZE], uint8_t auth[SNP_ID_AUTH_SIZE],
 		       uint8_t id_key_digest[SNP_DIGEST_LEN],
@@ -128,31 +106,30 @@ int snp_id_block_build(const struct snp_id_params *ip, EVP_PKEY *id_key, EVP_PKE
 	memcpy(block, ip->ld, SNP_DIGEST_LEN);
 	memcpy(block + 0x30, ip->family_id, 16);
 	memcpy(block + 0x40, ip->image_id, 16);
-	put32(block + 0x50, ip->version);
-	put32(block + 0x54, ip->guest_svn);
-	put32(block + 0x58, (uint32_t)ip->policy);
-	put32(block + 0x5c, (uint32_t)(ip->policy >> 32));
+	le_wr32(block + 0x50, ip->version);
+	le_wr32(block + 0x54, ip->guest_svn);
+	le_wr64(block + 0x58, ip->policy);
 
 	/* "ID_AUTH_INFO": 0x00 u32 ID_KEY_ALGO, 0x04 u32 AUTH_KEY_ALGO,
 	 * 0x40 ID_BLOCK_SIG, 0x240 ID_KEY, 0x680 ID_KEY_SIG, 0x880 AUTHOR_KEY. */
 	memset(auth, 0, SNP_ID_AUTH_SIZE);
 	memset(id_key_digest, 0, SNP_DIGEST_LEN);
 	memset(author_key_digest, 0, SNP_DIGEST_LEN);
-	put32(auth, SNP_ECDSA_P384_SHA384);
+	le_wr32(auth, SNP_ECDSA_P384_SHA384);
 	if (snp_pubkey_encode(id_key, idpub))
-		return fail(err, errlen, -EINVAL, "cannot encode the ID public key");
+		return err_set(err, errlen, -EINVAL, "cannot encode the ID public key");
 	if (snp_sign(id_key, block, SNP_ID_BLOCK_SIZE, auth + SNP_ID_AUTH_BLOCK_SIG))
-		return fail(err, errlen, -EIO, "signing the ID block failed");
-	if (sha384(idpub, SNP_PUBKEY_SIZE, id_key_digest))
-		return fail(err, errlen, -EIO, "SHA-384 failed");
+		return err_set(err, errlen, -EIO, "signing the ID block failed");
+	if (digest_sha384(idpub, SNP_PUBKEY_SIZE, id_key_digest))
+		return err_set(err, errlen, -EIO, "SHA-384 failed");
 	if (author) {
-		put32(auth + 4, SNP_ECDSA_P384_SHA384);
+		le_wr32(auth + 4, SNP_ECDSA_P384_SHA384);
 		if (snp_pubkey_encode(author, authpub))
-			return fail(err, errlen, -EINVAL, "cannot encode the author public key");
+			return err_set(err, errlen, -EINVAL, "cannot encode the author public key");
 		if (snp_sign(author, idpub, SNP_PUBKEY_SIZE, auth + SNP_ID_AUTH_ID_KEY_SIG))
-			return fail(err, errlen, -EIO, "signing the ID key failed");
-		if (sha384(authpub, SNP_PUBKEY_SIZE, author_key_digest))
-			return fail(err, errlen, -EIO, "SHA-384 failed");
+			return err_set(err, errlen, -EIO, "signing the ID key failed");
+		if (digest_sha384(authpub, SNP_PUBKEY_SIZE, author_key_digest))
+			return err_set(err, errlen, -EIO, "SHA-384 failed");
 	}
 	return 0;
 }

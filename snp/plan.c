@@ -4,28 +4,11 @@
 #include "snp/snp.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/base/log.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s", buf);
-	log_debug("snp: %s", buf);
-	return code;
-}
+#include "vmm/base/err.h"
 
 static int add(struct launch_plan *p, uint64_t gpa, uint64_t size, uint8_t type,
 	       const uint8_t *data, uint64_t data_len, const char *what)
@@ -73,27 +56,27 @@ static int check_items(const struct ovmf_info *info, uint64_t fw_gpa, uint64_t f
 		default:
 			/* sev-snp-measure rejects unknown types; QEMU launches
 			 * them as ZERO.  Rejecting keeps the prediction honest. */
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "SEV metadata item %u has unknown type 0x%x", i, it->type);
 		}
 		if ((a | it->size) & (PLAN_PAGE - 1))
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "SEV metadata item %u (%s) gpa 0x%llx size 0x%x not 4 KiB aligned",
 				    i, sev_type_name(it->type), (unsigned long long)a, it->size);
 		if ((it->type == OVMF_SEV_SECRETS || it->type == OVMF_SEV_CPUID) &&
 		    it->size != PLAN_PAGE)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "SEV metadata item %u (%s) has size 0x%x, expected 0x1000",
 				    i, sev_type_name(it->type), it->size);
 		if (fw_size && a < fw_gpa + fw_size && fw_gpa < e)
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "SEV metadata item %u (%s) 0x%llx+0x%x overlaps the firmware",
 				    i, sev_type_name(it->type), (unsigned long long)a, it->size);
 		for (unsigned j = 0; j < i; j++) {
 			const struct ovmf_sev_item *o = &info->sev[j];
 
 			if (o->size && a < (uint64_t)o->gpa + o->size && o->gpa < e)
-				return fail(err, errlen, -EINVAL,
+				return err_set(err, errlen, -EINVAL,
 					    "SEV metadata items %u and %u overlap at 0x%llx", j, i,
 					    (unsigned long long)a);
 		}
@@ -128,16 +111,16 @@ static int add_item(struct launch_plan *p, const struct ovmf_info *info,
 
 			if (!info->has_hash_table || info->hash_table_gpa == 0 ||
 			    info->hash_table_size < SNP_HASH_TABLE_PADDED)
-				return fail(err, errlen, -EINVAL,
+				return err_set(err, errlen, -EINVAL,
 					    "kernel hashes requested but the firmware's hash table area is invalid (base 0x%x size 0x%x)",
 					    info->hash_table_gpa, info->hash_table_size);
 			if (off + SNP_HASH_TABLE_PADDED > it->size)
-				return fail(err, errlen, -EINVAL,
+				return err_set(err, errlen, -EINVAL,
 					    "hash table offset 0x%llx does not fit the KERNEL_HASHES section (0x%x bytes)",
 					    (unsigned long long)off, it->size);
 			buf = plan_alloc(p, it->size);
 			if (!buf)
-				return fail(err, errlen, -ENOMEM, "out of memory for the hash page");
+				return err_set(err, errlen, -ENOMEM, "out of memory for the hash page");
 			snp_hash_table_build(sp, buf + off);
 			return add(p, it->gpa, it->size, PLAN_SNP_NORMAL, buf, it->size,
 				   "KERNEL_HASHES");
@@ -163,20 +146,20 @@ int snp_build_plan_info(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 		err[0] = '\0';
 	plan_init(p, PLAN_SNP);
 	if (sp->nvcpus == 0 || sp->nvcpus > SNP_MAX_VCPUS)
-		return fail(err, errlen, -EINVAL, "vCPU count %u outside 1..%d", sp->nvcpus,
+		return err_set(err, errlen, -EINVAL, "vCPU count %u outside 1..%d", sp->nvcpus,
 			    SNP_MAX_VCPUS);
 	if (sp->vmm_type != SNP_VMM_QEMU && sp->vmm_type != SNP_VMM_EC2 &&
 	    sp->vmm_type != SNP_VMM_GCE)
-		return fail(err, errlen, -EINVAL, "unknown VMM type %d", (int)sp->vmm_type);
+		return err_set(err, errlen, -EINVAL, "unknown VMM type %d", (int)sp->vmm_type);
 	if (fw_len && (fw_len % PLAN_PAGE || fw_len > PLAN_FW_MAX || !fw))
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "firmware size %zu is not a non-zero multiple of 4 KiB up to %llu",
 			    fw_len, (unsigned long long)PLAN_FW_MAX);
 	if (!info->has_sev_meta)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "firmware has no SEV metadata (ASEV): not an SEV-SNP capable OVMF");
 	if (!info->has_reset_block)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "firmware has no SEV-ES reset block: APs cannot start");
 	ret = check_items(info, fw_gpa, fw_len, err, errlen);
 	if (ret)
@@ -184,7 +167,7 @@ int snp_build_plan_info(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 	for (unsigned i = 0; i < info->nsev; i++)
 		any_hashes |= info->sev[i].type == OVMF_SEV_KERNEL_HASHES && info->sev[i].size;
 	if (sp->kernel_hashes && !any_hashes)
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "kernel hashes requested but the firmware has no SNP_KERNEL_HASHES section");
 
 	p->nvcpus = sp->nvcpus;
@@ -202,13 +185,13 @@ int snp_build_plan_info(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 		uint8_t *copy = plan_dup(p, fw, fw_len);
 
 		if (!copy)
-			return fail(err, errlen, -ENOMEM, "out of memory copying the firmware");
+			return err_set(err, errlen, -ENOMEM, "out of memory copying the firmware");
 		p->fw = copy;
 		p->fw_size = fw_len;
 		p->fw_gpa = fw_gpa;
 		ret = add(p, fw_gpa, fw_len, PLAN_SNP_NORMAL, copy, fw_len, "firmware");
 		if (ret)
-			return fail(err, errlen, ret, "cannot add the firmware region");
+			return err_set(err, errlen, ret, "cannot add the firmware region");
 	}
 	for (unsigned i = 0; i < info->nsev; i++) {
 		const struct ovmf_sev_item *it = &info->sev[i];
@@ -236,7 +219,7 @@ int snp_build_plan_info(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 
 	p->vmsa = calloc(sp->nvcpus, PLAN_VMSA_SIZE);
 	if (!p->vmsa)
-		return fail(err, errlen, -ENOMEM, "out of memory for %u VMSAs", sp->nvcpus);
+		return err_set(err, errlen, -ENOMEM, "out of memory for %u VMSAs", sp->nvcpus);
 	snp_vmsa_build(p->vmsa[0], SNP_BSP_EIP, sp->vcpu_sig, sp->sev_features, sp->vmm_type);
 	for (unsigned i = 1; i < sp->nvcpus; i++) {
 		if (i == 1)
@@ -257,15 +240,15 @@ int snp_build_plan(struct launch_plan *p, const uint8_t *fw, size_t fw_len,
 
 	plan_init(p, PLAN_SNP);
 	if (!fw || fw_len == 0)
-		return fail(err, errlen, -EINVAL, "no firmware image");
+		return err_set(err, errlen, -EINVAL, "no firmware image");
 	info = malloc(sizeof(*info));
 	if (!info)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_set(err, errlen, -ENOMEM, "out of memory");
 	ret = ovmf_parse(fw, fw_len, info, perr, sizeof(perr));
 	if (ret)
-		ret = fail(err, errlen, ret, "firmware metadata: %s", perr);
+		ret = err_set(err, errlen, ret, "firmware metadata: %s", perr);
 	else if (!info->has_footer)
-		ret = fail(err, errlen, -EINVAL,
+		ret = err_set(err, errlen, -EINVAL,
 			   "firmware has no OVMF footer table: not an SEV-SNP capable OVMF");
 	else
 		ret = snp_build_plan_info(p, fw, fw_len, info, sp, err, errlen);

@@ -12,12 +12,16 @@
 
 #include "loader/ovmf.h"
 #include "loader/plan.h"
-#include "vmm/config/config.h"   /* enum snp_vmm_type */
 
 #define SNP_DIGEST_LEN 48          /* SHA-384 */
 #define SNP_ID_BLOCK_SIZE 96       /* SEV-SNP FW ABI #56860 Table "ID_BLOCK" */
 #define SNP_ID_AUTH_SIZE 4096      /* Table "ID_AUTH_INFO" */
 #define SNP_MAX_VCPUS 512
+
+/* Whose launch the measurement reproduces: the VMSA register values and
+ * the plan's page types differ between QEMU, AWS EC2 and Google GCE
+ * (virtee/sev-snp-measure --vmm-type). */
+enum snp_vmm_type { SNP_VMM_QEMU, SNP_VMM_EC2, SNP_VMM_GCE };
 
 /* ---- vCPU signatures (CPUID Fn0000_0001 EAX; AMD CPUID spec #25481) ---- */
 uint32_t snp_vcpu_sig(unsigned family, unsigned model, unsigned stepping);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "vmm/base/le.h"
+
 /* Offsets: AMD APM vol. 2 Table B-4 "VMSA Layout, State Save Area for
  * SEV-ES"; linux arch/x86/include/asm/svm.h struct sev_es_save_area. */
 enum {
@@ -18,18 +20,14 @@ enum {
 	VMSA_XCR0 = 0x3e8, VMSA_MXCSR = 0x408, VMSA_X87_FCW = 0x410,
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
-
 /* struct vmcb_seg { u16 selector; u16 attrib; u32 limit; u64 base; } */
 static void seg(uint8_t *page, unsigned off, uint16_t sel, uint16_t attr,
 		uint32_t limit, uint64_t base)
 {
-	put16(page + off, sel);
-	put16(page + off + 2, attr);
-	put32(page + off + 4, limit);
-	put64(page + off + 8, base);
+	le_wr16(page + off, sel);
+	le_wr16(page + off + 2, attr);
+	le_wr32(page + off + 4, limit);
+	le_wr64(page + off + 8, base);
 }
 
 void snp_vmsa_build(uint8_t page[PLAN_VMSA_SIZE], uint32_t eip, uint32_t vcpu_sig,
@@ -70,17 +68,17 @@ void snp_vmsa_build(uint8_t page[PLAN_VMSA_SIZE], uint32_t eip, uint32_t vcpu_si
 	seg(page, VMSA_LDTR, 0, 0x82, 0xffff, 0);
 	seg(page, VMSA_IDTR, 0, 0, 0xffff, 0);
 	seg(page, VMSA_TR, 0, tr_attr, 0xffff, 0);
-	put64(page + VMSA_EFER, 0x1000);          /* EFER.SVME, set by KVM */
-	put64(page + VMSA_CR4, 0x40);             /* CR4.MCE, set by KVM */
-	put64(page + VMSA_CR0, 0x10);             /* CR0.ET */
-	put64(page + VMSA_DR7, 0x400);
-	put64(page + VMSA_DR6, 0xffff0ff0);
-	put64(page + VMSA_RFLAGS, 0x2);
-	put64(page + VMSA_RIP, eip & 0xffff);
-	put64(page + VMSA_G_PAT, g_pat);
-	put64(page + VMSA_RDX, rdx);
-	put64(page + VMSA_SEV_FEATURES, sev_features);
-	put64(page + VMSA_XCR0, 0x1);
-	put32(page + VMSA_MXCSR, mxcsr);
-	put16(page + VMSA_X87_FCW, fcw);
+	le_wr64(page + VMSA_EFER, 0x1000);          /* EFER.SVME, set by KVM */
+	le_wr64(page + VMSA_CR4, 0x40);             /* CR4.MCE, set by KVM */
+	le_wr64(page + VMSA_CR0, 0x10);             /* CR0.ET */
+	le_wr64(page + VMSA_DR7, 0x400);
+	le_wr64(page + VMSA_DR6, 0xffff0ff0);
+	le_wr64(page + VMSA_RFLAGS, 0x2);
+	le_wr64(page + VMSA_RIP, eip & 0xffff);
+	le_wr64(page + VMSA_G_PAT, g_pat);
+	le_wr64(page + VMSA_RDX, rdx);
+	le_wr64(page + VMSA_SEV_FEATURES, sev_features);
+	le_wr64(page + VMSA_XCR0, 0x1);
+	le_wr32(page + VMSA_MXCSR, mxcsr);
+	le_wr16(page + VMSA_X87_FCW, fcw);
 }

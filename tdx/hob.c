@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 /* UEFI PI spec vol. 3 section 5: HOB types and sizes. */
@@ -20,10 +21,6 @@
 #define HOB_RESOURCE_LEN      48   /* EFI_HOB_RESOURCE_DESCRIPTOR */
 #define HOB_END_LEN           8    /* EFI_HOB_GENERIC_HEADER */
 #define HOB_HANDOFF_VERSION   9    /* EFI_HOB_HANDOFF_TABLE_VERSION */
-
-static void put16(uint8_t *b, uint16_t v) { b[0] = v; b[1] = v >> 8; }
-static void put32(uint8_t *b, uint32_t v) { for (int i = 0; i < 4; i++) b[i] = v >> (8 * i); }
-static void put64(uint8_t *b, uint64_t v) { for (int i = 0; i < 8; i++) b[i] = v >> (8 * i); }
 
 static bool hob_accepts(const struct ovmf_tdvf_section *s)
 {
@@ -156,27 +153,27 @@ int tdx_build_hob(uint64_t memory, uint64_t hob_gpa,
 	memset(buf, 0, need);
 	/* EFI_HOB_HANDOFF_INFO_TABLE: QEMU fills only EfiEndOfHobList, the
 	 * address just past the END_OF_HOB_LIST header. */
-	put16(buf + 0, HOB_TYPE_HANDOFF);
-	put16(buf + 2, HOB_PHIT_LEN);
-	put32(buf + 8, HOB_HANDOFF_VERSION);
-	put32(buf + 12, 0);                 /* BootMode BOOT_WITH_FULL_CONFIGURATION */
-	put64(buf + 48, hob_gpa + need);
+	le_wr16(buf + 0, HOB_TYPE_HANDOFF);
+	le_wr16(buf + 2, HOB_PHIT_LEN);
+	le_wr32(buf + 8, HOB_HANDOFF_VERSION);
+	le_wr32(buf + 12, 0);                 /* BootMode BOOT_WITH_FULL_CONFIGURATION */
+	le_wr64(buf + 48, hob_gpa + need);
 	off = HOB_PHIT_LEN;
 	for (unsigned i = 0; i < nr; i++) {
 		uint8_t *d = buf + off;
 
-		put16(d + 0, HOB_TYPE_RESOURCE);
-		put16(d + 2, HOB_RESOURCE_LEN);
+		le_wr16(d + 0, HOB_TYPE_RESOURCE);
+		le_wr16(d + 2, HOB_RESOURCE_LEN);
 		/* d + 8: Owner GUID, zero */
-		put32(d + 24, r[i].type);
-		put32(d + 28, TDX_RES_ATTR);
-		put64(d + 32, r[i].start);
-		put64(d + 40, r[i].length);
+		le_wr32(d + 24, r[i].type);
+		le_wr32(d + 28, TDX_RES_ATTR);
+		le_wr64(d + 32, r[i].start);
+		le_wr64(d + 40, r[i].length);
 		off += HOB_RESOURCE_LEN;
 	}
 	*measured_len = off;
-	put16(buf + off, HOB_TYPE_END);
-	put16(buf + off + 2, HOB_END_LEN);
+	le_wr16(buf + off, HOB_TYPE_END);
+	le_wr16(buf + off + 2, HOB_END_LEN);
 	off += HOB_END_LEN;
 	*len = off;
 	return 0;

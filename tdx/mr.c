@@ -9,21 +9,13 @@
 
 #include <openssl/evp.h>
 
+#include "vmm/base/digest.h"
+#include "vmm/base/guid.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define MR_BLOCK   128      /* TDX module: MRTD is updated in 128-byte blocks */
 #define MR_CHUNK   256      /* TDH.MR.EXTEND granularity (KVM TDX_EXTENDMR_CHUNKSIZE) */
-
-static int sha384(const void *data, size_t len, uint8_t out[48])
-{
-	unsigned int olen = 0;
-
-	if (!EVP_Digest(data, len, out, &olen, EVP_sha384(), NULL) || olen != 48) {
-		log_err("tdx: SHA-384 over %zu bytes failed", len);
-		return -EIO;
-	}
-	return 0;
-}
 
 /* Intel TDX module base architecture spec #344425, TDH.MEM.PAGE.ADD and
  * TDH.MR.EXTEND: the operation name in ASCII, zero-padded to 16 bytes, the
@@ -34,8 +26,7 @@ static int mr_op(EVP_MD_CTX *c, const char *name, uint64_t gpa)
 
 	memset(b, 0, sizeof(b));
 	memcpy(b, name, strlen(name));
-	for (int i = 0; i < 8; i++)
-		b[16 + i] = gpa >> (8 * i);
+	le_wr64(b + 16, gpa);
 	return EVP_DigestUpdate(c, b, sizeof(b)) ? 0 : -EIO;
 }
 
@@ -121,7 +112,7 @@ int tdx_measure_mrtd(const struct launch_plan *p, uint8_t mrtd[48])
 
 int tdx_hob_digest(const uint8_t *hob, size_t measured_len, uint8_t out[48])
 {
-	return sha384(hob, measured_len, out);
+	return digest_sha384(hob, measured_len, out);
 }
 
 int tdx_cfv_digest(const struct launch_plan *p, uint8_t out[48])
@@ -130,7 +121,7 @@ int tdx_cfv_digest(const struct launch_plan *p, uint8_t out[48])
 		const struct plan_region *r = &p->regions[i];
 
 		if (r->tdx_type == OVMF_TDVF_CFV && r->data)
-			return sha384(r->data, r->data_len, out);
+			return digest_sha384(r->data, r->data_len, out);
 	}
 	log_err("tdx: plan has no CFV region to digest");
 	return -ENOENT;
@@ -142,17 +133,15 @@ int tdx_rtmr_extend(uint8_t rtmr[48], const uint8_t digest[48])
 
 	memcpy(buf, rtmr, 48);
 	memcpy(buf + 48, digest, 48);
-	return sha384(buf, sizeof(buf), rtmr);
+	return digest_sha384(buf, sizeof(buf), rtmr);
 }
 
 /* EFI_GLOBAL_VARIABLE and EFI_IMAGE_SECURITY_DATABASE_GUID (UEFI 2.10
- * sections 3.3 and 32.6.1), stored mixed-endian as in memory. */
-static const uint8_t guid_global[16] = {
-	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-	0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t guid_secdb[16] = {
-	0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-	0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
+ * sections 3.3 and 32.6.1), as they lie in memory. */
+static const uint8_t guid_global[GUID_LEN] =
+	UEFI_GUID(0x8be4df61, 0x93ca, 0x11d2, 0xaa0d, 0x00e098032b8c);
+static const uint8_t guid_secdb[GUID_LEN] =
+	UEFI_GUID(0xd719b2cb, 0x3d3a, 0x4596, 0xa3bc, 0xdad00e67656f);
 
 /* UEFI_VARIABLE_DATA (TCG PC Client PFP 10.2.6) with no data:
  * GUID | u64 name chars | u64 data length (0) | UTF-16LE name. */
@@ -163,11 +152,10 @@ static int var_digest(const uint8_t guid[16], const char *name, uint8_t out[48])
 
 	memset(b, 0, sizeof(b));
 	memcpy(b, guid, 16);
-	for (int i = 0; i < 8; i++)
-		b[16 + i] = (uint64_t)n >> (8 * i);
+	le_wr64(b + 16, n);
 	for (size_t i = 0; i < n; i++)
 		b[32 + 2 * i] = (uint8_t)name[i];
-	return sha384(b, 32 + 2 * n, out);
+	return digest_sha384(b, 32 + 2 * n, out);
 }
 
 /* Boot0000 as OVMF's BDS creates it for the UiApp front page:
@@ -200,10 +188,10 @@ int tdx_const_event_digest(enum tdx_const_event ev, uint8_t out[48])
 	case TDX_EV_KEK: return var_digest(guid_global, "KEK", out);
 	case TDX_EV_DB: return var_digest(guid_secdb, "db", out);
 	case TDX_EV_DBX: return var_digest(guid_secdb, "dbx", out);
-	case TDX_EV_SEPARATOR: return sha384(sep, sizeof(sep), out);
+	case TDX_EV_SEPARATOR: return digest_sha384(sep, sizeof(sep), out);
 	/* EV_EFI_VARIABLE_BOOT: edk2 hashes only the variable data. */
-	case TDX_EV_BOOTORDER: return sha384(bootorder, sizeof(bootorder), out);
-	case TDX_EV_BOOT0000: return sha384(boot0000, sizeof(boot0000), out);
+	case TDX_EV_BOOTORDER: return digest_sha384(bootorder, sizeof(bootorder), out);
+	case TDX_EV_BOOT0000: return digest_sha384(boot0000, sizeof(boot0000), out);
 	/* EV_EFI_ACTION strings, TCG PC Client PFP 10.4.4, hashed without NUL */
 	case TDX_EV_CALLING_EFI_APP: action = "Calling EFI Application from Boot Option"; break;
 	case TDX_EV_EBS_INVOCATION: action = "Exit Boot Services Invocation"; break;
@@ -212,7 +200,7 @@ int tdx_const_event_digest(enum tdx_const_event ev, uint8_t out[48])
 		log_err("tdx: unknown constant event %d", (int)ev);
 		return -EINVAL;
 	}
-	return sha384(action, strlen(action), out);
+	return digest_sha384(action, strlen(action), out);
 }
 
 #define LOADOPTS_MAX 4096
@@ -238,7 +226,7 @@ int tdx_loadopts_digest(const char *cmdline, bool has_initrd, uint8_t out[48])
 		}
 	buf[k++] = 0;
 	buf[k++] = 0;
-	return sha384(buf, k, out);
+	return digest_sha384(buf, k, out);
 }
 
 static int ext_const(uint8_t rtmr[48], enum tdx_const_event ev)

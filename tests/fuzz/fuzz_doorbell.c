@@ -11,6 +11,7 @@
 
 #include "devices/doorbell.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #include "fuzz_input.h"
@@ -22,12 +23,6 @@
 #define ROM_GPA   (0x100000000ULL - 0x10000ULL)
 #define ROM_SIZE  0x10000ULL
 #define MAX_IMAGE 0x80000ULL
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint64_t fake_now;
 
@@ -185,11 +180,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1: {   /* whole-struct write, after a select */
 			doorbell_fwcfg_select(db);
-			put64(b + 16, pick_control(&in));
-			put64(b + 24, pick_addr(&in));
-			put64(b + 32, pick_size(&in));
-			put64(b + 40, pick_addr(&in));
-			put64(b + 48, pick_size(&in));
+			le_wr64(b + 16, pick_control(&in));
+			le_wr64(b + 24, pick_addr(&in));
+			le_wr64(b + 32, pick_size(&in));
+			le_wr64(b + 40, pick_addr(&in));
+			le_wr64(b + 48, pick_size(&in));
 			if (op & 8)
 				b[take8(&in) % DOORBELL_STRUCT_SIZE] = take8(&in);
 			doorbell_fwcfg_write(db, 0, DOORBELL_STRUCT_SIZE);

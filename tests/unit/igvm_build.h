@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "loader/igvm.h"
+#include "vmm/base/le.h"
 
 struct ib {
 	uint32_t version, arch, page_size;
@@ -35,18 +36,6 @@ static inline void ib_grow(uint8_t **buf, size_t *cap, size_t need)
 		abort();
 	memset(*buf + *cap, 0, c - *cap);
 	*cap = c;
-}
-
-static inline void ib_put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void ib_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void ib_put64(uint8_t *p, uint64_t v)
-{
-	ib_put32(p, (uint32_t)v);
-	ib_put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static inline void ib_init(struct ib *b, uint32_t version)
@@ -82,8 +71,8 @@ static inline size_t ib_raw(struct ib *b, uint32_t type, const void *body, uint3
 	size_t at = b->vh_len, padded = (len + 7u) & ~7u;
 
 	ib_grow(&b->vh, &b->vh_cap, at + 8 + padded);
-	ib_put32(b->vh + at, type);
-	ib_put32(b->vh + at + 4, len);
+	le_wr32(b->vh + at, type);
+	le_wr32(b->vh + at + 4, len);
 	memset(b->vh + at + 8, 0, padded);
 	if (len)
 		memcpy(b->vh + at + 8, body, len);
@@ -95,7 +84,7 @@ static inline size_t ib_raw(struct ib *b, uint32_t type, const void *body, uint3
  * after storing @rel there. */
 static inline void ib_reloc(struct ib *b, size_t pos, uint32_t rel)
 {
-	ib_put32(b->vh + pos, rel);
+	le_wr32(b->vh + pos, rel);
 	if (b->npatch < sizeof(b->patch) / sizeof(b->patch[0]))
 		b->patch[b->npatch++] = pos;
 }
@@ -105,11 +94,11 @@ static inline void ib_platform(struct ib *b, uint32_t mask, uint8_t vtl, uint8_t
 {
 	uint8_t x[IGVM_SZ_SUPPORTED_PLATFORM] = { 0 };
 
-	ib_put32(x, mask);
+	le_wr32(x, mask);
 	x[4] = vtl;
 	x[5] = type;
-	ib_put16(x + 6, version);
-	ib_put64(x + 8, boundary);
+	le_wr16(x + 6, version);
+	le_wr64(x + 8, boundary);
 	ib_raw(b, IGVM_VHT_SUPPORTED_PLATFORM, x, sizeof(x));
 }
 
@@ -117,8 +106,8 @@ static inline void ib_policy(struct ib *b, uint64_t policy, uint32_t mask)
 {
 	uint8_t x[IGVM_SZ_GUEST_POLICY] = { 0 };
 
-	ib_put64(x, policy);
-	ib_put32(x + 8, mask);
+	le_wr64(x, policy);
+	le_wr32(x + 8, mask);
 	ib_raw(b, IGVM_VHT_GUEST_POLICY, x, sizeof(x));
 }
 
@@ -129,10 +118,10 @@ static inline void ib_page(struct ib *b, uint64_t gpa, uint32_t mask, uint32_t f
 	uint8_t x[IGVM_SZ_PAGE_DATA] = { 0 };
 	size_t pos;
 
-	ib_put64(x, gpa);
-	ib_put32(x + 8, mask);
-	ib_put32(x + 16, flags);
-	ib_put16(x + 20, type);
+	le_wr64(x, gpa);
+	le_wr32(x + 8, mask);
+	le_wr32(x + 16, flags);
+	le_wr16(x + 20, type);
 	pos = ib_raw(b, IGVM_VHT_PAGE_DATA, x, sizeof(x));
 	if (data)
 		ib_reloc(b, pos + 12, ib_data(b, data, (flags & IGVM_PAGE_F_2MB) ?
@@ -145,8 +134,8 @@ static inline void ib_param_area(struct ib *b, uint64_t bytes, uint32_t index,
 	uint8_t x[IGVM_SZ_PARAMETER_AREA] = { 0 };
 	size_t pos;
 
-	ib_put64(x, bytes);
-	ib_put32(x + 8, index);
+	le_wr64(x, bytes);
+	le_wr32(x + 8, index);
 	pos = ib_raw(b, IGVM_VHT_PARAMETER_AREA, x, sizeof(x));
 	if (init)
 		ib_reloc(b, pos + 12, ib_data(b, init, (size_t)bytes));
@@ -156,9 +145,9 @@ static inline void ib_insert(struct ib *b, uint64_t gpa, uint32_t mask, uint32_t
 {
 	uint8_t x[IGVM_SZ_PARAMETER_INSERT] = { 0 };
 
-	ib_put64(x, gpa);
-	ib_put32(x + 8, mask);
-	ib_put32(x + 12, index);
+	le_wr64(x, gpa);
+	le_wr32(x + 8, mask);
+	le_wr32(x + 12, index);
 	ib_raw(b, IGVM_VHT_PARAMETER_INSERT, x, sizeof(x));
 }
 
@@ -167,8 +156,8 @@ static inline void ib_param(struct ib *b, uint32_t type, uint32_t index, uint32_
 {
 	uint8_t x[IGVM_SZ_PARAMETER];
 
-	ib_put32(x, index);
-	ib_put32(x + 4, offset);
+	le_wr32(x, index);
+	le_wr32(x + 4, offset);
 	ib_raw(b, type, x, sizeof(x));
 }
 
@@ -179,9 +168,9 @@ static inline void ib_vp_context(struct ib *b, uint64_t gpa, uint32_t mask, uint
 	uint8_t x[IGVM_SZ_VP_CONTEXT] = { 0 };
 	size_t pos;
 
-	ib_put64(x, gpa);
-	ib_put32(x + 8, mask);
-	ib_put16(x + 16, vp);
+	le_wr64(x, gpa);
+	le_wr32(x + 8, mask);
+	le_wr16(x + 16, vp);
 	pos = ib_raw(b, IGVM_VHT_VP_CONTEXT, x, sizeof(x));
 	if (ctx)
 		ib_reloc(b, pos + 12, ib_data(b, ctx, IGVM_PAGE_4K));
@@ -191,9 +180,9 @@ static inline void ib_required(struct ib *b, uint64_t gpa, uint32_t mask, uint32
 {
 	uint8_t x[IGVM_SZ_REQUIRED_MEMORY] = { 0 };
 
-	ib_put64(x, gpa);
-	ib_put32(x + 8, mask);
-	ib_put32(x + 12, bytes);
+	le_wr64(x, gpa);
+	le_wr32(x + 8, mask);
+	le_wr32(x + 12, bytes);
 	ib_raw(b, IGVM_VHT_REQUIRED_MEMORY, x, sizeof(x));
 }
 
@@ -204,20 +193,20 @@ static inline void ib_id_block(struct ib *b, uint32_t mask, uint8_t author_key)
 	uint8_t x[IGVM_SZ_SNP_ID_BLOCK];
 
 	memset(x, 0x44, sizeof(x));
-	ib_put32(x, mask);
+	le_wr32(x, mask);
 	x[4] = author_key;
 	x[5] = x[6] = x[7] = 0;
 	memset(x + 8, 0x11, 48);
 	memset(x + 56, 0x22, 16);
 	memset(x + 72, 0x33, 16);
-	ib_put32(x + 88, 1);      /* version */
-	ib_put32(x + 92, 7);      /* guest_svn */
-	ib_put32(x + 96, 1);      /* id_key_algorithm */
-	ib_put32(x + 100, 1);     /* author_key_algorithm */
-	ib_put32(x + 248, 2);     /* id key curve P-384 */
-	ib_put32(x + 252, 0);
-	ib_put32(x + 544, 2);
-	ib_put32(x + 548, 0);
+	le_wr32(x + 88, 1);      /* version */
+	le_wr32(x + 92, 7);      /* guest_svn */
+	le_wr32(x + 96, 1);      /* id_key_algorithm */
+	le_wr32(x + 100, 1);     /* author_key_algorithm */
+	le_wr32(x + 248, 2);     /* id key curve P-384 */
+	le_wr32(x + 252, 0);
+	le_wr32(x + 544, 2);
+	le_wr32(x + 548, 0);
 	ib_raw(b, IGVM_VHT_SNP_ID_BLOCK, x, sizeof(x));
 }
 
@@ -236,7 +225,7 @@ static inline void ib_fix_checksum(uint8_t *f, size_t len)
 	crc = igvm_crc32(0, hdr, fixed);
 	if (vo <= len && vs <= len - vo)
 		crc = igvm_crc32(crc, f + vo, vs);
-	ib_put32(f + 20, crc);
+	le_wr32(f + 20, crc);
 }
 
 /* Lay the file out: fixed header, variable headers, data.  malloc'd. */
@@ -253,17 +242,17 @@ static inline uint8_t *ib_finish(struct ib *b, size_t *len)
 		uint8_t *p = b->vh + b->patch[i];
 		uint32_t rel = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 
-		ib_put32(p, rel + data_off);
+		le_wr32(p, rel + data_off);
 	}
 	b->npatch = 0;
-	ib_put32(f, IGVM_MAGIC);
-	ib_put32(f + 4, b->version);
-	ib_put32(f + 8, fixed);
-	ib_put32(f + 12, (uint32_t)b->vh_len);
-	ib_put32(f + 16, (uint32_t)total);
+	le_wr32(f, IGVM_MAGIC);
+	le_wr32(f + 4, b->version);
+	le_wr32(f + 8, fixed);
+	le_wr32(f + 12, (uint32_t)b->vh_len);
+	le_wr32(f + 16, (uint32_t)total);
 	if (b->version >= 2) {
-		ib_put32(f + 24, b->arch);
-		ib_put32(f + 28, b->page_size);
+		le_wr32(f + 24, b->arch);
+		le_wr32(f + 28, b->page_size);
 	}
 	if (b->vh_len)
 		memcpy(f + fixed, b->vh, b->vh_len);

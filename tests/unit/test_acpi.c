@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "devices/acpi.h"
+#include "vmm/base/le.h"
 
 /* Where the simulated firmware places the two files. */
 #define SIM_FSEG_BASE 0xF5A30ULL      /* deliberately not 16-aligned */
@@ -27,21 +28,6 @@ struct sim {
 	struct acpi_tables t;
 	struct sim_file f[2];
 };
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static uint8_t sum8(const uint8_t *p, size_t n)
 {
@@ -91,12 +77,12 @@ static void sim_run(struct sim *s)
 	cr_assert_gt(l->len, 0);
 	for (size_t off = 0; off < l->len; off += ACPI_LOADER_ENTRY_SIZE) {
 		const uint8_t *e = l->data + off;
-		uint32_t cmd = rd32(e);
+		uint32_t cmd = le_rd32(e);
 		struct sim_file *d, *src;
 
 		switch (cmd) {
 		case ACPI_LOADER_ALLOCATE: {
-			uint32_t align = rd32(e + ACPI_LOADER_OFF_ALIGN);
+			uint32_t align = le_rd32(e + ACPI_LOADER_OFF_ALIGN);
 			uint8_t zone = e[ACPI_LOADER_OFF_ZONE];
 			uint64_t base;
 
@@ -116,7 +102,7 @@ static void sim_run(struct sim *s)
 			break;
 		}
 		case ACPI_LOADER_ADD_POINTER: {
-			uint32_t po = rd32(e + ACPI_LOADER_OFF_PTR_OFF);
+			uint32_t po = le_rd32(e + ACPI_LOADER_OFF_PTR_OFF);
 			uint8_t sz = e[ACPI_LOADER_OFF_PTR_SIZE];
 			uint64_t v = 0;
 
@@ -136,9 +122,9 @@ static void sim_run(struct sim *s)
 			break;
 		}
 		case ACPI_LOADER_ADD_CHECKSUM: {
-			uint32_t r = rd32(e + ACPI_LOADER_OFF_CK_OFF);
-			uint32_t st = rd32(e + ACPI_LOADER_OFF_CK_START);
-			uint32_t n = rd32(e + ACPI_LOADER_OFF_CK_LEN);
+			uint32_t r = le_rd32(e + ACPI_LOADER_OFF_CK_OFF);
+			uint32_t st = le_rd32(e + ACPI_LOADER_OFF_CK_START);
+			uint32_t n = le_rd32(e + ACPI_LOADER_OFF_CK_LEN);
 
 			d = sim_find(s, cmd_name(e + ACPI_LOADER_OFF_FILE));
 			cr_assert_not_null(d->mem);
@@ -189,7 +175,7 @@ static const uint8_t *sim_ptr(struct sim *s, uint64_t addr, size_t len)
 static const uint8_t *sim_table(struct sim *s, uint64_t addr, const char *sig)
 {
 	const uint8_t *h = sim_ptr(s, addr, 36);
-	uint32_t len = rd32(h + 4);
+	uint32_t len = le_rd32(h + 4);
 
 	cr_assert_eq(memcmp(h, sig, 4), 0, "table at 0x%llx is %.4s, want %s",
 		     (unsigned long long)addr, (const char *)h, sig);
@@ -212,15 +198,15 @@ static const uint8_t *sim_rsdp(struct sim *s)
 static uint64_t sim_lookup(struct sim *s, const char *sig)
 {
 	const uint8_t *r = sim_rsdp(s);
-	const uint8_t *rsdt = sim_table(s, rd32(r + 16), "RSDT");
-	const uint8_t *xsdt = sim_table(s, rd64(r + 24), "XSDT");
-	unsigned n = (rd32(xsdt + 4) - 36) / 8;
+	const uint8_t *rsdt = sim_table(s, le_rd32(r + 16), "RSDT");
+	const uint8_t *xsdt = sim_table(s, le_rd64(r + 24), "XSDT");
+	unsigned n = (le_rd32(xsdt + 4) - 36) / 8;
 
-	cr_assert_eq((rd32(rsdt + 4) - 36) / 4, n, "RSDT and XSDT list different counts");
+	cr_assert_eq((le_rd32(rsdt + 4) - 36) / 4, n, "RSDT and XSDT list different counts");
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t a = rd64(xsdt + 36 + 8 * i);
+		uint64_t a = le_rd64(xsdt + 36 + 8 * i);
 
-		cr_assert_eq(a, rd32(rsdt + 36 + 4 * i), "RSDT/XSDT entry %u differ", i);
+		cr_assert_eq(a, le_rd32(rsdt + 36 + 4 * i), "RSDT/XSDT entry %u differ", i);
 		if (!memcmp(sim_ptr(s, a, 4), sig, 4))
 			return a;
 	}
@@ -248,7 +234,7 @@ Test(acpi, loader_names_only_the_two_files)
 	cr_assert_eq(t.loader.len % 128, 0);
 	for (size_t off = 0; off < t.loader.len; off += 128) {
 		const uint8_t *e = t.loader.data + off;
-		uint32_t cmd = rd32(e);
+		uint32_t cmd = le_rd32(e);
 		const char *names[2] = { cmd_name(e + 4), NULL };
 
 		cr_assert(cmd >= 1 && cmd <= 3, "command %u", cmd);
@@ -257,10 +243,10 @@ Test(acpi, loader_names_only_the_two_files)
 			cr_assert_eq(off / 128 + 1, allocs, "ALLOCATE after other commands");
 			if (!strcmp(names[0], ACPI_FILE_RSDP)) {
 				cr_assert_eq(e[ACPI_LOADER_OFF_ZONE], ACPI_LOADER_ZONE_FSEG);
-				cr_assert_eq(rd32(e + ACPI_LOADER_OFF_ALIGN), 16);
+				cr_assert_eq(le_rd32(e + ACPI_LOADER_OFF_ALIGN), 16);
 			} else {
 				cr_assert_eq(e[ACPI_LOADER_OFF_ZONE], ACPI_LOADER_ZONE_HIGH);
-				cr_assert_geq(rd32(e + ACPI_LOADER_OFF_ALIGN), 64, "FACS needs 64");
+				cr_assert_geq(le_rd32(e + ACPI_LOADER_OFF_ALIGN), 64, "FACS needs 64");
 			}
 		}
 		if (cmd == ACPI_LOADER_ADD_POINTER)
@@ -291,12 +277,12 @@ Test(acpi, rsdp_checksums_and_pointers)
 	cr_assert_eq(sum8(r, 20), 0, "RSDP checksum");
 	cr_assert_eq(sum8(r, 36), 0, "RSDP extended checksum");
 	cr_assert_eq(r[15], 2, "revision");
-	cr_assert_eq(rd32(r + 20), 36, "length");
+	cr_assert_eq(le_rd32(r + 20), 36, "length");
 	cr_assert_eq(memcmp(r + 9, "FUKI  ", 6), 0);
-	cr_assert_geq(rd32(r + 16), s.f[1].addr);
-	cr_assert_geq(rd64(r + 24), s.f[1].addr);
-	sim_table(&s, rd32(r + 16), "RSDT");
-	sim_table(&s, rd64(r + 24), "XSDT");
+	cr_assert_geq(le_rd32(r + 16), s.f[1].addr);
+	cr_assert_geq(le_rd64(r + 24), s.f[1].addr);
+	sim_table(&s, le_rd32(r + 16), "RSDT");
+	sim_table(&s, le_rd64(r + 24), "XSDT");
 	cr_assert_eq(sim_lookup(&s, "FACP") != 0, true);
 	cr_assert_eq(sim_lookup(&s, "APIC") != 0, true);
 	sim_free(&s);
@@ -311,7 +297,7 @@ Test(acpi, table_checksum_bytes_zero_in_blob)
 
 	cr_assert_eq(acpi_build(&c, &t), 0);
 	while (off + 8 <= t.tables.len) {
-		uint32_t len = rd32(t.tables.data + off + 4);
+		uint32_t len = le_rd32(t.tables.data + off + 4);
 
 		cr_assert_geq(len, 36);
 		if (memcmp(t.tables.data + off, "FACS", 4))
@@ -334,22 +320,22 @@ Test(acpi, fadt_fields)
 	c.pm_base = 0xb000;
 	sim_build(&s, &c);
 	f = sim_table(&s, sim_lookup(&s, "FACP"), "FACP");
-	cr_assert_eq(rd32(f + 4), 244, "FADT length");
+	cr_assert_eq(le_rd32(f + 4), 244, "FADT length");
 	cr_assert_eq(f[8], 3, "FADT revision");
-	cr_assert_eq(rd16(f + 46), 9, "SCI_INT");
-	cr_assert_eq(rd32(f + 48), 0xB2, "SMI_CMD");
+	cr_assert_eq(le_rd16(f + 46), 9, "SCI_INT");
+	cr_assert_eq(le_rd32(f + 48), 0xB2, "SMI_CMD");
 	cr_assert_eq(f[52], 0xF1);
 	cr_assert_eq(f[53], 0xF0);
-	cr_assert_eq(rd32(f + 56), 0xb000, "PM1a_EVT_BLK");
-	cr_assert_eq(rd32(f + 60), 0, "PM1b_EVT_BLK");
-	cr_assert_eq(rd32(f + 64), 0xb004, "PM1a_CNT_BLK");
-	cr_assert_eq(rd32(f + 76), 0xb008, "PM_TMR_BLK");
+	cr_assert_eq(le_rd32(f + 56), 0xb000, "PM1a_EVT_BLK");
+	cr_assert_eq(le_rd32(f + 60), 0, "PM1b_EVT_BLK");
+	cr_assert_eq(le_rd32(f + 64), 0xb004, "PM1a_CNT_BLK");
+	cr_assert_eq(le_rd32(f + 76), 0xb008, "PM_TMR_BLK");
 	cr_assert_eq(f[88], 4);
 	cr_assert_eq(f[89], 2);
 	cr_assert_eq(f[91], 4);
-	cr_assert_eq(rd16(f + 109), 0x3, "IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042");
+	cr_assert_eq(le_rd16(f + 109), 0x3, "IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042");
 	{
-		uint32_t fl = rd32(f + 112);
+		uint32_t fl = le_rd32(f + 112);
 
 		cr_assert_eq(fl, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 10), "flags 0x%x", fl);
 		cr_assert_eq(fl & (1u << 8), 0, "TMR_VAL_EXT must be clear: 24-bit timer");
@@ -358,28 +344,28 @@ Test(acpi, fadt_fields)
 	cr_assert_eq(f[116], 1);
 	cr_assert_eq(f[117], 8);
 	cr_assert_eq(f[118], 0);
-	cr_assert_eq(rd64(f + 120), 0xCF9);
+	cr_assert_eq(le_rd64(f + 120), 0xCF9);
 	cr_assert_eq(f[128], 0x06);
 	/* X_ blocks agree with the 32-bit ones */
 	cr_assert_eq(f[148], 1);
 	cr_assert_eq(f[149], 32);
-	cr_assert_eq(rd64(f + 152), 0xb000);
+	cr_assert_eq(le_rd64(f + 152), 0xb000);
 	cr_assert_eq(f[172], 1);
 	cr_assert_eq(f[173], 16);
-	cr_assert_eq(rd64(f + 176), 0xb004);
+	cr_assert_eq(le_rd64(f + 176), 0xb004);
 	cr_assert_eq(f[208], 1);
 	cr_assert_eq(f[209], 32);
-	cr_assert_eq(rd64(f + 212), 0xb008);
-	cr_assert_eq(rd64(f + 160 + 4), 0, "X_PM1b_EVT_BLK");
+	cr_assert_eq(le_rd64(f + 212), 0xb008);
+	cr_assert_eq(le_rd64(f + 160 + 4), 0, "X_PM1b_EVT_BLK");
 	/* FACS and DSDT pointers */
-	cr_assert_eq(rd64(f + 132), 0, "X_FIRMWARE_CTRL unused when FIRMWARE_CTRL set");
-	cr_assert_eq(rd64(f + 140), rd32(f + 40), "X_DSDT == DSDT");
-	cr_assert_eq(rd32(f + 36) % 64, 0, "FACS 64-byte aligned");
-	facs = sim_ptr(&s, rd32(f + 36), 64);
+	cr_assert_eq(le_rd64(f + 132), 0, "X_FIRMWARE_CTRL unused when FIRMWARE_CTRL set");
+	cr_assert_eq(le_rd64(f + 140), le_rd32(f + 40), "X_DSDT == DSDT");
+	cr_assert_eq(le_rd32(f + 36) % 64, 0, "FACS 64-byte aligned");
+	facs = sim_ptr(&s, le_rd32(f + 36), 64);
 	cr_assert_eq(memcmp(facs, "FACS", 4), 0);
-	cr_assert_eq(rd32(facs + 4), 64);
-	dsdt = sim_table(&s, rd64(f + 140), "DSDT");
-	cr_assert_gt(rd32(dsdt + 4), 36);
+	cr_assert_eq(le_rd32(facs + 4), 64);
+	dsdt = sim_table(&s, le_rd64(f + 140), "DSDT");
+	cr_assert_gt(le_rd32(dsdt + 4), 36);
 	sim_free(&s);
 }
 
@@ -392,8 +378,8 @@ Test(acpi, fadt_without_legacy_pic)
 	c.legacy_pic = false;
 	sim_build(&s, &c);
 	f = sim_table(&s, sim_lookup(&s, "FACP"), "FACP");
-	cr_assert_eq(rd16(f + 109), 0, "no legacy devices, no 8042 flag");
-	cr_assert_neq(rd32(f + 112) & (1u << 18), 0, "cluster model above 8 CPUs");
+	cr_assert_eq(le_rd16(f + 109), 0, "no legacy devices, no 8042 flag");
+	cr_assert_neq(le_rd32(f + 112) & (1u << 18), 0, "cluster model above 8 CPUs");
 	sim_free(&s);
 }
 
@@ -415,9 +401,9 @@ static void check_madt(unsigned ncpus, bool legacy_pic, struct madt_seen *m)
 	memset(m, 0, sizeof(*m));
 	sim_build(&s, &c);
 	t = sim_table(&s, sim_lookup(&s, "APIC"), "APIC");
-	len = rd32(t + 4);
-	cr_assert_eq(rd32(t + 36), 0xFEE00000, "local APIC address");
-	m->flags = rd32(t + 40);
+	len = le_rd32(t + 4);
+	cr_assert_eq(le_rd32(t + 36), 0xFEE00000, "local APIC address");
+	m->flags = le_rd32(t + 40);
 	for (uint32_t off = 44; off < len;) {
 		const uint8_t *e = t + off;
 
@@ -429,14 +415,14 @@ static void check_madt(unsigned ncpus, bool legacy_pic, struct madt_seen *m)
 			cr_assert_eq(e[1], 8);
 			cr_assert_eq(e[2], m->nlapic, "processor UID");
 			cr_assert_eq(e[3], m->nlapic, "APIC ID");
-			cr_assert_eq(rd32(e + 4) & 1, 1, "enabled");
+			cr_assert_eq(le_rd32(e + 4) & 1, 1, "enabled");
 			m->nlapic++;
 			break;
 		case 1:
 			cr_assert_eq(e[1], 12);
 			cr_assert_eq(e[2], 0, "IOAPIC ID");
-			cr_assert_eq(rd32(e + 4), 0xFEC00000);
-			cr_assert_eq(rd32(e + 8), 0, "GSI base");
+			cr_assert_eq(le_rd32(e + 4), 0xFEC00000);
+			cr_assert_eq(le_rd32(e + 8), 0, "GSI base");
 			m->nioapic++;
 			break;
 		case 2:
@@ -446,12 +432,12 @@ static void check_madt(unsigned ncpus, bool legacy_pic, struct madt_seen *m)
 			cr_assert_not(seen_iso[e[3]], "IRQ %u overridden twice", e[3]);
 			seen_iso[e[3]] = true;
 			if (e[3] == 0) {
-				cr_assert_eq(rd32(e + 4), 2);
-				cr_assert_eq(rd16(e + 8), 0);
+				cr_assert_eq(le_rd32(e + 4), 2);
+				cr_assert_eq(le_rd16(e + 8), 0);
 				m->irq0_to_2 = true;
 			} else {
-				cr_assert_eq(rd32(e + 4), e[3], "identity override");
-				cr_assert_eq(rd16(e + 8), 0xd, "level, active high");
+				cr_assert_eq(le_rd32(e + 4), e[3], "identity override");
+				cr_assert_eq(le_rd16(e + 8), 0xd, "level, active high");
 			}
 			m->niso++;
 			break;
@@ -525,8 +511,8 @@ Test(acpi, dsdt_contents)
 
 	sim_build(&s, &c);
 	f = sim_table(&s, sim_lookup(&s, "FACP"), "FACP");
-	d = sim_table(&s, rd64(f + 140), "DSDT");
-	len = rd32(d + 4);
+	d = sim_table(&s, le_rd64(f + 140), "DSDT");
+	len = le_rd32(d + 4);
 	cr_assert_geq(d[8], 2, "DSDT revision 2: 64-bit integers");
 	cr_assert(contains(d + 36, len - 36, s5, sizeof(s5)), "\\_S5 package");
 	cr_assert(contains(d + 36, len - 36, hid_pci, sizeof(hid_pci)), "PNP0A03");

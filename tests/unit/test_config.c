@@ -2,6 +2,8 @@
  * defaults, every key's type and range checks, error locations, size and
  * duration parsing, and firmware file checks. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,59 @@ Test(config, sizes_and_durations)
 	cr_assert_neq(config_parse_duration("5", &v), 0);
 	cr_assert_neq(config_parse_duration("1h", &v), 0);
 	cr_assert_neq(config_parse_duration("-1s", &v), 0);
+}
+
+/* The parsers stand alone (the CLI uses them): the whole grammar, the
+ * error codes, and @out untouched on failure. */
+Test(config, size_and_duration_edges)
+{
+	uint64_t v;
+
+	cr_assert_eq(config_parse_size("1T", &v), 0);
+	cr_assert_eq(v, 1ULL << 40);
+	cr_assert_eq(config_parse_size("64KB", &v), 0);
+	cr_assert_eq(v, 64ULL << 10);
+	cr_assert_eq(config_parse_size("3kib", &v), 0);
+	cr_assert_eq(v, 3ULL << 10);
+	cr_assert_eq(config_parse_size("0", &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(config_parse_size("010", &v), 0);   /* C syntax: octal */
+	cr_assert_eq(v, 8);
+	cr_assert_eq(config_parse_size("16383P", &v), -EINVAL);
+	cr_assert_eq(config_parse_size("+1", &v), -EINVAL);
+	cr_assert_eq(config_parse_size(" 1", &v), -EINVAL);
+	cr_assert_eq(config_parse_size("1 M", &v), -EINVAL);
+	cr_assert_eq(config_parse_size("1Mi", &v), -EINVAL);
+	cr_assert_eq(config_parse_size(NULL, &v), -EINVAL);
+	cr_assert_eq(config_parse_size("16777216T", &v), -ERANGE);
+	cr_assert_eq(config_parse_size("18446744073709551615", &v), 0);
+	cr_assert_eq(v, UINT64_MAX);
+
+	v = 42;
+	cr_assert_neq(config_parse_size("1Q", &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_neq(config_parse_size("17179869184G", &v), 0);
+	cr_assert_eq(v, 42);
+
+	cr_assert_eq(config_parse_duration("5ns", &v), 0);
+	cr_assert_eq(v, 5);
+	cr_assert_eq(config_parse_duration("0ms", &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(config_parse_duration("18446744073s", &v), 0);
+	cr_assert_eq(v, 18446744073000000000ULL);
+	cr_assert_eq(config_parse_duration("18446744074s", &v), -ERANGE);
+	cr_assert_eq(config_parse_duration("1S", &v), -EINVAL);
+	cr_assert_eq(config_parse_duration("1 s", &v), -EINVAL);
+	cr_assert_eq(config_parse_duration("1m", &v), -EINVAL);
+	cr_assert_eq(config_parse_duration("0x10s", &v), -EINVAL);
+	cr_assert_eq(config_parse_duration("", &v), -EINVAL);
+	cr_assert_eq(config_parse_duration(NULL, &v), -EINVAL);
+
+	v = 42;
+	cr_assert_neq(config_parse_duration("2", &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_neq(config_parse_duration("99999999999999999999ns", &v), 0);
+	cr_assert_eq(v, 42);
 }
 
 /* The file checks: missing, not a multiple of 4 KiB, too large, a folder. */

@@ -13,6 +13,7 @@
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define MiB (1ULL << 20)
@@ -140,21 +141,6 @@ struct view {
 	uint64_t caps, control, addr, size, oaddr, osize;
 };
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* SELECT then READ of the whole file. */
 static struct view db_read(void)
 {
@@ -165,12 +151,12 @@ static struct view db_read(void)
 	b = doorbell_buffer(db);
 	v.version = (uint16_t)(b[0] | b[1] << 8);
 	v.status = (uint16_t)(b[2] | b[3] << 8);
-	v.caps = rd64(b + 8);
-	v.control = rd64(b + 16);
-	v.addr = rd64(b + 24);
-	v.size = rd64(b + 32);
-	v.oaddr = rd64(b + 40);
-	v.osize = rd64(b + 48);
+	v.caps = le_rd64(b + 8);
+	v.control = le_rd64(b + 16);
+	v.addr = le_rd64(b + 24);
+	v.size = le_rd64(b + 32);
+	v.oaddr = le_rd64(b + 40);
+	v.osize = le_rd64(b + 48);
 	return v;
 }
 
@@ -181,11 +167,11 @@ static uint16_t db_write_part(uint64_t ctl, uint64_t addr, uint64_t size,
 {
 	uint8_t s[DOORBELL_STRUCT_SIZE] = { 0 };
 
-	wr64(s + 16, ctl);
-	wr64(s + 24, addr);
-	wr64(s + 32, size);
-	wr64(s + 40, oaddr);
-	wr64(s + 48, osize);
+	le_wr64(s + 16, ctl);
+	le_wr64(s + 24, addr);
+	le_wr64(s + 32, size);
+	le_wr64(s + 40, oaddr);
+	le_wr64(s + 48, osize);
 	doorbell_fwcfg_select(db);
 	memcpy(doorbell_buffer(db) + off, s + off, len);
 	doorbell_fwcfg_write(db, off, len);
@@ -862,9 +848,9 @@ Test(doorbell, through_fwcfg_dma)
 	key = (uint16_t)(dir[8] << 8 | dir[9]);
 
 	put_image(IMG_GPA, IMG_LEN, 5);
-	wr64(s + 16, RAW);
-	wr64(s + 24, IMG_GPA);
-	wr64(s + 32, IMG_LEN);
+	le_wr64(s + 16, RAW);
+	le_wr64(s + 24, IMG_GPA);
+	le_wr64(s + 32, IMG_LEN);
 	cr_assert_eq(gm_write(&gm, 0x2000, s, sizeof(s)), 0);
 	cr_assert_eq(dma(fw, (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT |
 			 FW_CFG_DMA_CTL_WRITE, sizeof(s)), 0);
@@ -874,8 +860,8 @@ Test(doorbell, through_fwcfg_dma)
 	cr_assert_eq(gm_read(&gm, 0x2000, s, sizeof(s)), 0);
 	cr_assert_eq(s[0], 1);
 	cr_assert_eq(s[2] | s[3] << 8, DOORBELL_SUCCESS);
-	cr_assert_eq(rd64(s + 8), RAW | IGVM);
-	cr_assert_eq(rd64(s + 24), 0);
+	cr_assert_eq(le_rd64(s + 8), RAW | IGVM);
+	cr_assert_eq(le_rd64(s + 24), 0);
 	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
 	cr_assert_eq(img->len, IMG_LEN);
 	fwcfg_destroy(fw);

@@ -9,6 +9,7 @@
 
 #include "loader/igvm.h"
 #include "tests/unit/igvm_build.h"
+#include "vmm/base/le.h"
 #include "vmm/base/log.h"
 
 #define M_NATIVE 0x1u
@@ -34,9 +35,6 @@ static void init(void)
 }
 
 TestSuite(igvm, .init = init);
-
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* A native file: 2 data pages + 1 zero page contiguous at 1 MiB, a page at
  * 2 MiB, a parameter area with VP count / memory map / cmdline / env info
@@ -233,7 +231,7 @@ Test(igvm, every_truncation_is_rejected)
 		cr_assert_lt(igvm_open(&f, cut, n, err, sizeof(err)), 0, "length %zu accepted", n);
 		/* Even with the size field and checksum made consistent. */
 		if (n >= 32) {
-			ib_put32(cut + 16, (uint32_t)n);
+			le_wr32(cut + 16, (uint32_t)n);
 			ib_fix_checksum(cut, n);
 			int rc = igvm_open(&f, cut, n, err, sizeof(err));
 
@@ -252,22 +250,22 @@ Test(igvm, bad_fixed_header_offsets)
 	uint8_t save[24];
 
 	memcpy(save, buf, 24);
-	ib_put32(buf + 8, 16);                       /* inside the fixed header */
+	le_wr32(buf + 8, 16);                       /* inside the fixed header */
 	ib_fix_checksum(buf, len);
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	memcpy(buf, save, 24);
-	ib_put32(buf + 8, 28);                       /* unaligned */
+	le_wr32(buf + 8, 28);                       /* unaligned */
 	ib_fix_checksum(buf, len);
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	memcpy(buf, save, 24);
-	ib_put32(buf + 12, (uint32_t)len);           /* vh past the end */
+	le_wr32(buf + 12, (uint32_t)len);           /* vh past the end */
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "past the end"), "%s", err);
 	memcpy(buf, save, 24);
-	ib_put32(buf + 12, 0xFFFFFFF0u);             /* huge, wraps in 32 bits */
+	le_wr32(buf + 12, 0xFFFFFFF0u);             /* huge, wraps in 32 bits */
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	memcpy(buf, save, 24);
-	ib_put32(buf + 16, (uint32_t)len + 1);       /* total size lies */
+	le_wr32(buf + 16, (uint32_t)len + 1);       /* total size lies */
 	ib_fix_checksum(buf, len);
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "total_file_size"), "%s", err);
@@ -298,9 +296,9 @@ Test(igvm, page_data_file_offset_must_be_in_data_section)
 	/* An offset pointing into the variable headers. */
 	ib_init(&b, 1);
 	ib_platform(&b, M_NATIVE, 0, 0, 1, 0);
-	ib_put64(x, 0x1000);
-	ib_put32(x + 8, M_NATIVE);
-	ib_put32(x + 12, 24);
+	le_wr64(x, 0x1000);
+	le_wr32(x + 8, M_NATIVE);
+	le_wr32(x + 12, 24);
 	ib_raw(&b, IGVM_VHT_PAGE_DATA, x, sizeof(x));
 	ib_data(&b, page_a, 4096);
 	cr_assert_eq(open_one(&b, &f, NULL), -EINVAL);
@@ -317,7 +315,7 @@ Test(igvm, page_data_file_offset_must_be_in_data_section)
 	/* 0xFFFFFFFF offset. */
 	ib_init(&b, 1);
 	ib_platform(&b, M_NATIVE, 0, 0, 1, 0);
-	ib_put32(x + 12, 0xFFFFFFFFu);
+	le_wr32(x + 12, 0xFFFFFFFFu);
 	ib_raw(&b, IGVM_VHT_PAGE_DATA, x, sizeof(x));
 	cr_assert_eq(open_one(&b, &f, NULL), -EINVAL);
 }
@@ -333,7 +331,7 @@ Test(igvm, header_lengths_and_padding)
 	/* PAGE_DATA with the wrong length. */
 	ib_init(&b, 1);
 	ib_platform(&b, M_NATIVE, 0, 0, 1, 0);
-	ib_put32(x + 8, M_NATIVE);
+	le_wr32(x + 8, M_NATIVE);
 	ib_raw(&b, IGVM_VHT_PAGE_DATA, x, 16);
 	cr_assert_eq(open_one(&b, &f, NULL), -EINVAL);
 	cr_assert(strstr(err, "length"), "%s", err);
@@ -344,7 +342,7 @@ Test(igvm, header_lengths_and_padding)
 	ib_page(&b, 0x1000, M_NATIVE, 0, 0, NULL);
 	buf = ib_finish(&b, &len);
 	ib_free(&b);
-	ib_put32(buf + 24 + 24 + 4, 0xFFFFFFFCu);
+	le_wr32(buf + 24 + 24 + 4, 0xFFFFFFFCu);
 	ib_fix_checksum(buf, len);
 	cr_assert_eq(igvm_open(&f, buf, len, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "overruns"), "%s", err);
@@ -372,8 +370,8 @@ Test(igvm, header_lengths_and_padding)
 		uint8_t *g = calloc(1, len + 4);
 
 		memcpy(g, buf, len);
-		ib_put32(g + 12, 24 + 4);
-		ib_put32(g + 16, (uint32_t)len + 4);
+		le_wr32(g + 12, 24 + 4);
+		le_wr32(g + 16, (uint32_t)len + 4);
 		ib_fix_checksum(g, len + 4);
 		cr_assert_eq(igvm_open(&f, g, len + 4, err, sizeof(err)), -EINVAL);
 		free(g);
@@ -426,8 +424,8 @@ Test(igvm, unknown_headers_optional_skipped_required_rejected)
 	{
 		uint8_t x[IGVM_SZ_PAGE_DATA] = { 0 };
 
-		ib_put64(x, 0x1001);        /* unaligned */
-		ib_put32(x + 8, M_NATIVE);
+		le_wr64(x, 0x1001);        /* unaligned */
+		le_wr32(x + 8, M_NATIVE);
 		ib_raw(&b, IGVM_VHT_OPTIONAL | IGVM_VHT_PAGE_DATA, x, sizeof(x));
 	}
 	cr_assert_eq(open_one(&b, &f, NULL), -EINVAL);
@@ -546,17 +544,17 @@ Test(igvm, every_header_kind_decodes)
 	ib_platform(&b, M_SNP, 0, IGVM_PLATFORM_SEV_SNP, 1, 0);
 	ib_platform(&b, 0x8, 2, IGVM_PLATFORM_VSM, 1, 0);
 	ib_policy(&b, 0x30000, M_SNP);
-	ib_put32(reloc, M_NATIVE);
-	ib_put64(reloc + 8, 0x200000);            /* alignment */
-	ib_put64(reloc + 16, 0x400000);           /* gpa */
-	ib_put64(reloc + 24, 0x200000);           /* size */
-	ib_put64(reloc + 32, 0x200000);           /* min */
-	ib_put64(reloc + 40, 0x40000000);         /* max */
+	le_wr32(reloc, M_NATIVE);
+	le_wr64(reloc + 8, 0x200000);            /* alignment */
+	le_wr64(reloc + 16, 0x400000);           /* gpa */
+	le_wr64(reloc + 24, 0x200000);           /* size */
+	le_wr64(reloc + 32, 0x200000);           /* min */
+	le_wr64(reloc + 40, 0x40000000);         /* max */
 	ib_raw(&b, IGVM_VHT_RELOCATABLE_REGION, reloc, sizeof(reloc));
-	ib_put32(ptr, M_NATIVE);
-	ib_put64(ptr + 8, 0x10000);
-	ib_put64(ptr + 16, 0x8000);
-	ib_put64(ptr + 24, 0x3000);
+	le_wr32(ptr, M_NATIVE);
+	le_wr64(ptr + 8, 0x10000);
+	le_wr64(ptr + 16, 0x8000);
+	le_wr64(ptr + 24, 0x3000);
 	ib_raw(&b, IGVM_VHT_PAGE_TABLE_RELOCATION_REGION, ptr, sizeof(ptr));
 	ib_param_area(&b, 0x1000, 0, page_a);
 	ib_page(&b, 0x200000, M_NATIVE, IGVM_PAGE_F_2MB, 0, NULL);
@@ -570,14 +568,14 @@ Test(igvm, every_header_kind_decodes)
 	ib_param(&b, IGVM_VHT_MMIO_RANGES, 0, 0);
 	ib_id_block(&b, M_SNP, 0);
 	ib_param(&b, IGVM_VHT_MEMORY_MAP, 0, 0);
-	ib_put64(er, 0x7000);
-	ib_put32(er + 8, M_SNP);
-	ib_put32(er + 12, 0x1000);
+	le_wr64(er, 0x7000);
+	le_wr32(er + 8, M_SNP);
+	le_wr32(er + 12, 0x1000);
 	ib_raw(&b, IGVM_VHT_ERROR_RANGE, er, sizeof(er));
 	ib_param(&b, IGVM_VHT_COMMAND_LINE, 0, 0);
 	ib_param(&b, IGVM_VHT_SLIT, 0, 0);
 	ib_param(&b, IGVM_VHT_PPTT, 0, 0);
-	ib_put32(vbs, 0x8);
+	le_wr32(vbs, 0x8);
 	ib_raw(&b, IGVM_VHT_VBS_MEASUREMENT, vbs, sizeof(vbs));
 	ib_param(&b, IGVM_VHT_DEVICE_TREE, 0, 0);
 	ib_param(&b, IGVM_VHT_ENVIRONMENT_INFO, 0, 0);
@@ -751,15 +749,15 @@ Test(igvm, plan_native_coalesces_and_fills_parameters)
 	cr_assert_eq(p.regions[2].size, 0x2000);
 
 	const uint8_t *a = p.regions[2].data;
-	cr_assert_eq(le32(a), 3);                       /* VP count */
-	cr_assert_eq(le32(a + 4), IGVM_ENV_MEMORY_IS_SHARED);
+	cr_assert_eq(le_rd32(a), 3);                       /* VP count */
+	cr_assert_eq(le_rd32(a + 4), IGVM_ENV_MEMORY_IS_SHARED);
 	/* memory map: 3 GiB -> 2 GiB below 4G (Q35 rule) + 1 GiB above */
-	cr_assert_eq(le64(a + 0x100), 0);
-	cr_assert_eq(le64(a + 0x108), 0x80000000ULL / 4096);
-	cr_assert_eq(le32(a + 0x110), IGVM_MEMMAP_MEMORY);
-	cr_assert_eq(le64(a + 0x118), 0x100000000ULL / 4096);
-	cr_assert_eq(le64(a + 0x120), 0x40000000ULL / 4096);
-	cr_assert_eq(le64(a + 0x138), 0);              /* terminator */
+	cr_assert_eq(le_rd64(a + 0x100), 0);
+	cr_assert_eq(le_rd64(a + 0x108), 0x80000000ULL / 4096);
+	cr_assert_eq(le_rd32(a + 0x110), IGVM_MEMMAP_MEMORY);
+	cr_assert_eq(le_rd64(a + 0x118), 0x100000000ULL / 4096);
+	cr_assert_eq(le_rd64(a + 0x120), 0x40000000ULL / 4096);
+	cr_assert_eq(le_rd64(a + 0x138), 0);              /* terminator */
 	cr_assert_str_eq((const char *)a + 0x1000, "console=ttyS0");
 	plan_free(&p);
 }
@@ -919,7 +917,7 @@ Test(igvm, plan_snp_page_types_vmsa_policy_id_block)
 	cr_assert_eq(p.regions[3].data[7], 0xC3);
 	cr_assert_eq(p.regions[4].snp_type, PLAN_SNP_UNMEASURED);
 	cr_assert_eq(p.regions[4].gpa, 0x806000);
-	cr_assert_eq(le32(p.regions[4].data + 8), 1);  /* VP count */
+	cr_assert_eq(le_rd32(p.regions[4].data + 8), 1);  /* VP count */
 	/* the native-only page is absent */
 	for (size_t i = 0; i < p.nregions; i++)
 		cr_assert_neq(p.regions[i].gpa, 0x900000);
@@ -935,19 +933,19 @@ Test(igvm, plan_snp_page_types_vmsa_policy_id_block)
 	cr_assert_eq(p.snp.id_block[47], 0x11);
 	cr_assert_eq(p.snp.id_block[48], 0x22);
 	cr_assert_eq(p.snp.id_block[64], 0x33);
-	cr_assert_eq(le32(p.snp.id_block + 80), 1);
-	cr_assert_eq(le32(p.snp.id_block + 84), 7);
-	cr_assert_eq(le64(p.snp.id_block + 88), 0x30000);
+	cr_assert_eq(le_rd32(p.snp.id_block + 80), 1);
+	cr_assert_eq(le_rd32(p.snp.id_block + 84), 7);
+	cr_assert_eq(le_rd64(p.snp.id_block + 88), 0x30000);
 	/* ID_AUTH_INFO: algorithms, signature r/s, key curve/qx/qy */
-	cr_assert_eq(le32(p.snp.id_auth), 1);
-	cr_assert_eq(le32(p.snp.id_auth + 4), 1);
+	cr_assert_eq(le_rd32(p.snp.id_auth), 1);
+	cr_assert_eq(le_rd32(p.snp.id_auth + 4), 1);
 	cr_assert_eq(p.snp.id_auth[0x40], 0x44);
 	cr_assert_eq(p.snp.id_auth[0x40 + 143], 0x44);
 	cr_assert_eq(p.snp.id_auth[0x40 + 144], 0);
-	cr_assert_eq(le32(p.snp.id_auth + 0x240), 2);
+	cr_assert_eq(le_rd32(p.snp.id_auth + 0x240), 2);
 	cr_assert_eq(p.snp.id_auth[0x244], 0x44);
 	cr_assert_eq(p.snp.id_auth[0x244 + 144], 0);
-	cr_assert_eq(le32(p.snp.id_auth + 0x880), 2);
+	cr_assert_eq(le_rd32(p.snp.id_auth + 0x880), 2);
 	cr_assert_eq(p.snp.id_auth[0x680], 0x44);
 	cr_assert_eq(p.snp.id_auth[4095], 0);
 	plan_free(&p);

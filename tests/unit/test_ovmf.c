@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "loader/ovmf.h"
+#include "vmm/base/le.h"
 
 static const uint8_t g_footer[16] = { 0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
 				      0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d };
@@ -27,10 +28,6 @@ static uint8_t img[IMG];
 static struct ovmf_info info;
 static char err[256];
 
-static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint16_t)(v >> 16)); }
-static void w64(uint8_t *p, uint64_t v) { w32(p, (uint32_t)v); w32(p + 4, (uint32_t)(v >> 32)); }
-
 /* Builder: entries are written backwards from the footer. */
 static size_t tend;
 static void begin(void)
@@ -44,11 +41,11 @@ static void entry(const uint8_t guid[16], const void *data, size_t dlen)
 	size_t size = dlen + 18;
 
 	memcpy(img + tend - 16, guid, 16);
-	w16(img + tend - 18, (uint16_t)size);
+	le_wr16(img + tend - 18, (uint16_t)size);
 	memcpy(img + tend - size, data, dlen);
 	tend -= size;
 }
-static void finish(void) { w16(img + IMG - 50, (uint16_t)(IMG - 50 - tend + 18)); }
+static void finish(void) { le_wr16(img + IMG - 50, (uint16_t)(IMG - 50 - tend + 18)); }
 
 /* ASEV at image offset 0x1000 with @n items; TDVF at 0x1400 with @m. */
 static void sev_meta(unsigned n)
@@ -57,13 +54,13 @@ static void sev_meta(unsigned n)
 	uint32_t off = IMG - 0x1000;
 
 	memcpy(a, "ASEV", 4);
-	w32(a + 4, 16 + 12 * n);
-	w32(a + 8, 1);
-	w32(a + 12, n);
+	le_wr32(a + 4, 16 + 12 * n);
+	le_wr32(a + 8, 1);
+	le_wr32(a + 12, n);
 	for (unsigned i = 0; i < n; i++) {
-		w32(a + 16 + 12 * i, 0x800000 + 0x1000 * i);
-		w32(a + 20 + 12 * i, 0x1000);
-		w32(a + 24 + 12 * i, 1);
+		le_wr32(a + 16 + 12 * i, 0x800000 + 0x1000 * i);
+		le_wr32(a + 20 + 12 * i, 0x1000);
+		le_wr32(a + 24 + 12 * i, 1);
 	}
 	entry(g_sev, &off, 4);
 }
@@ -73,18 +70,18 @@ static void tdvf_meta(unsigned n, uint32_t data_off, uint32_t raw)
 	uint32_t off = IMG - 0x1400;
 
 	memcpy(t, "TDVF", 4);
-	w32(t + 4, 16 + 32 * n);
-	w32(t + 8, 1);
-	w32(t + 12, n);
+	le_wr32(t + 4, 16 + 32 * n);
+	le_wr32(t + 8, 1);
+	le_wr32(t + 12, n);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *s = t + 16 + 32 * i;
 
-		w32(s, data_off);
-		w32(s + 4, raw);
-		w64(s + 8, 0xffffe000ULL);
-		w64(s + 16, 0x2000);
-		w32(s + 24, 0);
-		w32(s + 28, 1);
+		le_wr32(s, data_off);
+		le_wr32(s + 4, raw);
+		le_wr64(s + 8, 0xffffe000ULL);
+		le_wr64(s + 16, 0x2000);
+		le_wr32(s + 24, 0);
+		le_wr32(s + 28, 1);
 	}
 	entry(g_tdx, &off, 4);
 }
@@ -125,9 +122,9 @@ Test(ovmf, no_footer_is_not_an_error)
 Test(ovmf, bad_total_length)
 {
 	begin();
-	w16(img + IMG - 50, 5);  /* < 18 */
+	le_wr16(img + IMG - 50, 5);  /* < 18 */
 	cr_assert_eq(parse(), -EINVAL);
-	w16(img + IMG - 50, 0xffff);  /* larger than the image before it */
+	le_wr16(img + IMG - 50, 0xffff);  /* larger than the image before it */
 	cr_assert_eq(ovmf_parse(img + IMG - 4096, 4096, &info, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "footer table length"), "%s", err);
 }
@@ -139,10 +136,10 @@ Test(ovmf, entry_size_too_small_or_too_big)
 	begin();
 	entry(g_reset, &eip, 4);
 	finish();
-	w16(img + IMG - 50 - 18, 17);
+	le_wr16(img + IMG - 50 - 18, 17);
 	cr_assert_eq(parse(), -EINVAL);
 	cr_assert(strstr(err, "< 18"), "%s", err);
-	w16(img + IMG - 50 - 18, 200);  /* past the table start */
+	le_wr16(img + IMG - 50 - 18, 200);  /* past the table start */
 	cr_assert_eq(parse(), -EINVAL);
 	cr_assert(strstr(err, "past the table start"), "%s", err);
 }
@@ -204,19 +201,19 @@ Test(ovmf, sev_meta_bad_offsets_and_counts)
 	begin();
 	sev_meta(3);
 	finish();
-	w32(img + 0x1000 + 12, OVMF_MAX_ITEMS + 1);
+	le_wr32(img + 0x1000 + 12, OVMF_MAX_ITEMS + 1);
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1000 + 12, 0xffffffffu);  /* count overflow */
+	le_wr32(img + 0x1000 + 12, 0xffffffffu);  /* count overflow */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1000 + 12, 4);  /* more items than the length covers */
+	le_wr32(img + 0x1000 + 12, 4);  /* more items than the length covers */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1000 + 12, 3);
-	w32(img + 0x1000 + 4, 0x100000);  /* length past the image */
+	le_wr32(img + 0x1000 + 12, 3);
+	le_wr32(img + 0x1000 + 4, 0x100000);  /* length past the image */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1000 + 4, 52);
-	w32(img + 0x1000 + 8, 2);  /* version */
+	le_wr32(img + 0x1000 + 4, 52);
+	le_wr32(img + 0x1000 + 8, 2);  /* version */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1000 + 8, 1);
+	le_wr32(img + 0x1000 + 8, 1);
 	cr_assert_eq(parse(), 0, "%s", err);
 }
 
@@ -227,17 +224,17 @@ Test(ovmf, tdvf_checks)
 	finish();
 	cr_assert_eq(parse(), 0, "%s", err);
 	cr_assert(info.has_tdvf);
-	w32(img + 0x1400 + 12, 0);  /* no sections */
+	le_wr32(img + 0x1400 + 12, 0);  /* no sections */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1400 + 12, OVMF_MAX_ITEMS + 1);
+	le_wr32(img + 0x1400 + 12, OVMF_MAX_ITEMS + 1);
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1400 + 12, 1);
-	w32(img + 0x1400 + 16 + 4, 0x3000);  /* raw > memory size */
+	le_wr32(img + 0x1400 + 12, 1);
+	le_wr32(img + 0x1400 + 16 + 4, 0x3000);  /* raw > memory size */
 	cr_assert_eq(parse(), -EINVAL);
-	w32(img + 0x1400 + 16 + 4, 0x1000);
-	w64(img + 0x1400 + 16 + 8, 0xffffe800ULL);  /* unaligned */
+	le_wr32(img + 0x1400 + 16 + 4, 0x1000);
+	le_wr64(img + 0x1400 + 16 + 8, 0xffffe800ULL);  /* unaligned */
 	cr_assert_eq(parse(), -EINVAL);
-	w64(img + 0x1400 + 16 + 8, 0xfffffffffffff000ULL);  /* gpa + size wraps */
+	le_wr64(img + 0x1400 + 16 + 8, 0xfffffffffffff000ULL);  /* gpa + size wraps */
 	cr_assert_eq(parse(), -EINVAL);
 	/* raw data past the end of the image: metadata dropped, not an error */
 	begin();

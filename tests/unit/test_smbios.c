@@ -11,6 +11,7 @@
 #include "loader/smbios.h"
 #include "vmm/config/config.h"
 #include "vmm/base/layout.h"
+#include "vmm/base/le.h"
 
 static struct vm_config load(const char *extra)
 {
@@ -22,9 +23,6 @@ static struct vm_config load(const char *extra)
 		     "%s", err);
 	return cfg;
 }
-
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* Collect the structures of a table; returns their count. */
 static unsigned walk(const struct smbios_blob *b, struct smbios_struct *out, unsigned max)
@@ -67,8 +65,8 @@ Test(smbios, types_order_and_anchor)
 	cr_assert_eq(b.anchor[7], 3);
 	cr_assert_eq(b.anchor[8], 0);
 	cr_assert_eq(smbios_sum8(b.anchor, 24), 0, "anchor checksum");
-	cr_assert_eq(le32(b.anchor + 0x0C), b.tables_len);
-	cr_assert_eq(le64(b.anchor + 0x10), 0, "table address is the firmware's to fill");
+	cr_assert_eq(le_rd32(b.anchor + 0x0C), b.tables_len);
+	cr_assert_eq(le_rd64(b.anchor + 0x10), 0, "table address is the firmware's to fill");
 
 	/* type 4: one socket with every vCPU as a core */
 	cr_assert_eq(s[4].data[0x23], 4);
@@ -77,10 +75,10 @@ Test(smbios, types_order_and_anchor)
 	/* type 17: 5 GiB in one device, extended size in MiB */
 	cr_assert_eq(s[6].data[0x0C] | s[6].data[0x0D] << 8, 5120);
 	/* type 19: [0, 2G) and [4G, 4G + 3G) in KiB, ends inclusive */
-	cr_assert_eq(le32(s[7].data + 4), 0);
-	cr_assert_eq(le32(s[7].data + 8), (layout_below_4g(cfg.memory) >> 10) - 1);
-	cr_assert_eq(le32(s[8].data + 4), LAYOUT_4G >> 10);
-	cr_assert_eq(le32(s[8].data + 8), ((LAYOUT_4G + layout_above_4g(cfg.memory)) >> 10) - 1);
+	cr_assert_eq(le_rd32(s[7].data + 4), 0);
+	cr_assert_eq(le_rd32(s[7].data + 8), (layout_below_4g(cfg.memory) >> 10) - 1);
+	cr_assert_eq(le_rd32(s[8].data + 4), LAYOUT_4G >> 10);
+	cr_assert_eq(le_rd32(s[8].data + 8), ((LAYOUT_4G + layout_above_4g(cfg.memory)) >> 10) - 1);
 	cr_assert_eq(layout_below_4g(cfg.memory) + layout_above_4g(cfg.memory), 5ULL << 30);
 	smbios_blob_free(&b);
 	config_free(&cfg);

@@ -10,6 +10,7 @@
 
 #include "loader/chid.h"
 #include "loader/uki.h"
+#include "vmm/base/le.h"
 
 struct tsec {
 	const char *name;
@@ -18,9 +19,6 @@ struct tsec {
 	uint32_t vaddr;          /* 0: assigned */
 	uint32_t raw_off;        /* 0: assigned */
 };
-
-static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint16_t)(v >> 16)); }
 
 /* DOS header at 0, PE header at 0x40, PE32+ optional header of 240 bytes,
  * section table, section data from 0x400 on, 0x200-aligned. */
@@ -36,22 +34,22 @@ static uint8_t *build_pe(const struct tsec *s, unsigned n, size_t *len)
 	cr_assert_not_null(b);
 	b[0] = 'M';
 	b[1] = 'Z';
-	w32(b + 0x3C, 0x40);
+	le_wr32(b + 0x3C, 0x40);
 	memcpy(b + 0x40, "PE\0\0", 4);
-	w16(b + 0x44, UKI_MACHINE_X64);
-	w16(b + 0x46, (uint16_t)n);
-	w16(b + 0x54, 240);
-	w16(b + 0x58, UKI_OPT_MAGIC_PE32P);
+	le_wr16(b + 0x44, UKI_MACHINE_X64);
+	le_wr16(b + 0x46, (uint16_t)n);
+	le_wr16(b + 0x54, 240);
+	le_wr16(b + 0x58, UKI_OPT_MAGIC_PE32P);
 	off = 0x400;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *h = b + tab + 40 * i;
 		uint32_t ro = s[i].raw_off ? s[i].raw_off : (uint32_t)off;
 
 		strncpy((char *)h, s[i].name, 8);
-		w32(h + 8, (uint32_t)s[i].len);
-		w32(h + 12, s[i].vaddr ? s[i].vaddr : va);
-		w32(h + 16, (uint32_t)s[i].len);
-		w32(h + 20, ro);
+		le_wr32(h + 8, (uint32_t)s[i].len);
+		le_wr32(h + 12, s[i].vaddr ? s[i].vaddr : va);
+		le_wr32(h + 16, (uint32_t)s[i].len);
+		le_wr32(h + 20, ro);
 		if (s[i].len)
 			memcpy(b + ro, s[i].data, s[i].len);
 		off += (s[i].len + 0x1FF) & ~(size_t)0x1FF;
@@ -69,10 +67,10 @@ static size_t make_efifw(uint8_t *out, const char *fwid, const uint8_t *payload,
 	uint32_t hl = with_chid ? 32 : 16, fl = (uint32_t)strlen(fwid) + 1;
 
 	memset(out, 0, hl);
-	w32(out, UKI_EFIFW_MAGIC);
-	w32(out + 4, hl);
-	w32(out + 8, fl);
-	w32(out + 12, plen);
+	le_wr32(out, UKI_EFIFW_MAGIC);
+	le_wr32(out + 4, hl);
+	le_wr32(out + 8, fl);
+	le_wr32(out + 12, plen);
 	if (with_chid)
 		memset(out + 16, 0x5a, 16);
 	memcpy(out + hl, fwid, fl);
@@ -96,12 +94,12 @@ static size_t make_hwids(uint8_t *out, const struct trec *r, unsigned n)
 		struct chid c;
 
 		cr_assert_eq(chid_parse(r[i].chid, &c), 0);
-		w32(d, UKI_HWID_DESC(r[i].type));
+		le_wr32(d, UKI_HWID_DESC(r[i].type));
 		chid_to_efi_guid(&c, d + 4);
-		w32(d + 20, (uint32_t)soff);
+		le_wr32(d + 20, (uint32_t)soff);
 		memcpy(out + soff, r[i].name, strlen(r[i].name) + 1);
 		soff += strlen(r[i].name) + 1;
-		w32(d + 24, (uint32_t)soff);
+		le_wr32(d + 24, (uint32_t)soff);
 		memcpy(out + soff, r[i].str, strlen(r[i].str) + 1);
 		soff += strlen(r[i].str) + 1;
 	}
@@ -342,21 +340,21 @@ Test(uki, efifw_header_validation)
 	cr_assert(strstr(f.why, "magic"));
 	blob[0] ^= 1;
 
-	w32(blob + 4, 12);                          /* header_len < 16 */
+	le_wr32(blob + 4, 12);                          /* header_len < 16 */
 	cr_assert_eq(uki_efifw_parse(blob, n, &f), -EINVAL);
-	w32(blob + 4, 16);
+	le_wr32(blob + 4, 16);
 
-	w32(blob + 12, 0xFFFFFFFFu);                /* sizes overflow 32 bits */
-	w32(blob + 8, 0xFFFFFFFFu);
+	le_wr32(blob + 12, 0xFFFFFFFFu);                /* sizes overflow 32 bits */
+	le_wr32(blob + 8, 0xFFFFFFFFu);
 	cr_assert_eq(uki_efifw_parse(blob, n, &f), -EINVAL);
-	w32(blob + 8, 3);
-	w32(blob + 12, sizeof(fw_a));
+	le_wr32(blob + 8, 3);
+	le_wr32(blob + 12, sizeof(fw_a));
 
-	w32(blob + 8, 0);                           /* fwid_len 0 */
+	le_wr32(blob + 8, 0);                           /* fwid_len 0 */
 	cr_assert_eq(uki_efifw_parse(blob, n, &f), -EINVAL);
-	w32(blob + 8, 2);                           /* no NUL at its end */
+	le_wr32(blob + 8, 2);                           /* no NUL at its end */
 	cr_assert_eq(uki_efifw_parse(blob, n, &f), -EINVAL);
-	w32(blob + 8, 3);
+	le_wr32(blob + 8, 3);
 	blob[17] = 0;                               /* NUL inside the fwid */
 	cr_assert_eq(uki_efifw_parse(blob, n, &f), -EINVAL);
 	blob[17] = 'd';
@@ -403,20 +401,20 @@ Test(uki, hwids_validation)
 	cr_assert_eq(n, 2);
 	free(hw);
 
-	w32(h + 24, (uint32_t)len);                 /* offset == section size */
+	le_wr32(h + 24, (uint32_t)len);                 /* offset == section size */
 	cr_assert_eq(uki_hwids_parse(h, len, &hw, &n, &why), -EINVAL);
 	free(hw);
-	w32(h + 24, 3 * UKI_HWID_LEN);
+	le_wr32(h + 24, 3 * UKI_HWID_LEN);
 
 	/* last string unterminated inside the section */
 	cr_assert_eq(uki_hwids_parse(h, len - 1, &hw, &n, &why), -EINVAL);
 	cr_assert(strstr(why, "NUL"));
 	free(hw);
 
-	w32(h, UKI_HWID_DESC(7));                   /* unknown type */
+	le_wr32(h, UKI_HWID_DESC(7));                   /* unknown type */
 	cr_assert_eq(uki_hwids_parse(h, len, &hw, &n, &why), -EOPNOTSUPP);
 	free(hw);
-	w32(h, UKI_HWID_DESC(UKI_HWID_TYPE_UEFI_FW));
+	le_wr32(h, UKI_HWID_DESC(UKI_HWID_TYPE_UEFI_FW));
 
 	memset(h, 0, UKI_HWID_LEN);                 /* terminator first */
 	cr_assert_eq(uki_hwids_parse(h, len, &hw, &n, &why), -ENOENT);
@@ -447,7 +445,7 @@ Test(uki, rejected_hwids_fails_selection)
 	cr_assert_eq(uki_parse(b, len, &u, err, sizeof(err)), 0, "%s", err);
 	hw_off = u.sec[u.known[UKI_HWIDS]].raw_off;
 	uki_free(&u);
-	w32(b + hw_off, UKI_HWID_DESC(9));
+	le_wr32(b + hw_off, UKI_HWID_DESC(9));
 	cr_assert_eq(uki_parse(b, len, &u, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(u.hwids_err, -EOPNOTSUPP);
 	machine(&m);

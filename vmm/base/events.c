@@ -4,18 +4,19 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "vmm/base/clock.h"
 
 #define EVENTS_MAX_SUBS 32
 
 static FILE *ev_out;
-static struct timespec ev_t0;
+static uint64_t ev_t0_ns;
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { events_fn fn; void *opaque; } ev_subs[EVENTS_MAX_SUBS];
 
 int events_open(const char *path)
 {
-	clock_gettime(CLOCK_MONOTONIC, &ev_t0);
+	ev_t0_ns = clock_now_ns();
 	ev_out = stderr;
 	if (!path)
 		return 0;
@@ -33,17 +34,6 @@ void events_close(void)
 	if (ev_out && ev_out != stderr)
 		fclose(ev_out);
 	ev_out = NULL;
-}
-
-void events_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static void events_write_field(FILE *out, const struct event_field *f)
@@ -98,12 +88,10 @@ static void events_write_field(FILE *out, const struct event_field *f)
 
 void events_emit(const char *name, const struct event_field *f, unsigned n)
 {
-	struct timespec now;
 	struct event ev = { .name = name, .f = f, .n = n };
 	FILE *out;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ev.t = (now.tv_sec - ev_t0.tv_sec) + (now.tv_nsec - ev_t0.tv_nsec) / 1e9;
+	ev.t = (double)(clock_now_ns() - ev_t0_ns) / 1e9;
 	pthread_mutex_lock(&ev_lock);
 	out = ev_out ? ev_out : stderr;
 	fprintf(out, "fukivmm-event t=%.6f event=%s", ev.t, name);

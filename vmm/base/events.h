@@ -56,7 +56,4 @@ typedef void (*events_fn)(void *opaque, const struct event *ev);
 int events_subscribe(events_fn fn, void *opaque);
 void events_unsubscribe(int handle);
 
-/* Lowercase hex of @n bytes into @out (2n+1 bytes). */
-void events_hex(const uint8_t *b, size_t n, char *out);
-
 #endif

@@ -40,4 +40,21 @@ static inline void le_wr64(uint8_t *p, uint64_t v)
 	le_wr32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* The low @n bytes (n <= 8) of a register-sized access: PCI and virtio
+ * configuration space, ACPI fields of 1, 2, 4 or 8 bytes. */
+static inline uint64_t le_rdn(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void le_wrn(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 #endif

@@ -666,7 +666,7 @@ static int cfg_smbios(struct cfg_ctx *c, const struct toml_table *t, struct vm_c
 		"board_manufacturer", "board_product", "board_version", "board_serial", "board_asset",
 		"chassis_manufacturer", "chassis_version", "chassis_serial", "chassis_asset",
 		"chassis_type", NULL };
-	struct cfg_smbios *sm = &cfg->smbios;
+	struct smbios_ids *sm = &cfg->smbios;
 	struct { const char *key; char **dst; } strs[] = {
 		{ "bios_vendor", &sm->bios_vendor }, { "bios_version", &sm->bios_version },
 		{ "bios_date", &sm->bios_date }, { "manufacturer", &sm->manufacturer },
@@ -883,7 +883,7 @@ static int cfg_uki(struct cfg_ctx *c, const struct toml_table *t, struct vm_conf
 	return cfg_path(c, t, "uki", "path", &cfg->uki_path, NULL) < 0 ? -1 : 0;
 }
 
-static void cfg_smbios_defaults(struct cfg_smbios *sm)
+static void cfg_smbios_defaults(struct smbios_ids *sm)
 {
 	/* Fixed, documented defaults: the guest's CHIDs must not change
 	 * between hosts or releases unless the config says so. */
@@ -902,7 +902,7 @@ static void cfg_smbios_defaults(struct cfg_smbios *sm)
 	sm->chassis_type = 1;
 }
 
-static void cfg_smbios_free(struct cfg_smbios *sm)
+static void cfg_smbios_free(struct smbios_ids *sm)
 {
 	char **all[] = { &sm->bios_vendor, &sm->bios_version, &sm->bios_date, &sm->manufacturer,
 			 &sm->product, &sm->version, &sm->serial, &sm->sku, &sm->family,

@@ -10,9 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loader/smbios.h"   /* struct smbios_ids: [smbios] */
+#include "snp/snp.h"         /* enum snp_vmm_type: [confidential] vmm_type */
+
 enum serial_sink { SERIAL_STDOUT, SERIAL_FILE, SERIAL_NONE };
 enum cc_type { CC_NONE, CC_SNP, CC_TDX };
-enum snp_vmm_type { SNP_VMM_QEMU, SNP_VMM_EC2, SNP_VMM_GCE };
 
 #define CFG_MIN_MEMORY (2ULL << 20)           /* below this the layout does not fit */
 #define CFG_MAX_MEMORY (1ULL << 40)
@@ -45,20 +47,6 @@ struct cfg_doorbell {
 	uint64_t max_image_size;      /* default 16 MiB */
 	uint64_t max_opaque_size;     /* default 4 KiB */
 	uint64_t min_reset_interval_ns;  /* default 1 s */
-};
-
-/* [smbios]: the strings the guest's SMBIOS tables carry.  A UKI picks its
- * firmware by CHIDs computed from them, so defaults are fixed, never
- * derived from the host. NULL = field absent from the tables. */
-struct cfg_smbios {
-	char *bios_vendor, *bios_version, *bios_date;
-	uint8_t bios_major, bios_minor;   /* "bios_release" = "MAJOR.MINOR" */
-	char *manufacturer, *product, *version, *serial, *sku, *family;
-	uint8_t uuid[16];                 /* type 1 UUID, RFC 4122 byte order */
-	bool uuid_set;
-	char *board_manufacturer, *board_product, *board_version, *board_serial, *board_asset;
-	char *chassis_manufacturer, *chassis_version, *chassis_serial, *chassis_asset;
-	uint8_t chassis_type;             /* SMBIOS 3.x 7.4.1, default 1 (Other) */
 };
 
 /* [api]: the control socket (docs/api.md). */
@@ -104,7 +92,7 @@ struct vm_config {
 	struct cfg_confidential cc;
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */
 	char *boot_rom_path;          /* [kernel] boot_rom: served as genroms/<name> */
-	struct cfg_smbios smbios;
+	struct smbios_ids smbios;     /* [smbios]; fixed defaults, never the host's */
 	struct cfg_api api;
 	char *uki_path;               /* [uki] path: names the fwid of swapped images */
 	struct cfg_disk disks[CFG_MAX_DISKS];
@@ -121,9 +109,19 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 		 bool check_files, struct vm_config *cfg, char *err, size_t errlen);
 void config_free(struct vm_config *cfg);
 
-/* "256M", "4K", "1G", or plain bytes: helpers shared with the CLI. */
+/* Value parsers shared with the CLI: pure functions of the string (no
+ * config, no locale beyond the C one), 0 on success; on failure @out is
+ * left as it was.
+ *
+ * Size: an unsigned integer in C syntax ("4096", "0x1000"; a leading 0 is
+ * octal) optionally followed by K, M, G or T (powers of 1024, either case),
+ * which may carry "iB" or "B": "4K", "256M", "256MiB", "2g", "1TB".
+ * -EINVAL if malformed (empty, a sign, a space, another suffix), -ERANGE
+ * if the bytes do not fit in 64 bits. */
 int config_parse_size(const char *s, uint64_t *out);
-/* "1s", "500ms", "250us", "0": nanoseconds. */
+/* Duration in nanoseconds: a decimal integer followed by "s", "ms", "us"
+ * or "ns" ("1s", "500ms", "250us"); a bare number must be "0".  -EINVAL if
+ * malformed, -ERANGE if it overflows 64 bits of nanoseconds. */
 int config_parse_duration(const char *s, uint64_t *out_ns);
 
 #endif

@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "devices/fwcfg.h"
 #include "loader/bzimage.h"
-#include "vmm/config/config.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/err.h"
 #include "vmm/base/log.h"
+#include "vmm/config/config.h"
 #include "vmm/launch/planbuild.h"
 
 /* Read all of @path into a malloc'd buffer (at most BOOTFW_MAX_FILE bytes). */
@@ -222,12 +222,9 @@ int bootfw_setup(struct fwcfg *fw, const struct vm_config *cfg, uint64_t below_4
 			snprintf(err, errlen, "kernel %s: %s", cfg->kernel_path, tmp);
 		}
 	}
-	if (!r && kh && (!EVP_Digest(kernel, klen, kh->kernel, NULL, EVP_sha256(), NULL) ||
-			 !EVP_Digest(initrd ? initrd : (const uint8_t *)"", ilen, kh->initrd, NULL,
-				     EVP_sha256(), NULL))) {
-		snprintf(err, errlen, "kernel %s: SHA-256 failed", cfg->kernel_path);
-		r = -EIO;
-	}
+	if (!r && kh && (digest_sha256(kernel, klen, kh->kernel) ||
+			 digest_sha256(initrd ? initrd : (const uint8_t *)"", ilen, kh->initrd)))
+		r = err_set(err, errlen, -EIO, "kernel %s: SHA-256 failed", cfg->kernel_path);
 	if (!r && cfg->boot_rom_path)
 		r = bootfw_add_rom(fw, cfg->boot_rom_path, err, errlen);
 	/* the caller reports @err: one line at start-up */

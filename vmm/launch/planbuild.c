@@ -4,67 +4,15 @@
 #include "vmm/launch/planbuild.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "loader/igvm.h"
 #include "snp/snp.h"
 #include "tdx/tdx.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/err.h"
 #include "vmm/base/log.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-int planbuild_sha256_file(const char *path, uint8_t out[32], char *err, size_t errlen)
-{
-	uint8_t buf[16384];
-	EVP_MD_CTX *ctx;
-	int fd, ret = 0;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		ret = fail(err, errlen, -EIO, "SHA-256 unavailable");
-		goto out;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = fail(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			ret = fail(err, errlen, -EIO, "SHA-256 failed");
-			goto out;
-		}
-	}
-	if (!EVP_DigestFinal_ex(ctx, out, NULL))
-		ret = fail(err, errlen, -EIO, "SHA-256 failed");
-out:
-	EVP_MD_CTX_free(ctx);
-	close(fd);
-	return ret;
-}
 
 static int read_exact(const char *path, uint8_t *buf, size_t len, const char *what,
 		      char *err, size_t errlen)
@@ -74,13 +22,13 @@ static int read_exact(const char *path, uint8_t *buf, size_t len, const char *wh
 	int extra;
 
 	if (!f)
-		return fail(err, errlen, -errno, "cannot open %s '%s': %s", what, path,
+		return err_set(err, errlen, -errno, "cannot open %s '%s': %s", what, path,
 			    strerror(errno));
 	n = fread(buf, 1, len, f);
 	extra = fgetc(f);
 	fclose(f);
 	if (n != len || extra != EOF)
-		return fail(err, errlen, -EINVAL, "%s '%s' must be exactly %zu bytes", what, path,
+		return err_set(err, errlen, -EINVAL, "%s '%s' must be exactly %zu bytes", what, path,
 			    len);
 	return 0;
 }
@@ -91,14 +39,14 @@ int planbuild_kernel_hashes(const struct vm_config *cfg, struct planbuild_kernel
 	int ret;
 
 	if (!cfg->kernel_path)
-		return fail(err, errlen, -EINVAL, "no [kernel] to hash");
-	ret = planbuild_sha256_file(cfg->kernel_path, kh->kernel, err, errlen);
+		return err_set(err, errlen, -EINVAL, "no [kernel] to hash");
+	ret = digest_file_sha256(cfg->kernel_path, kh->kernel, err, errlen);
 	if (ret)
 		return ret;
 	if (cfg->initrd_path)
-		return planbuild_sha256_file(cfg->initrd_path, kh->initrd, err, errlen);
-	if (!EVP_Digest("", 0, kh->initrd, NULL, EVP_sha256(), NULL))
-		return fail(err, errlen, -EIO, "SHA-256 failed");
+		return digest_file_sha256(cfg->initrd_path, kh->initrd, err, errlen);
+	if (digest_sha256("", 0, kh->initrd))
+		return err_set(err, errlen, -EIO, "SHA-256 failed");
 	return 0;
 }
 
@@ -116,14 +64,14 @@ int planbuild_snp_params(const struct vm_config *cfg, const struct planbuild_ker
 	memcpy(sp->host_data, cc->host_data, sizeof(sp->host_data));
 	if (cc->vcpu_type) {
 		if (snp_vcpu_sig_from_name(cc->vcpu_type, &sp->vcpu_sig))
-			return fail(err, errlen, -EINVAL,
+			return err_set(err, errlen, -EINVAL,
 				    "confidential.vcpu_type '%s' is not a known vCPU model (EPYC, EPYC-v4, EPYC-Milan, EPYC-Genoa, ...)",
 				    cc->vcpu_type);
 	} else if (cc->vcpu_sig_set) {
 		sp->vcpu_sig = cc->vcpu_sig;
 	} else if (cc->vmm_type == SNP_VMM_QEMU) {
 		/* QEMU puts the model's CPUID(1).EAX in RDX: it is measured. */
-		return fail(err, errlen, -EINVAL,
+		return err_set(err, errlen, -EINVAL,
 			    "confidential: vcpu_type (or vcpu_family/model/stepping) is required for vmm_type qemu");
 	}
 	if (cfg->kernel_path) {
@@ -139,7 +87,7 @@ int planbuild_snp_params(const struct vm_config *cfg, const struct planbuild_ker
 		memcpy(sp->initrd_sha256, kh->initrd, 32);
 		ret = snp_cmdline_sha256(cfg->cmdline, sp->cmdline_sha256);
 		if (ret)
-			return fail(err, errlen, ret, "SHA-256 failed");
+			return err_set(err, errlen, ret, "SHA-256 failed");
 		sp->kernel_hashes = true;
 	}
 	if (cc->id_block_path && cc->id_auth_path) {
@@ -219,7 +167,7 @@ int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
 		plan_init(p, PLAN_PLAIN);
 		ret = plan_build_plain(p, fw, fw_len, cfg->vcpus);
 		if (ret)
-			return fail(err, errlen, ret,
+			return err_set(err, errlen, ret,
 				    "firmware '%s': size %zu is not a non-zero multiple of 4 KiB up to 16 MiB",
 				    cfg->firmware_path ? cfg->firmware_path : "?", fw_len);
 		return 0;
@@ -250,5 +198,5 @@ int planbuild_from_config(struct launch_plan *p, const struct vm_config *cfg,
 	}
 	}
 	plan_init(p, PLAN_PLAIN);
-	return fail(err, errlen, -EINVAL, "unknown confidential type %d", (int)cfg->cc.type);
+	return err_set(err, errlen, -EINVAL, "unknown confidential type %d", (int)cfg->cc.type);
 }

@@ -46,7 +46,4 @@ int planbuild_snp_params(const struct vm_config *cfg, const struct planbuild_ker
  * builds the plan from the file's directives for the config's platform. */
 bool planbuild_is_igvm(const uint8_t *fw, size_t fw_len);
 
-/* SHA-256 of a whole file, streamed (kernel and initrd may be large). */
-int planbuild_sha256_file(const char *path, uint8_t out[32], char *err, size_t errlen);
-
 #endif
