@@ -44,6 +44,7 @@
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 #include "vmm/launch/planbuild.h"
+#include "vmm/vm/pam.h"
 
 struct vm_ioev {
 	int fd;
@@ -93,33 +94,7 @@ struct vm_devices {
 	int serial_fd;              /* output sink, -1 for none */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
 	bool serial_close;
-	struct vm_pam *pam;
-};
-
-/* The BIOS area [0xC0000, 1 MiB) of a plain guest, remapped by the i440FX
- * PAM registers (devices/pci.h).  It is cut into fixed chunks: the 13 PAM
- * segments (12 x 16 KiB, then 64 KiB at 0xF0000), one of them split where
- * the firmware's low alias starts.  Chunk k always uses KVM slot
- * VM_PAM_SLOT0 + k; vm->gm holds the chunks merged where they agree. */
-#define VM_PAM_START     LAYOUT_VGA_END
-#define VM_PAM_F_SEG     0xF0000ULL
-#define VM_PAM_PIECE     0x4000ULL
-#define VM_PAM_MAX_CHUNKS 14
-#define VM_PAM_SLOT0     GM_MAX_REGIONS     /* slots below go to the rest of vm->gm */
-
-struct vm_pam_chunk {
-	uint64_t gpa, size;
-	uint8_t *host;          /* guest RAM or the plan's ROM alias */
-	bool readonly;
-	bool rom;               /* showing the ROM alias */
-};
-
-struct vm_pam {
-	bool active;            /* a plain guest's map is laid out */
-	uint64_t alias_gpa;     /* 1 MiB when the plan has no alias */
-	uint8_t *alias_host;
-	unsigned n;
-	struct vm_pam_chunk c[VM_PAM_MAX_CHUNKS];
+	struct pam *pam;
 };
 
 /* A hypervisor VM whose teardown was deferred to the reaper thread, with the
@@ -296,158 +271,28 @@ static int vm_map_ram(struct vm *vm)
 	return r;
 }
 
-/* The plan's BIOS alias region (the firmware's top mapped below 1 MiB), or
- * NULL when the plan has none. */
-static const struct plan_region *vm_plan_alias(const struct launch_plan *p)
+/* Replace a PAM chunk's memory slot (delete it, then add the new view). */
+static int vm_pam_remap(void *opaque, unsigned slot, const struct pam_chunk *c)
 {
-	for (size_t i = 0; i < p->nregions; i++)
-		if (p->regions[i].flags & PLAN_F_ALIAS)
-			return &p->regions[i];
-	return NULL;
-}
+	struct vm *vm = opaque;
+	int r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, 0, c->host, false);
 
-static bool vm_in_pam(uint64_t gpa)
-{
-	return gpa >= VM_PAM_START && gpa < LAYOUT_1M;
-}
-
-/* What chunk @c shows for the PAM nibble @attr (QEMU hw/pci-host/pam.c
- * behaves the same: RE only is read-only RAM, WE only is treated as RAM,
- * neither is "PCI", which here is the firmware's ROM alias where there is
- * one and RAM below it, as before PAM was modelled). */
-static void vm_pam_chunk_set(struct vm *vm, struct vm_pam_chunk *c, unsigned attr)
-{
-	struct vm_pam *pam = vm->dev->pam;
-
-	attr &= I440FX_PAM_RE | I440FX_PAM_WE;
-	c->rom = attr == 0 && c->gpa >= pam->alias_gpa;
-	c->readonly = c->rom || attr == I440FX_PAM_RE;
-	c->host = c->rom ? pam->alias_host + (c->gpa - pam->alias_gpa) : vm->ram + c->gpa;
-}
-
-/* The PAM nibble that covers @gpa (inside the BIOS area). */
-static unsigned vm_pam_attr(const uint8_t pam[I440FX_PAM_REGS], uint64_t gpa)
-{
-	unsigned piece;
-
-	if (gpa >= VM_PAM_F_SEG)
-		return pam[0] >> 4;
-	piece = (unsigned)((gpa - VM_PAM_START) / VM_PAM_PIECE);
-	return piece & 1 ? pam[1 + piece / 2] >> 4 : pam[1 + piece / 2] & 0xf;
-}
-
-/* Replace the BIOS-area entries of vm->gm with the merged chunks.  With
- * @coarse, read-only RAM is listed as RAM, which halves the worst case
- * (guest-memory table full). */
-static int vm_pam_gm_fill(struct vm *vm, bool coarse)
-{
-	struct vm_pam *pam = vm->dev->pam;
-	int r = 0;
-
-	gm_remove_range(&vm->gm, VM_PAM_START, LAYOUT_1M);
-	for (unsigned k = 0; !r && k < pam->n;) {
-		const struct vm_pam_chunk *c = &pam->c[k];
-		unsigned flags = c->rom || (c->readonly && !coarse) ? GM_ROM : GM_RAM;
-		uint64_t size = c->size;
-		unsigned j = k + 1;
-
-		for (; j < pam->n; j++) {
-			const struct vm_pam_chunk *d = &pam->c[j];
-			unsigned dflags = d->rom || (d->readonly && !coarse) ? GM_ROM : GM_RAM;
-
-			if (dflags != flags || d->host != c->host + size)
-				break;
-			size += d->size;
-		}
-		r = gm_add(&vm->gm, c->gpa, size, c->host, flags,
-			   c->rom ? "bios-alias" : flags & GM_ROM ? "ram-bios-ro" : "ram-bios");
-		k = j;
-	}
+	if (!r)
+		r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, c->size, c->host, c->readonly);
 	return r;
 }
 
-static int vm_pam_gm_update(struct vm *vm)
-{
-	int r = vm_pam_gm_fill(vm, false);
-
-	if (r == -ENOSPC) {
-		log_debug("pam: guest-memory table full, listing read-only BIOS RAM as RAM");
-		r = vm_pam_gm_fill(vm, true);
-	}
-	return r;
-}
-
-/* Power-on layout of the BIOS area for plan @p (all PAM registers 0). */
-static int vm_pam_layout(struct vm *vm, const struct launch_plan *p)
-{
-	struct vm_pam *pam = vm->dev->pam;
-	static const uint8_t zero[I440FX_PAM_REGS];
-	uint64_t gpa = VM_PAM_START;
-
-	const struct plan_region *alias = vm_plan_alias(p);
-
-	pam->alias_gpa = alias ? alias->gpa : LAYOUT_1M;
-	pam->alias_host = alias ? (uint8_t *)alias->data : NULL;
-	if (pam->alias_gpa < VM_PAM_START || pam->alias_gpa % GM_PAGE_SIZE ||
-	    (pam->alias_gpa < LAYOUT_1M && !pam->alias_host)) {
-		log_err("pam: BIOS alias at 0x%llx does not fit the BIOS area",
-			(unsigned long long)pam->alias_gpa);
-		return -EINVAL;
-	}
-	pam->n = 0;
-	while (gpa < LAYOUT_1M) {
-		uint64_t end = gpa < VM_PAM_F_SEG ? gpa + VM_PAM_PIECE : LAYOUT_1M;
-		struct vm_pam_chunk *c = &pam->c[pam->n++];
-
-		if (gpa < pam->alias_gpa && pam->alias_gpa < end)
-			end = pam->alias_gpa;
-		c->gpa = gpa;
-		c->size = end - gpa;
-		vm_pam_chunk_set(vm, c, vm_pam_attr(zero, gpa));
-		gpa = end;
-	}
-	pam->active = true;
-	return vm_pam_gm_update(vm);
-}
-
-/* The host bridge's PAM hook: remap the chunks whose view changed (delete
- * and re-add their KVM slots) and rewrite the BIOS area of vm->gm.  Runs on
- * a vCPU thread with the PCI config lock held (which serialises it).
- * Other vCPUs are not stopped: one touching a chunk while its slot is
- * re-added sees a brief hole, as on QEMU. */
+/* The host bridge's PAM hook: remap the chunks whose view changed and
+ * rewrite the BIOS area of vm->gm.  Runs on a vCPU thread with the PCI
+ * config lock held (which serialises it).  Other vCPUs are not stopped: one
+ * touching a chunk while its slot is re-added sees a brief hole, as on QEMU. */
 static void vm_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
 {
 	struct vm *vm = opaque;
-	struct vm_pam *pam = vm->dev->pam;
-	struct hv_vm *hvvm = vm->hvvm;
-	unsigned changed = 0;
 
-	if (!pam->active || !hvvm || vm->plan.platform != PLAN_PLAIN)
+	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
 		return;
-	for (unsigned k = 0; k < pam->n; k++) {
-		struct vm_pam_chunk *c = &pam->c[k];
-		struct vm_pam_chunk old = *c;
-		int r;
-
-		vm_pam_chunk_set(vm, c, vm_pam_attr(regs, c->gpa));
-		if (c->host == old.host && c->readonly == old.readonly)
-			continue;
-		changed++;
-		r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, 0, c->host, false);
-		if (!r)
-			r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, c->size, c->host,
-						   c->readonly);
-		if (r) {
-			/* the guest sees a hole there; nothing else to do */
-			log_err("pam: remapping 0x%llx-0x%llx failed: %s",
-				(unsigned long long)c->gpa, (unsigned long long)(c->gpa + c->size),
-				strerror(-r));
-		}
-	}
-	if (changed && vm_pam_gm_update(vm))
-		log_err("pam: guest-memory map of the BIOS area not updated");
-	if (changed)
-		log_debug("pam: %u chunk(s) remapped", changed);
+	pam_update(vm->dev->pam, &vm->gm, regs, vm_pam_remap, vm);
 }
 
 /* Lay the plan's regions into the guest-memory map of a plain guest:
@@ -456,19 +301,19 @@ static void vm_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
  * RAM, or mapped read-only when they lie outside RAM. */
 static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 {
-	const struct plan_region *ar = vm_plan_alias(p);
+	const struct plan_region *ar = pam_plan_alias(p);
 	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
 	int r = 0;
 
 	/* the ROM regions and the [768K, alias) RAM piece depend on the image */
 	gm_remove(&vm->gm, GM_ROM);
 	vm->dev->pam->active = false;
-	gm_remove_range(&vm->gm, VM_PAM_START, LAYOUT_1M);
+	gm_remove_range(&vm->gm, PAM_START, LAYOUT_1M);
 	if (p->platform == PLAN_PLAIN) {
 		/* the BIOS area [768K, 1M) follows the PAM registers, at
 		 * power-on state after a build */
-		r = vm_pam_layout(vm, p);
-		alias = VM_PAM_START;
+		r = pam_layout(vm->dev->pam, &vm->gm, vm->ram, ar);
+		alias = PAM_START;
 	}
 	if (!r && alias > LAYOUT_VGA_END)
 		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
@@ -514,22 +359,22 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 
 static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 {
-	struct vm_pam *pam = vm->dev->pam;
+	struct pam *pam = vm->dev->pam;
 	unsigned slot = 0;
 	int r = 0;
 
 	for (unsigned i = 0; !r && i < vm->gm.n; i++) {
 		const struct gm_region *g = &vm->gm.r[i];
 
-		if (pam->active && vm_in_pam(g->gpa))
+		if (pam->active && pam_covers(g->gpa))
 			continue;   /* the BIOS area has slots per PAM chunk */
 		r = vm->ops->vm_set_memory(hvvm, slot++, g->gpa, g->size, g->host,
 					   (g->flags & GM_ROM) != 0);
 	}
 	for (unsigned k = 0; !r && pam->active && k < pam->n; k++) {
-		const struct vm_pam_chunk *c = &pam->c[k];
+		const struct pam_chunk *c = &pam->c[k];
 
-		r = vm->ops->vm_set_memory(hvvm, VM_PAM_SLOT0 + k, c->gpa, c->size, c->host,
+		r = vm->ops->vm_set_memory(hvvm, PAM_SLOT0 + k, c->gpa, c->size, c->host,
 					   c->readonly);
 	}
 	return r;
