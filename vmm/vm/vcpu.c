@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "vmm/base/log.h"
-#include "vmm/vm/vm.h"
+#include "vmm/vm/vm_internal.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 

@@ -4,7 +4,7 @@
  * (requests, signals, serial input) and the order of every build step.
  * Devices and RAM outlive hypervisor VMs; a reset builds a new hypervisor VM
  * from a plan and destroys the old one on a reaper thread. */
-#include "vmm/vm/vm.h"
+#include "vmm/vm/vm_internal.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
