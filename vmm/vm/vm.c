@@ -44,26 +44,8 @@
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 #include "vmm/launch/planbuild.h"
+#include "vmm/vm/irqroute.h"
 #include "vmm/vm/pam.h"
-
-struct vm_ioev {
-	int fd;
-	uint64_t gpa;
-	unsigned len;
-	bool on;                    /* asked for by the device */
-	bool registered;            /* registered with the current VM */
-};
-
-#define VM_MSI_ROUTES   32
-#define VM_MSI_GSI_BASE LAYOUT_IOAPIC_PINS   /* GSIs above the IOAPIC's */
-
-struct vm_msi_route {
-	uint64_t addr;
-	uint32_t data;
-	int fd;                     /* eventfd, kept for the process lifetime */
-	bool used;                  /* routed in the current VM */
-	bool irqfd;                 /* fd attached as irqfd in the current VM */
-};
 
 struct vm_devices {
 	struct serial *serial;
@@ -77,17 +59,8 @@ struct vm_devices {
 	struct ioapic *ioapic;      /* split irqchip only */
 	struct virtio_msi_sink msi;
 	struct virtio_ioevent_sink ioevent;
-	/* under vm->irq_lock: the notify eventfds the devices asked for, as
-	 * registered with the current VM (re-registered on every rebuild) */
-	struct vm_ioev ioev[CFG_MAX_DISKS];
-	/* under vm->irq_lock: MSIs the devices sent, each on its own GSI with
-	 * an irqfd (VM_MSI_GSI_BASE + index); emptied on every rebuild */
-	struct vm_msi_route msi_rt[VM_MSI_ROUTES];
-	unsigned msi_next;          /* round-robin victim when the table is full */
-	bool irqfd_off;             /* a route or irqfd failed: KVM_SIGNAL_MSI only */
-	/* how interrupts and notifications travelled (the shutdown event) */
-	uint64_t msi_irqfd, msi_signal;     /* under irq_lock */
-	uint64_t notify_eventfd;            /* main loop only */
+	/* how notifications travelled (the shutdown event; main loop only) */
+	uint64_t notify_eventfd;
 	struct virtio_blk *disk[CFG_MAX_DISKS];
 	unsigned disk_slot[CFG_MAX_DISKS];   /* PCI slot (device number) */
 	unsigned ndisks;
@@ -155,93 +128,9 @@ static void vm_req_cb(void *opaque, enum vm_req req, int status)
 	}
 }
 
-static int vm_irq_cb(void *opaque, unsigned gsi, int level)
-{
-	struct vm *vm = opaque;
-	struct ioapic *io = vm->dev ? vm->dev->ioapic : NULL;
-	int r = 0;
-
-	if (io) {
-		/* split irqchip: the pin goes to our IOAPIC, which takes
-		 * irq_lock itself when it delivers (lock order: IOAPIC, irq_lock) */
-		ioapic_set_level(io, gsi, level);
-		return 0;
-	}
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->hvvm)
-		r = vm->ops->vm_irq_line(vm->hvvm, gsi, level);
-	pthread_mutex_unlock(&vm->irq_lock);
-	return r;
-}
-
-/* Push every MSI route to the hypervisor: the split IOAPIC's unmasked
- * entries on GSIs 0-23 (KVM computes the EOI-exit vectors from them) and
- * the devices' MSIs from VM_MSI_GSI_BASE.  irq_lock held. */
-static int vm_push_routes(struct vm *vm)
-{
-	enum { MAXR = LAYOUT_IOAPIC_PINS + VM_MSI_ROUTES };
-	unsigned gsi[MAXR], n = 0;
-	uint64_t addr[MAXR];
-	uint32_t data[MAXR];
-
-	if (!vm->hvvm || !vm->ops->vm_set_msi_routes)
-		return 0;
-	for (unsigned i = 0; vm->split_irqchip && i < LAYOUT_IOAPIC_PINS; i++) {
-		if (!vm->route_on[i])
-			continue;
-		gsi[n] = i;
-		addr[n] = vm->route_addr[i];
-		data[n] = vm->route_data[i];
-		n++;
-	}
-	for (unsigned i = 0; vm->dev && i < VM_MSI_ROUTES; i++) {
-		if (!vm->dev->msi_rt[i].used)
-			continue;
-		gsi[n] = VM_MSI_GSI_BASE + i;
-		addr[n] = vm->dev->msi_rt[i].addr;
-		data[n] = vm->dev->msi_rt[i].data;
-		n++;
-	}
-	return vm->ops->vm_set_msi_routes(vm->hvvm, n, gsi, addr, data);
-}
-
-static int vm_ioapic_deliver(void *opaque, unsigned pin, uint64_t addr, uint32_t data)
-{
-	struct vm *vm = opaque;
-	int r = 0;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->hvvm && vm->ops->vm_signal_msi)
-		r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
-	pthread_mutex_unlock(&vm->irq_lock);
-	if (r < 0)
-		log_debug("ioapic: pin %u MSI 0x%llx/0x%x not delivered: %s", pin,
-			  (unsigned long long)addr, data, strerror(-r));
-	return r;
-}
-
 void vm_ioapic_eoi(struct vm *vm, uint8_t vector)
 {
-	if (vm->dev && vm->dev->ioapic)
-		ioapic_eoi(vm->dev->ioapic, vector);
-}
-
-static void vm_ioapic_route(void *opaque, unsigned pin, uint64_t addr, uint32_t data,
-			    bool masked)
-{
-	struct vm *vm = opaque;
-
-	if (pin >= LAYOUT_IOAPIC_PINS)
-		return;
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->route_on[pin] != !masked || vm->route_addr[pin] != addr ||
-	    vm->route_data[pin] != data) {
-		vm->route_on[pin] = !masked;
-		vm->route_addr[pin] = addr;
-		vm->route_data[pin] = data;
-		vm_push_routes(vm);
-	}
-	pthread_mutex_unlock(&vm->irq_lock);
+	irqroute_ioapic_eoi(&vm->irqr, vector);
 }
 
 /* ---------------- memory ---------------- */
@@ -544,93 +433,6 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_STR("fwid", vm_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
 }
 
-/* The irqfd for MSI @addr/@data in the current VM, routing it on first
- * use (irq_lock held): -1 when irqfds are unavailable or failed.  A full
- * table re-points its oldest-allocated GSI: KVM follows a route change for
- * an attached irqfd. */
-static int vm_msi_irqfd(struct vm *vm, uint64_t addr, uint32_t data)
-{
-	struct vm_devices *d = vm->dev;
-	struct vm_msi_route *e = NULL;
-	unsigned i;
-
-	if (d->irqfd_off || !vm->ops->vm_irqfd || !vm->ops->vm_set_msi_routes)
-		return -1;
-	for (i = 0; i < VM_MSI_ROUTES; i++)
-		if (d->msi_rt[i].used && d->msi_rt[i].addr == addr && d->msi_rt[i].data == data)
-			return d->msi_rt[i].fd;
-	for (i = 0; i < VM_MSI_ROUTES && d->msi_rt[i].used; i++)
-		;
-	if (i == VM_MSI_ROUTES)
-		i = d->msi_next++ % VM_MSI_ROUTES;
-	e = &d->msi_rt[i];
-	if (e->fd < 0 && (e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
-		goto off;
-	e->addr = addr;
-	e->data = data;
-	e->used = true;
-	if (vm_push_routes(vm) < 0)
-		goto off;
-	if (!e->irqfd) {
-		if (vm->ops->vm_irqfd(vm->hvvm, VM_MSI_GSI_BASE + i, e->fd, true) < 0)
-			goto off;
-		e->irqfd = true;
-	}
-	return e->fd;
-off:
-	log_warn("msi: irqfd for 0x%llx/0x%x unavailable: KVM_SIGNAL_MSI from now on",
-		 (unsigned long long)addr, data);
-	e->used = false;
-	d->irqfd_off = true;
-	return -1;
-}
-
-/* MSI delivery for PCI devices, to whichever VM is current: through the
- * vector's irqfd (KVM_IRQFD), else KVM_SIGNAL_MSI. */
-static int vm_msi_cb(void *opaque, uint64_t addr, uint32_t data)
-{
-	struct vm *vm = opaque;
-	int r = 0, fd;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->hvvm) {
-		fd = vm_msi_irqfd(vm, addr, data);
-		if (fd >= 0) {
-			uint64_t one = 1;
-
-			r = write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
-			vm->dev->msi_irqfd++;
-		} else if (vm->ops->vm_signal_msi) {
-			r = vm->ops->vm_signal_msi(vm->hvvm, addr, data);
-			vm->dev->msi_signal++;
-		}
-	}
-	pthread_mutex_unlock(&vm->irq_lock);
-	return r;
-}
-
-/* A virtio queue's notify register, for KVM_IOEVENTFD (PCI config lock and
- * the transport lock held by the caller). */
-static void vm_ioevent_cb(void *opaque, int fd, uint64_t gpa, unsigned len, bool on)
-{
-	struct vm *vm = opaque;
-	struct vm_ioev *e = NULL;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	for (unsigned i = 0; i < CFG_MAX_DISKS && !e; i++)
-		if (vm->dev->ioev[i].fd == fd || vm->dev->ioev[i].fd < 0)
-			e = &vm->dev->ioev[i];
-	if (e && e->registered && vm->hvvm)
-		vm->ops->vm_ioeventfd(vm->hvvm, e->gpa, e->len, e->fd, false);
-	if (e) {
-		*e = (struct vm_ioev){ .fd = fd, .gpa = gpa, .len = len, .on = on };
-		/* on failure the writes keep exiting to the MMIO handler */
-		e->registered = on && vm->hvvm &&
-				vm->ops->vm_ioeventfd(vm->hvvm, gpa, len, fd, true) == 0;
-	}
-	pthread_mutex_unlock(&vm->irq_lock);
-}
-
 /* fw_cfg "bootorder" (QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths
  * SeaBIOS matches in src/boot.c and OVMF's QemuBootOrderLib parses), one
  * path per line, NUL-terminated: the [kernel]'s linuxboot option ROM first
@@ -683,10 +485,10 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 	vm->dev = d;
 	d->serial_fd = -1;
 	if (vm->split_irqchip) {
-		struct ioapic_sink sink = { .deliver = vm_ioapic_deliver, .route = vm_ioapic_route,
-					    .opaque = vm };
+		struct ioapic_sink sink = irqroute_ioapic_sink(&vm->irqr);
 
 		d->ioapic = ioapic_create(&sink);
+		irqroute_set_ioapic(&vm->irqr, d->ioapic);
 		if (!d->ioapic || ioapic_attach(d->ioapic, &vm->mmio)) {
 			snprintf(err, errlen, "IOAPIC setup failed");
 			return -ENOMEM;
@@ -763,12 +565,8 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	d->msi = (struct virtio_msi_sink){ .signal = vm_msi_cb, .opaque = vm };
-	d->ioevent = (struct virtio_ioevent_sink){ .set = vm_ioevent_cb, .opaque = vm };
-	for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
-		d->ioev[i].fd = -1;
-	for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
-		d->msi_rt[i].fd = -1;
+	d->msi = irqroute_msi_sink(&vm->irqr);
+	d->ioevent = irqroute_ioevent_sink(&vm->irqr);
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		/* a confidential guest's memory is private: the device only sees
 		 * what the guest shares, so its driver must use bounce buffers */
@@ -818,9 +616,6 @@ static void vm_devices_destroy(struct vm *vm)
 		debugexit_destroy(d->debugexit);
 	if (d->ioapic)
 		ioapic_destroy(d->ioapic);
-	for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
-		if (d->msi_rt[i].fd >= 0)
-			close(d->msi_rt[i].fd);
 	if (d->fwcfg)
 		fwcfg_destroy(d->fwcfg);
 	if (d->doorbell)
@@ -889,7 +684,7 @@ static void vm_retire_current(struct vm *vm, bool async)
 {
 	struct vm_reap *r = calloc(1, sizeof(*r));
 
-	pthread_mutex_lock(&vm->irq_lock);
+	irqroute_on_retire(&vm->irqr);
 	if (!r) {
 		/* no memory for the queue entry: destroy synchronously */
 		for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -902,7 +697,6 @@ static void vm_retire_current(struct vm *vm, bool async)
 		vm->hvvm = NULL;
 		coco_vm_destroy(vm->coco);
 		vm->coco = NULL;
-		pthread_mutex_unlock(&vm->irq_lock);
 		plan_free(&vm->plan);
 		return;
 	}
@@ -915,7 +709,6 @@ static void vm_retire_current(struct vm *vm, bool async)
 		vm->vcpu[i] = NULL;
 	}
 	vm->hvvm = NULL;
-	pthread_mutex_unlock(&vm->irq_lock);
 	r->plan = vm->plan;
 	memset(&vm->plan, 0, sizeof(vm->plan));
 
@@ -995,27 +788,11 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		return r;
 	}
 install:
-	pthread_mutex_lock(&vm->irq_lock);
 	vm->hvvm = hvvm;
 	vm->coco = cv;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpu[i] = vcpu[i];
-	if (vm->dev) {
-		struct vm_devices *d = vm->dev;
-
-		/* a new VM has no irqfds, routes or ioeventfds: MSIs are routed
-		 * again on first use; the notify eventfds move over now */
-		for (unsigned i = 0; i < VM_MSI_ROUTES; i++)
-			d->msi_rt[i].used = d->msi_rt[i].irqfd = false;
-		d->irqfd_off = false;
-		for (unsigned i = 0; i < CFG_MAX_DISKS; i++)
-			d->ioev[i].registered = d->ioev[i].on && vm->ops->vm_ioeventfd &&
-				vm->ops->vm_ioeventfd(hvvm, d->ioev[i].gpa, d->ioev[i].len,
-						      d->ioev[i].fd, true) == 0;
-	}
-	if (vm->split_irqchip)
-		vm_push_routes(vm);    /* what the guest programmed so far */
-	pthread_mutex_unlock(&vm->irq_lock);
+	irqroute_on_new_vm(&vm->irqr, hvvm);
 	vm->plan = *plan;
 	memset(plan, 0, sizeof(*plan));
 	vm->last_build_ns = vm_now_ns() - t0;
@@ -1318,14 +1095,14 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	atomic_init(&vm->exit_status, -1);
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
-	pthread_mutex_init(&vm->irq_lock, NULL);
+	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
 	pthread_mutex_init(&vm->reap_lock, NULL);
 	pthread_cond_init(&vm->reap_cond, NULL);
 	pthread_cond_init(&vm->reap_done, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
-	vm->irq = (struct irq_chip){ .set_level = vm_irq_cb, .opaque = vm };
+	vm->irq = irqroute_irq_chip(&vm->irqr);
 	vm->req = (struct vm_req_sink){ .request = vm_req_cb, .opaque = vm };
 
 	r = ops->open(&vm->hv, err, errlen);
@@ -1693,10 +1470,7 @@ out:
 
 		vm_process_usage(&fds, &rss, &heap);
 		if (vm->dev) {
-			pthread_mutex_lock(&vm->irq_lock);
-			msi_irqfd = vm->dev->msi_irqfd;
-			msi_signal = vm->dev->msi_signal;
-			pthread_mutex_unlock(&vm->irq_lock);
+			irqroute_stats(&vm->irqr, &msi_irqfd, &msi_signal);
 			notify_eventfd = vm->dev->notify_eventfd;
 		}
 		EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? VM_EXIT_FAILURE : status),
@@ -1737,7 +1511,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->uki_fw);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
-	pthread_mutex_destroy(&vm->irq_lock);
+	irqroute_destroy(&vm->irqr);
 	pthread_mutex_destroy(&vm->info_lock);
 	pthread_mutex_destroy(&vm->reap_lock);
 	pthread_cond_destroy(&vm->reap_cond);

@@ -18,6 +18,7 @@
 #include "vmm/hv/hv.h"
 #include "vmm/launch/coco.h"
 #include "vmm/launch/planbuild.h"
+#include "vmm/vm/irqroute.h"
 #include "vmm/vm/vm.h"
 
 /* Retired VMs waiting for the reaper: a rebuild waits when this many are
@@ -77,16 +78,12 @@ struct vm {
 	struct launch_plan plan;
 
 	/* the current hypervisor VM */
-	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery, and the routes */
+	struct irqroute irqr;          /* interrupts to the current VM */
 	bool split_irqchip;            /* IOAPIC in devices/ioapic.c, LAPICs in KVM */
 	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
 	 * start-up): every SNP plan's kernel-hashes page uses these */
 	struct planbuild_kernel_hashes khash;
 	bool khash_ok;
-	/* split irqchip: the IOAPIC's unmasked entries as MSI routes (GSI = pin) */
-	bool route_on[LAYOUT_IOAPIC_PINS];
-	uint64_t route_addr[LAYOUT_IOAPIC_PINS];
-	uint32_t route_data[LAYOUT_IOAPIC_PINS];
 	struct hv_vm *hvvm;
 	struct coco_vm *coco;          /* SEV-SNP / TDX state of hvvm, else NULL */
 	struct coco_config coco_cfg;
