@@ -44,6 +44,7 @@
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 #include "vmm/launch/planbuild.h"
+#include "vmm/vm/fwcfg_content.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/pam.h"
 
@@ -80,15 +81,6 @@ struct vm_reap {
 	unsigned nvcpus;
 	struct launch_plan plan;
 };
-
-/* e820 entry as QEMU's fw_cfg "etc/e820": {u64 addr, u64 len, u32 type}, LE, packed */
-struct e820_entry {
-	uint64_t addr;
-	uint64_t len;
-	uint32_t type;
-} __attribute__((packed));
-#define E820_RAM 1
-#define E820_RESERVED 2
 
 /* ---------------- requests ---------------- */
 
@@ -269,81 +261,6 @@ static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 	return r;
 }
 
-/* ---------------- fw_cfg content ---------------- */
-
-static int vm_fwcfg_setup(struct vm *vm, char *err, size_t errlen)
-{
-	struct fwcfg *fw = vm->dev->fwcfg;
-	struct e820_entry e[4];
-	unsigned n = 0;
-	static const uint8_t uuid[16];
-	int r = 0;
-
-	e[n++] = (struct e820_entry){ 0, vm->below_4g, E820_RAM };
-	e[n++] = (struct e820_entry){ LAYOUT_IDENT_MAP, 0x4000, E820_RESERVED };
-	if (vm->above_4g)
-		e[n++] = (struct e820_entry){ LAYOUT_4G, vm->above_4g, E820_RAM };
-
-	r |= fwcfg_add_u64(fw, FW_CFG_RAM_SIZE, vm->ram_size);
-	r |= fwcfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)vm->nvcpus);
-	r |= fwcfg_add_u16(fw, FW_CFG_MAX_CPUS, (uint16_t)vm->nvcpus);
-	r |= fwcfg_add_u16(fw, FW_CFG_NOGRAPHIC, 1);
-	r |= fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
-	r |= fwcfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
-	r |= fwcfg_add_file(fw, "etc/e820", e, n * sizeof(e[0]));
-	{
-		/* Linux direct boot ([kernel]): the items qboot and SeaBIOS's
-		 * linuxboot option ROM read, as QEMU sets them */
-		if (bootfw_setup(fw, vm->cfg, vm->below_4g, &vm->khash, err, errlen))
-			return -EINVAL;   /* @err says which file and why */
-		vm->khash_ok = vm->cfg->kernel_path != NULL;
-	}
-	{
-		/* SeaBIOS (src/sercon.c, romfile "etc/sercon-port"): mirror the
-		 * text console to this UART, as QEMU asks with -nographic; the
-		 * VMM is always headless.  A u16, little-endian. */
-		uint8_t port[2] = { SERIAL_COM1_BASE & 0xff, SERIAL_COM1_BASE >> 8 };
-
-		r |= fwcfg_add_file(fw, "etc/sercon-port", port, sizeof(port));
-	}
-	{
-		struct smbios_blob sb;
-
-		if (smbios_build(&vm->cfg->smbios, vm->ram_size, vm->nvcpus, &sb) == 0) {
-			r |= fwcfg_add_file(fw, SMBIOS_FWCFG_ANCHOR, sb.anchor, sizeof(sb.anchor));
-			r |= fwcfg_add_file(fw, SMBIOS_FWCFG_TABLES, sb.tables, sb.tables_len);
-			smbios_blob_free(&sb);
-		} else {
-			r = -1;
-		}
-	}
-	{
-		/* ACPI (devices/acpi.c): RSDP, RSDT/XSDT, FADT, FACS, MADT, DSDT
-		 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run.
-		 * The PM block is where all three program PIIX4 PMBA: 0x600. */
-		struct acpi_config ac = {
-			.ncpus = vm->nvcpus,
-			.pm_base = PCI_PM_WINDOW_BASE,
-			.pci_mem_start = vm->below_4g,
-			.pci_mem_end = LAYOUT_IOAPIC,
-			.pci_io_start = PCI_IO_WINDOW_BASE,
-			.pci_io_end = PCI_IO_WINDOW_END,
-			.legacy_pic = !vm->split_irqchip,
-		};
-		struct acpi_tables at;
-
-		if (acpi_build(&ac, &at) == 0) {
-			r |= fwcfg_add_file(fw, ACPI_FILE_RSDP, at.rsdp.data, at.rsdp.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_TABLES, at.tables.data, at.tables.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_LOADER, at.loader.data, at.loader.len);
-			acpi_tables_free(&at);
-		} else {
-			r = -1;
-		}
-	}
-	return r ? -EINVAL : 0;
-}
-
 /* ---------------- devices ---------------- */
 
 static void vm_serial_out(void *opaque, const uint8_t *buf, size_t n)
@@ -433,48 +350,6 @@ static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_STR("fwid", vm_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
 }
 
-/* fw_cfg "bootorder" (QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths
- * SeaBIOS matches in src/boot.c and OVMF's QemuBootOrderLib parses), one
- * path per line, NUL-terminated: the [kernel]'s linuxboot option ROM first
- * (QEMU gives it bootindex 0, so a direct boot wins over a bootable disk),
- * then the disks with a bootindex, lowest first.  No file when there is
- * neither: firmware keeps its own order. */
-static int vm_bootorder(struct vm *vm, char *err, size_t errlen)
-{
-	const struct vm_config *cfg = vm->cfg;
-	char buf[CFG_MAX_DISKS * 40 + FW_CFG_MAX_FILE_PATH + 16];
-	size_t len = 0;
-	int last = -1;
-
-	if (cfg->kernel_path && cfg->boot_rom_path) {
-		const char *base = strrchr(cfg->boot_rom_path, '/');
-
-		len = (size_t)snprintf(buf, sizeof(buf), "/rom@genroms/%s",
-				       base ? base + 1 : cfg->boot_rom_path);
-	}
-
-	for (;;) {
-		int best = -1;
-
-		for (unsigned i = 0; i < cfg->ndisks; i++)
-			if (cfg->disks[i].bootindex > last &&
-			    (best < 0 || cfg->disks[i].bootindex < cfg->disks[best].bootindex))
-				best = (int)i;
-		if (best < 0)
-			break;
-		last = cfg->disks[best].bootindex;
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s/pci@i0cf8/scsi@%x/disk@0,0",
-					len ? "\n" : "", vm->dev->disk_slot[best]);
-	}
-	if (!len)
-		return 0;
-	if (fwcfg_add_file(vm->dev->fwcfg, "bootorder", buf, len + 1)) {
-		snprintf(err, errlen, "fw_cfg bootorder: cannot add");
-		return -ENOSPC;
-	}
-	return 0;
-}
-
 static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -535,10 +410,19 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		return -EEXIST;
 	}
 	err[0] = '\0';
-	if (vm_fwcfg_setup(vm, err, errlen)) {
-		if (!err[0])
-			snprintf(err, errlen, "fw_cfg setup failed");
-		return -EINVAL;
+	{
+		struct fwcfg_machine m = {
+			.cfg = cfg, .ram_size = vm->ram_size, .below_4g = vm->below_4g,
+			.above_4g = vm->above_4g, .nvcpus = vm->nvcpus,
+			.split_irqchip = vm->split_irqchip,
+		};
+
+		if (fwcfg_content_setup(d->fwcfg, &m, &vm->khash, err, errlen)) {
+			if (!err[0])
+				snprintf(err, errlen, "fw_cfg setup failed");
+			return -EINVAL;
+		}
+		vm->khash_ok = cfg->kernel_path != NULL;
 	}
 	{
 		struct doorbell_config dc = {
@@ -587,7 +471,7 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		d->ndisks = i + 1;
 		d->disk_slot[i] = (unsigned)slot;
 	}
-	return vm_bootorder(vm, err, errlen);
+	return fwcfg_content_bootorder(d->fwcfg, cfg, d->disk_slot, err, errlen);
 }
 
 static void vm_devices_reset(struct vm *vm)
