@@ -36,7 +36,6 @@
 #include "devices/serial.h"
 #include "loader/smbios.h"
 #include "vmm/launch/linuxboot.h"
-#include "loader/uki.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
 #include "vmm/api/api.h"
@@ -47,6 +46,7 @@
 #include "vmm/vm/fwcfg_content.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/pam.h"
+#include "vmm/vm/swap.h"
 
 struct vm_devices {
 	struct serial *serial;
@@ -282,74 +282,6 @@ static void vm_serial_out(void *opaque, const uint8_t *buf, size_t n)
 	}
 }
 
-static const char *vm_format_name(uint64_t format)
-{
-	if (format == DOORBELL_FORMAT_RAW_ROM)
-		return "raw-rom";
-	if (format == DOORBELL_FORMAT_IGVM)
-		return "igvm";
-	return "host";
-}
-
-/* The doorbell's check of an image copy: is it what its format bit says,
- * and can a launch plan be built from it for this VM? */
-static int vm_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img,
-				size_t len, char *why, size_t whylen)
-{
-	struct vm *vm = opaque;
-	struct launch_plan p;
-	bool igvm = planbuild_is_igvm(img, len);
-	int r;
-
-	if (format == DOORBELL_FORMAT_IGVM && !igvm) {
-		snprintf(why, whylen, "not an IGVM file (no IGVM magic)");
-		return -EINVAL;
-	}
-	if (format == DOORBELL_FORMAT_RAW_ROM && igvm) {
-		snprintf(why, whylen, "a raw ROM image that starts with the IGVM magic");
-		return -EINVAL;
-	}
-	memset(&p, 0, sizeof(p));
-	r = planbuild_from_config(&p, vm->cfg, img, len, vm->khash_ok ? &vm->khash : NULL,
-				  why, whylen);
-	plan_free(&p);
-	return r;
-}
-
-/* The fwid of the [uki] firmware image with this digest, or "". */
-static const char *vm_uki_fwid(const struct vm *vm, const uint8_t sha384[48])
-{
-	for (unsigned i = 0; sha384 && i < vm->n_uki_fw; i++)
-		if (!memcmp(vm->uki_fw[i].sha384, sha384, 48))
-			return vm->uki_fw[i].fwid;
-	return "";
-}
-
-static void vm_doorbell_event(void *opaque, const struct doorbell_event *ev)
-{
-	static const char *const names[] = {
-		[DOORBELL_EV_REQUESTED] = "swap-requested",
-		[DOORBELL_EV_ACCEPTED] = "swap-accepted",
-		[DOORBELL_EV_REJECTED] = "swap-rejected",
-		[DOORBELL_EV_DISABLED] = "doorbell-disabled",
-		[DOORBELL_EV_HOST_ARMED] = "doorbell-host-armed",
-		[DOORBELL_EV_APPLIED] = "swap-applied",
-		[DOORBELL_EV_DROPPED] = "swap-dropped",
-	};
-	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
-			   names[ev->kind] ? names[ev->kind] : "doorbell";
-
-	EVENTS_EMIT(name,
-		    EVF_STR("format", vm_format_name(ev->format)),
-		    EVF_U64("addr", ev->addr),
-		    EVF_U64("size", ev->size),
-		    EVF_BYTES("sha384", ev->has_digest ? ev->sha384 : NULL, ev->has_digest ? 48 : 0),
-		    EVF_U64("status", ev->status),
-		    EVF_STR("status_name", doorbell_status_name(ev->status)),
-		    EVF_STR("reason", ev->reason ? ev->reason : ""),
-		    EVF_STR("fwid", vm_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
-}
-
 static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -417,12 +349,12 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			.split_irqchip = vm->split_irqchip,
 		};
 
-		if (fwcfg_content_setup(d->fwcfg, &m, &vm->khash, err, errlen)) {
+		if (fwcfg_content_setup(d->fwcfg, &m, &vm->swap.khash, err, errlen)) {
 			if (!err[0])
 				snprintf(err, errlen, "fw_cfg setup failed");
 			return -EINVAL;
 		}
-		vm->khash_ok = cfg->kernel_path != NULL;
+		vm->swap.khash_ok = cfg->kernel_path != NULL;
 	}
 	{
 		struct doorbell_config dc = {
@@ -435,12 +367,12 @@ static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 			},
 			.raw_rom = true,
 			.igvm = true,
-			.fw_gpa = LAYOUT_4G - vm->host_fw_len,
-			.fw_size = vm->host_fw_len,
-			.validate = vm_doorbell_validate,
-			.validate_opaque = vm,
-			.event = vm_doorbell_event,
-			.event_opaque = vm,
+			.fw_gpa = LAYOUT_4G - vm->swap.host_fw_len,
+			.fw_size = vm->swap.host_fw_len,
+			.validate = swap_doorbell_validate,
+			.validate_opaque = &vm->swap,
+			.event = swap_doorbell_event,
+			.event_opaque = &vm->swap,
 		};
 
 		d->doorbell = doorbell_create(&dc);
@@ -683,17 +615,6 @@ install:
 	return 0;
 }
 
-static int vm_make_plan(struct vm *vm, const uint8_t *fw, size_t fw_len, struct launch_plan *p)
-{
-	char err[256];
-	int r = planbuild_from_config(p, vm->cfg, fw, fw_len, vm->khash_ok ? &vm->khash : NULL,
-				      err, sizeof(err));
-
-	if (r)
-		log_err("launch plan: %s", err);
-	return r;
-}
-
 /* Let the vCPU threads run the current VM. */
 static void vm_resume(struct vm *vm)
 {
@@ -730,14 +651,6 @@ static void vm_pause(struct vm *vm)
 	}
 	vm->state = VM_STOPPED;
 	pthread_mutex_unlock(&vm->lock);
-}
-
-static void vm_sha384(const uint8_t *data, size_t len, uint8_t md[48])
-{
-	unsigned mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha384(), NULL) || mdlen != 48)
-		memset(md, 0, 48);
 }
 
 /* Open descriptors and resident memory of this process, for the rebuilt
@@ -779,13 +692,7 @@ static const char *const vm_reset_reasons[] = {
  * it, retire the old one off the critical path. */
 static int vm_rebuild(struct vm *vm)
 {
-	struct launch_plan plan;
-	const struct doorbell_image *img = NULL;
-	const uint8_t *fw;
-	size_t fw_len;
-	uint8_t fw_sha[48];
-	uint64_t fw_format;
-	bool guest_fw;
+	struct swap_choice ch;
 	uint64_t t0 = vm_now_ns(), t_stop, t_plan, t_retire;
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
 	int r;
@@ -796,46 +703,24 @@ static int vm_rebuild(struct vm *vm)
 	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
-	doorbell_take_pending(vm->dev->doorbell, &img);
-	fw = img ? img->data : vm->host_fw;
-	fw_len = img ? img->len : vm->host_fw_len;
-	/* @img is the device's: valid only until doorbell_on_rebuilt() */
-	memcpy(fw_sha, img ? img->sha384 : vm->host_fw_sha384, sizeof(fw_sha));
-	fw_format = img ? img->format : 0;
-
-	memset(&plan, 0, sizeof(plan));
-	r = vm_make_plan(vm, fw, fw_len, &plan);
-	if (r && img) {
-		/* the guest image was accepted but does not build: host firmware */
-		log_err("firmware from the doorbell cannot be launched: falling back to the host firmware");
-		doorbell_on_rebuilt(vm->dev->doorbell, r);
-		img = NULL;
-		fw = vm->host_fw;
-		fw_len = vm->host_fw_len;
-		memcpy(fw_sha, vm->host_fw_sha384, sizeof(fw_sha));
-		fw_format = 0;
-		plan_free(&plan);
-		r = vm_make_plan(vm, fw, fw_len, &plan);
-	}
+	r = swap_choose(&vm->swap, vm->dev->doorbell, &ch);
 	if (r)
 		return r;
 	t_plan = vm_now_ns();
 	vm_retire_current(vm, true);
 	t_retire = vm_now_ns();
 	vm_devices_reset(vm);
-	r = vm_build(vm, &plan);
+	r = vm_build(vm, &ch.plan);
 	if (r) {
-		plan_free(&plan);
+		plan_free(&ch.plan);
 		log_err("rebuild after reset failed: %s", strerror(-r));
 		return r;
 	}
-	guest_fw = img != NULL;
-	img = NULL;
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	doorbell_on_rebuilt(vm->dev->doorbell, 0);
 	atomic_store(&vm->dev->first_output, true);
 	pthread_mutex_lock(&vm->info_lock);
-	memcpy(vm->cur_fw_sha384, fw_sha, 48);
+	memcpy(vm->cur_fw_sha384, ch.sha384, 48);
 	pthread_mutex_unlock(&vm->info_lock);
 	/* the events go out before the vCPUs run, so "booted" precedes
 	 * anything the new firmware does */
@@ -848,16 +733,16 @@ static int vm_rebuild(struct vm *vm)
 			    EVF_F64("stop_ms", (t_stop - t0) / 1e6),
 			    EVF_F64("plan_ms", (t_plan - t_stop) / 1e6),
 			    EVF_F64("retire_ms", (t_retire - t_plan) / 1e6),
-			    EVF_STR("firmware", guest_fw ? "guest" : "host"),
-			    EVF_STR("format", vm_format_name(fw_format)),
-			    EVF_U64("size", fw_len),
-			    EVF_BYTES("sha384", fw_sha, 48),
-			    EVF_STR("fwid", guest_fw ? vm_uki_fwid(vm, fw_sha) : ""),
+			    EVF_STR("firmware", ch.guest ? "guest" : "host"),
+			    EVF_STR("format", swap_format_name(ch.format)),
+			    EVF_U64("size", ch.len),
+			    EVF_BYTES("sha384", ch.sha384, 48),
+			    EVF_STR("fwid", ch.guest ? swap_uki_fwid(&vm->swap, ch.sha384) : ""),
 			    EVF_BYTES("measurement", NULL, 0),
 			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
 		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-			    EVF_STR("firmware", guest_fw ? "guest" : "host"), EVF_U64("size", fw_len),
-			    EVF_BYTES("sha384", fw_sha, 48),
+			    EVF_STR("firmware", ch.guest ? "guest" : "host"), EVF_U64("size", ch.len),
+			    EVF_BYTES("sha384", ch.sha384, 48),
 			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
 		atomic_store(&vm->run_state, VM_RS_RUNNING);
 		vm_resume(vm);
@@ -1006,37 +891,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 		if (ops->coco->probe(vm->hv, pf, &caps, err, errlen))
 			goto fail;
 	}
-	r = file_map(cfg->firmware_path, CFG_FW_MAX, &vm->host_fw_map, err, errlen);
+	r = swap_open(&vm->swap, cfg, err, errlen);
 	if (r)
 		goto fail;
-	vm->host_fw = vm->host_fw_map.buf;
-	vm->host_fw_len = vm->host_fw_map.len;
-	vm_sha384(vm->host_fw, vm->host_fw_len, vm->host_fw_sha384);
-	if (cfg->uki_path) {
-		struct file_map um;
-		struct uki u;
-		char uerr[256];
-
-		r = file_map(cfg->uki_path, 1ULL << 30, &um, err, errlen);
-		if (r)
-			goto fail;
-		if (uki_parse(um.buf, um.len, &u, uerr, sizeof(uerr))) {
-			snprintf(err, errlen, "uki %s: %s", cfg->uki_path, uerr);
-			file_unmap(&um);
-			goto fail;
-		}
-		vm->uki_fw = calloc(u.nfw ? u.nfw : 1, sizeof(*vm->uki_fw));
-		for (unsigned i = 0; vm->uki_fw && i < u.nfw; i++) {
-			if (!u.fw[i].valid)
-				continue;
-			vm->uki_fw[vm->n_uki_fw].fwid = strdup(u.fw[i].fwid);
-			vm_sha384(u.fw[i].payload, u.fw[i].payload_len,
-				  vm->uki_fw[vm->n_uki_fw].sha384);
-			vm->n_uki_fw++;
-		}
-		uki_free(&u);
-		file_unmap(&um);
-	}
 	vm->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->req_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -1174,6 +1031,7 @@ static bool vm_stdin_input(struct vm *vm, struct vm_tty *t)
 int vm_run(struct vm *vm)
 {
 	struct launch_plan plan;
+	struct swap_choice ch;
 	struct vm_tty tty = { 0 };
 	sigset_t sigs;
 	int sfd = -1, efd = -1, status = VM_EXIT_FAILURE;
@@ -1244,9 +1102,9 @@ int vm_run(struct vm *vm)
 			goto out;
 		}
 	}
-	memset(&plan, 0, sizeof(plan));
-	if (vm_make_plan(vm, vm->host_fw, vm->host_fw_len, &plan))
+	if (swap_host(&vm->swap, &ch))
 		goto out;
+	plan = ch.plan;
 	if (vm_build(vm, &plan)) {
 		plan_free(&plan);
 		log_err("could not build the VM");
@@ -1259,7 +1117,7 @@ int vm_run(struct vm *vm)
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	atomic_store(&vm->dev->first_output, true);
 	pthread_mutex_lock(&vm->info_lock);
-	memcpy(vm->cur_fw_sha384, vm->host_fw_sha384, 48);
+	memcpy(vm->cur_fw_sha384, vm->swap.host_fw_sha384, 48);
 	pthread_mutex_unlock(&vm->info_lock);
 	atomic_store(&vm->run_state, VM_RS_RUNNING);
 	vm_resume(vm);
@@ -1268,8 +1126,8 @@ int vm_run(struct vm *vm)
 
 		vm_process_usage(&fds, &rss, &heap);
 		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-			    EVF_STR("firmware", "host"), EVF_U64("size", vm->host_fw_len),
-			    EVF_BYTES("sha384", vm->host_fw_sha384, 48),
+			    EVF_STR("firmware", "host"), EVF_U64("size", vm->swap.host_fw_len),
+			    EVF_BYTES("sha384", vm->swap.host_fw_sha384, 48),
 			    EVF_F64("build_ms", vm->last_build_ns / 1e6),
 			    EVF_U64("fds", fds), EVF_U64("rss_kib", rss), EVF_U64("heap_kib", heap));
 	}
@@ -1389,10 +1247,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->req_fd);
 	if (vm->hv)
 		vm->ops->close(vm->hv);
-	file_unmap(&vm->host_fw_map);
-	for (unsigned i = 0; i < vm->n_uki_fw; i++)
-		free(vm->uki_fw[i].fwid);
-	free(vm->uki_fw);
+	swap_close(&vm->swap);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 	irqroute_destroy(&vm->irqr);

@@ -19,6 +19,7 @@
 #include "vmm/launch/coco.h"
 #include "vmm/launch/planbuild.h"
 #include "vmm/vm/irqroute.h"
+#include "vmm/vm/swap.h"
 #include "vmm/vm/vm.h"
 
 /* Retired VMs waiting for the reaper: a rebuild waits when this many are
@@ -70,20 +71,12 @@ struct vm {
 	struct vm_req_sink req;
 	struct vm_devices *dev;
 
-	/* host firmware from the config, and the image the current VM runs */
-	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
-	const uint8_t *host_fw;
-	size_t host_fw_len;
-	uint8_t host_fw_sha384[48];
-	struct launch_plan plan;
+	struct swap swap;              /* the firmware of every build */
+	struct launch_plan plan;       /* the current VM's */
 
 	/* the current hypervisor VM */
 	struct irqroute irqr;          /* interrupts to the current VM */
 	bool split_irqchip;            /* IOAPIC in devices/ioapic.c, LAPICs in KVM */
-	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
-	 * start-up): every SNP plan's kernel-hashes page uses these */
-	struct planbuild_kernel_hashes khash;
-	bool khash_ok;
 	struct hv_vm *hvvm;
 	struct coco_vm *coco;          /* SEV-SNP / TDX state of hvvm, else NULL */
 	struct coco_config coco_cfg;
@@ -115,13 +108,6 @@ struct vm {
 	unsigned reap_pending;         /* queued or being destroyed */
 	pthread_cond_t reap_done;
 	bool reaper_quit;
-
-	/* [uki]: the firmware images a UKI carries, to name swapped-in ones */
-	struct vm_uki_fw {
-		char *fwid;
-		uint8_t sha384[48];
-	} *uki_fw;
-	unsigned n_uki_fw;
 
 	/* the control socket (NULL without [api] socket / --api-socket) */
 	struct api_server *api;
