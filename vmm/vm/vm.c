@@ -43,33 +43,10 @@
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 #include "vmm/launch/planbuild.h"
-#include "vmm/vm/fwcfg_content.h"
+#include "vmm/vm/board.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/pam.h"
 #include "vmm/vm/swap.h"
-
-struct vm_devices {
-	struct serial *serial;
-	struct i8042 *i8042;
-	struct resetreg *resetreg;
-	struct cmos *cmos;
-	struct debugexit *debugexit;
-	struct fwcfg *fwcfg;
-	struct doorbell *doorbell;
-	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
-	struct ioapic *ioapic;      /* split irqchip only */
-	struct virtio_msi_sink msi;
-	struct virtio_ioevent_sink ioevent;
-	/* how notifications travelled (the shutdown event; main loop only) */
-	uint64_t notify_eventfd;
-	struct virtio_blk *disk[CFG_MAX_DISKS];
-	unsigned disk_slot[CFG_MAX_DISKS];   /* PCI slot (device number) */
-	unsigned ndisks;
-	int serial_fd;              /* output sink, -1 for none */
-	atomic_bool first_output;   /* armed at every build: report the first byte */
-	bool serial_close;
-	struct pam *pam;
-};
 
 /* A hypervisor VM whose teardown was deferred to the reaper thread, with the
  * plan whose buffers its memslots pointed at. */
@@ -152,30 +129,6 @@ static int vm_map_ram(struct vm *vm)
 	return r;
 }
 
-/* Replace a PAM chunk's memory slot (delete it, then add the new view). */
-static int vm_pam_remap(void *opaque, unsigned slot, const struct pam_chunk *c)
-{
-	struct vm *vm = opaque;
-	int r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, 0, c->host, false);
-
-	if (!r)
-		r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, c->size, c->host, c->readonly);
-	return r;
-}
-
-/* The host bridge's PAM hook: remap the chunks whose view changed and
- * rewrite the BIOS area of vm->gm.  Runs on a vCPU thread with the PCI
- * config lock held (which serialises it).  Other vCPUs are not stopped: one
- * touching a chunk while its slot is re-added sees a brief hole, as on QEMU. */
-static void vm_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
-{
-	struct vm *vm = opaque;
-
-	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
-		return;
-	pam_update(vm->dev->pam, &vm->gm, regs, vm_pam_remap, vm);
-}
-
 /* Lay the plan's regions into the guest-memory map of a plain guest:
  * read-only regions (the firmware ROM and its alias) become ROM mappings of
  * the plan's buffers; data regions (an IGVM file's pages) are copied into
@@ -188,12 +141,12 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 
 	/* the ROM regions and the [768K, alias) RAM piece depend on the image */
 	gm_remove(&vm->gm, GM_ROM);
-	vm->dev->pam->active = false;
+	vm->dev->pam.active = false;
 	gm_remove_range(&vm->gm, PAM_START, LAYOUT_1M);
 	if (p->platform == PLAN_PLAIN) {
 		/* the BIOS area [768K, 1M) follows the PAM registers, at
 		 * power-on state after a build */
-		r = pam_layout(vm->dev->pam, &vm->gm, vm->ram, ar);
+		r = pam_layout(&vm->dev->pam, &vm->gm, vm->ram, ar);
 		alias = PAM_START;
 	}
 	if (!r && alias > LAYOUT_VGA_END)
@@ -240,7 +193,7 @@ static int vm_gm_apply_plan(struct vm *vm, struct launch_plan *p)
 
 static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 {
-	struct pam *pam = vm->dev->pam;
+	struct pam *pam = &vm->dev->pam;
 	unsigned slot = 0;
 	int r = 0;
 
@@ -259,200 +212,6 @@ static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 					   c->readonly);
 	}
 	return r;
-}
-
-/* ---------------- devices ---------------- */
-
-static void vm_serial_out(void *opaque, const uint8_t *buf, size_t n)
-{
-	struct vm_devices *d = opaque;
-
-	if (n && atomic_exchange(&d->first_output, false))
-		EVENTS_EMIT("first-output", EVF_U64("byte", buf[0]));
-
-	while (d->serial_fd >= 0 && n) {
-		ssize_t w = write(d->serial_fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;   /* a closed pipe must not stop the guest */
-		buf += w;
-		n -= (size_t)w;
-	}
-}
-
-static int vm_devices_create(struct vm *vm, char *err, size_t errlen)
-{
-	const struct vm_config *cfg = vm->cfg;
-	struct vm_devices *d = calloc(1, sizeof(*d));
-
-	if (!d)
-		return -ENOMEM;
-	vm->dev = d;
-	d->serial_fd = -1;
-	if (vm->split_irqchip) {
-		struct ioapic_sink sink = irqroute_ioapic_sink(&vm->irqr);
-
-		d->ioapic = ioapic_create(&sink);
-		irqroute_set_ioapic(&vm->irqr, d->ioapic);
-		if (!d->ioapic || ioapic_attach(d->ioapic, &vm->mmio)) {
-			snprintf(err, errlen, "IOAPIC setup failed");
-			return -ENOMEM;
-		}
-		/* a TD's EOIs never reach KVM, let alone the VMM */
-		ioapic_set_no_eoi(d->ioapic, cfg->cc.type == CC_TDX);
-	}
-	if (cfg->serial == SERIAL_STDOUT) {
-		d->serial_fd = STDOUT_FILENO;
-	} else if (cfg->serial == SERIAL_FILE) {
-		d->serial_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (d->serial_fd < 0) {
-			snprintf(err, errlen, "serial output %s: %s", cfg->serial_path, strerror(errno));
-			return -errno;
-		}
-		d->serial_close = true;
-	}
-	d->serial = serial_create(SERIAL_COM1_BASE, &vm->irq, SERIAL_COM1_GSI, vm_serial_out, d);
-	d->i8042 = i8042_create(&vm->req);
-	d->resetreg = resetreg_create(&vm->req);
-	d->cmos = cmos_create(vm->below_4g, vm->above_4g, vm->nvcpus);
-	d->fwcfg = fwcfg_create(&vm->gm);
-	if (cfg->debug_exit)
-		d->debugexit = debugexit_create(cfg->debug_exit_port, &vm->req);
-	if (!d->serial || !d->i8042 || !d->resetreg || !d->cmos || !d->fwcfg ||
-	    (cfg->debug_exit && !d->debugexit)) {
-		snprintf(err, errlen, "out of memory creating devices");
-		return -ENOMEM;
-	}
-	/* PCI memory BARs go in the 32-bit hole: above low RAM, below the IOAPIC */
-	d->pci = pci_create(&vm->irq, &vm->req, d->resetreg, vm->below_4g, LAYOUT_IOAPIC);
-	d->pam = calloc(1, sizeof(*d->pam));
-	if (!d->pci || !d->pam) {
-		snprintf(err, errlen, "PCI host bridge setup failed");
-		return -ENOMEM;
-	}
-	pci_set_pam_hook(d->pci, vm_pam_changed, vm);
-	if (serial_attach(d->serial, &vm->pio) || i8042_attach(d->i8042, &vm->pio) ||
-	    pci_attach(d->pci, &vm->pio, &vm->mmio) || cmos_attach(d->cmos, &vm->pio) ||
-	    fwcfg_attach(d->fwcfg, &vm->pio) ||
-	    (d->debugexit && debugexit_attach(d->debugexit, &vm->pio))) {
-		snprintf(err, errlen, "device port conflict (is debug_exit.port 0x%x in use by another device?)",
-			 cfg->debug_exit_port);
-		return -EEXIST;
-	}
-	err[0] = '\0';
-	{
-		struct fwcfg_machine m = {
-			.cfg = cfg, .ram_size = vm->ram_size, .below_4g = vm->below_4g,
-			.above_4g = vm->above_4g, .nvcpus = vm->nvcpus,
-			.split_irqchip = vm->split_irqchip,
-		};
-
-		if (fwcfg_content_setup(d->fwcfg, &m, &vm->swap.khash, err, errlen)) {
-			if (!err[0])
-				snprintf(err, errlen, "fw_cfg setup failed");
-			return -EINVAL;
-		}
-		vm->swap.khash_ok = cfg->kernel_path != NULL;
-	}
-	{
-		struct doorbell_config dc = {
-			.gm = &vm->gm,
-			.policy = {
-				.enabled = cfg->doorbell.enabled,
-				.max_image_size = cfg->doorbell.max_image_size,
-				.max_opaque_size = cfg->doorbell.max_opaque_size,
-				.min_reset_interval_ns = cfg->doorbell.min_reset_interval_ns,
-			},
-			.raw_rom = true,
-			.igvm = true,
-			.fw_gpa = LAYOUT_4G - vm->swap.host_fw_len,
-			.fw_size = vm->swap.host_fw_len,
-			.validate = swap_doorbell_validate,
-			.validate_opaque = &vm->swap,
-			.event = swap_doorbell_event,
-			.event_opaque = &vm->swap,
-		};
-
-		d->doorbell = doorbell_create(&dc);
-		if (!d->doorbell || doorbell_attach(d->doorbell, d->fwcfg)) {
-			snprintf(err, errlen, "doorbell setup failed");
-			return -EINVAL;
-		}
-	}
-	d->msi = irqroute_msi_sink(&vm->irqr);
-	d->ioevent = irqroute_ioevent_sink(&vm->irqr);
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		/* a confidential guest's memory is private: the device only sees
-		 * what the guest shares, so its driver must use bounce buffers */
-		struct virtio_blk_opts o = { .path = cfg->disks[i].path,
-					     .readonly = cfg->disks[i].readonly,
-					     .access_platform = cfg->cc.type != CC_NONE,
-					     .ioevent = vm->ops->vm_ioeventfd ? &d->ioevent : NULL };
-		int slot = pci_free_slot(d->pci);
-
-		if (slot < 0) {
-			snprintf(err, errlen, "disk %s: no free PCI slot", o.path);
-			return -ENOSPC;
-		}
-		d->disk[i] = virtio_blk_create(&o, d->pci, (unsigned)slot, &vm->gm,
-					       vm->ops->vm_signal_msi ? &d->msi : NULL, err, errlen);
-		if (!d->disk[i])
-			return -EINVAL;
-		d->ndisks = i + 1;
-		d->disk_slot[i] = (unsigned)slot;
-	}
-	return fwcfg_content_bootorder(d->fwcfg, cfg, d->disk_slot, err, errlen);
-}
-
-static void vm_devices_reset(struct vm *vm)
-{
-	struct vm_devices *d = vm->dev;
-
-	serial_reset(d->serial);
-	i8042_reset(d->i8042);
-	resetreg_reset(d->resetreg);
-	for (unsigned i = 0; i < d->ndisks; i++)
-		virtio_blk_reset(d->disk[i]);   /* waits for in-flight I/O */
-	pci_reset(d->pci);
-	cmos_reset(d->cmos);
-	fwcfg_reset(d->fwcfg);
-	if (d->ioapic)
-		ioapic_reset(d->ioapic);    /* every entry masked: routes withdrawn */
-}
-
-static void vm_devices_destroy(struct vm *vm)
-{
-	struct vm_devices *d = vm->dev;
-
-	if (!d)
-		return;
-	if (d->debugexit)
-		debugexit_destroy(d->debugexit);
-	if (d->ioapic)
-		ioapic_destroy(d->ioapic);
-	if (d->fwcfg)
-		fwcfg_destroy(d->fwcfg);
-	if (d->doorbell)
-		doorbell_destroy(d->doorbell);
-	if (d->cmos)
-		cmos_destroy(d->cmos);
-	for (unsigned i = 0; i < d->ndisks; i++)
-		virtio_blk_destroy(d->disk[i]);
-	if (d->pci)
-		pci_destroy(d->pci);
-	free(d->pam);
-	if (d->resetreg)
-		resetreg_destroy(d->resetreg);
-	if (d->i8042)
-		i8042_destroy(d->i8042);
-	if (d->serial)
-		serial_destroy(d->serial);
-	if (d->serial_close)
-		close(d->serial_fd);
-	free(d);
-	vm->dev = NULL;
 }
 
 /* ---------------- reaper ---------------- */
@@ -709,7 +468,7 @@ static int vm_rebuild(struct vm *vm)
 	t_plan = vm_now_ns();
 	vm_retire_current(vm, true);
 	t_retire = vm_now_ns();
-	vm_devices_reset(vm);
+	board_reset(vm->dev);
 	r = vm_build(vm, &ch.plan);
 	if (r) {
 		plan_free(&ch.plan);
@@ -905,7 +664,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 			 (unsigned long long)vm->ram_size, strerror(-r));
 		goto fail;
 	}
-	r = vm_devices_create(vm, err, errlen);
+	r = board_create(vm, err, errlen);
 	if (r)
 		goto fail;
 	return vm;
@@ -1238,7 +997,9 @@ void vm_destroy(struct vm *vm)
 		return;
 	vm_stop_threads(vm);
 	vm_retire_current(vm, false);
-	vm_devices_destroy(vm);
+	irqroute_set_ioapic(&vm->irqr, NULL);
+	board_destroy(vm->dev);
+	vm->dev = NULL;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	if (vm->ram)

@@ -18,6 +18,7 @@
 #include "vmm/hv/hv.h"
 #include "vmm/launch/coco.h"
 #include "vmm/launch/planbuild.h"
+#include "vmm/vm/board.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/swap.h"
 #include "vmm/vm/vm.h"
@@ -54,7 +55,6 @@ enum vm_reset_reason {
 	VM_RESET_HOST = 3,           /* the host asked (control socket) */
 };
 
-struct vm_devices;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -69,7 +69,7 @@ struct vm {
 	struct bus pio, mmio;
 	struct irq_chip irq;
 	struct vm_req_sink req;
-	struct vm_devices *dev;
+	struct board *dev;             /* the devices, for the VM's life */
 
 	struct swap swap;              /* the firmware of every build */
 	struct launch_plan plan;       /* the current VM's */
