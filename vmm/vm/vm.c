@@ -46,18 +46,8 @@
 #include "vmm/vm/board.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/pam.h"
+#include "vmm/vm/reaper.h"
 #include "vmm/vm/swap.h"
-
-/* A hypervisor VM whose teardown was deferred to the reaper thread, with the
- * plan whose buffers its memslots pointed at. */
-struct vm_reap {
-	struct vm_reap *next;
-	struct hv_vm *hvvm;
-	struct coco_vm *coco;
-	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
-	unsigned nvcpus;
-	struct launch_plan plan;
-};
 
 /* ---------------- requests ---------------- */
 
@@ -214,101 +204,35 @@ static int vm_set_slots(struct vm *vm, struct hv_vm *hvvm)
 	return r;
 }
 
-/* ---------------- reaper ---------------- */
-
-static void vm_reap_now(const struct hv_ops *ops, struct vm_reap *r)
-{
-	for (unsigned i = 0; i < r->nvcpus; i++)
-		if (r->vcpu[i])
-			ops->vcpu_destroy(r->vcpu[i]);
-	if (r->hvvm)
-		ops->vm_destroy(r->hvvm);
-	coco_vm_destroy(r->coco);   /* after the VM: it closed the guest_memfds */
-	plan_free(&r->plan);
-	free(r);
-}
-
-static void *vm_reaper_main(void *arg)
-{
-	struct vm *vm = arg;
-
-	pthread_mutex_lock(&vm->reap_lock);
-	for (;;) {
-		while (!vm->reap_head && !vm->reaper_quit)
-			pthread_cond_wait(&vm->reap_cond, &vm->reap_lock);
-		if (!vm->reap_head && vm->reaper_quit)
-			break;
-		struct vm_reap *r = vm->reap_head;
-
-		vm->reap_head = r->next;
-		pthread_mutex_unlock(&vm->reap_lock);
-		vm_reap_now(vm->ops, r);
-		/* give the freed plan and image buffers back to the system: a VM
-		 * that rebuilds thousands of times must not creep */
-		malloc_trim(0);
-		pthread_mutex_lock(&vm->reap_lock);
-		vm->reap_pending--;
-		pthread_cond_broadcast(&vm->reap_done);
-	}
-	pthread_mutex_unlock(&vm->reap_lock);
-	return NULL;
-}
+/* ---------------- retire ---------------- */
 
 /* Hand the current hypervisor VM (and the plan its slots use) to the reaper. */
 static void vm_retire_current(struct vm *vm, bool async)
 {
-	struct vm_reap *r = calloc(1, sizeof(*r));
+	struct reaper_vm *rv = calloc(1, sizeof(*rv)), local;
 
-	irqroute_on_retire(&vm->irqr);
-	if (!r) {
+	if (rv) {
+		rv->heap = true;
+	} else {
 		/* no memory for the queue entry: destroy synchronously */
-		for (unsigned i = 0; i < vm->nvcpus; i++) {
-			if (vm->vcpu[i])
-				vm->ops->vcpu_destroy(vm->vcpu[i]);
-			vm->vcpu[i] = NULL;
-		}
-		if (vm->hvvm)
-			vm->ops->vm_destroy(vm->hvvm);
-		vm->hvvm = NULL;
-		coco_vm_destroy(vm->coco);
-		vm->coco = NULL;
-		plan_free(&vm->plan);
-		return;
+		memset(&local, 0, sizeof(local));
+		rv = &local;
+		async = false;
 	}
-	r->hvvm = vm->hvvm;
-	r->coco = vm->coco;
+	irqroute_on_retire(&vm->irqr);
+	rv->ops = vm->ops;
+	rv->hvvm = vm->hvvm;
+	vm->hvvm = NULL;
+	rv->coco = vm->coco;
 	vm->coco = NULL;
-	r->nvcpus = vm->nvcpus;
+	rv->nvcpus = vm->nvcpus;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		r->vcpu[i] = vm->vcpu[i];
+		rv->vcpu[i] = vm->vcpu[i];
 		vm->vcpu[i] = NULL;
 	}
-	vm->hvvm = NULL;
-	r->plan = vm->plan;
+	rv->plan = vm->plan;
 	memset(&vm->plan, 0, sizeof(vm->plan));
-
-	if (!async || !vm->nreapers) {
-		vm_reap_now(vm->ops, r);
-		return;
-	}
-	pthread_mutex_lock(&vm->reap_lock);
-	/* backpressure: never more than VM_REAP_MAX dead VMs in flight */
-	while (vm->reap_pending >= VM_REAP_MAX)
-		pthread_cond_wait(&vm->reap_done, &vm->reap_lock);
-	r->next = vm->reap_head;
-	vm->reap_head = r;
-	vm->reap_pending++;
-	pthread_cond_signal(&vm->reap_cond);
-	pthread_mutex_unlock(&vm->reap_lock);
-}
-
-/* Wait until every retired VM is destroyed. */
-static void vm_reaper_drain(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->reap_lock);
-	while (vm->nreapers && vm->reap_pending)
-		pthread_cond_wait(&vm->reap_done, &vm->reap_lock);
-	pthread_mutex_unlock(&vm->reap_lock);
+	reaper_retire(&vm->reaper, rv, async);
 }
 
 /* ---------------- build ---------------- */
@@ -625,9 +549,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	pthread_cond_init(&vm->cond, NULL);
 	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
-	pthread_mutex_init(&vm->reap_lock, NULL);
-	pthread_cond_init(&vm->reap_cond, NULL);
-	pthread_cond_init(&vm->reap_done, NULL);
+	reaper_init(&vm->reaper, REAPER_MAX_PENDING, reaper_destroy_vm);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 	vm->irq = irqroute_irq_chip(&vm->irqr);
@@ -696,11 +618,8 @@ static int vm_start_threads(struct vm *vm)
 		else
 			vm->thread_started[i] = true;
 	}
-	for (unsigned i = 0; !r && i < VM_REAPERS; i++) {
-		r = -pthread_create(&vm->reaper[i], NULL, vm_reaper_main, vm);
-		if (!r)
-			vm->nreapers++;
-	}
+	if (!r)
+		r = reaper_start(&vm->reaper, REAPER_THREADS);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -718,15 +637,7 @@ static void vm_stop_threads(struct vm *vm)
 			pthread_join(vm->thread[i], NULL);
 			vm->thread_started[i] = false;
 		}
-	if (vm->nreapers) {
-		pthread_mutex_lock(&vm->reap_lock);
-		vm->reaper_quit = true;
-		pthread_cond_broadcast(&vm->reap_cond);
-		pthread_mutex_unlock(&vm->reap_lock);
-		for (unsigned i = 0; i < vm->nreapers; i++)
-			pthread_join(vm->reaper[i], NULL);
-		vm->nreapers = 0;
-	}
+	reaper_stop(&vm->reaper);
 }
 
 /* ---- the main loop: requests, signals, serial input ---- */
@@ -964,7 +875,7 @@ out:
 	vm_tty_restore(&tty);
 	atomic_store(&vm->run_state, VM_RS_STOPPED);
 	vm_pause(vm);
-	vm_reaper_drain(vm);
+	reaper_drain(&vm->reaper);
 	{
 		uint64_t fds, rss, heap;
 		uint64_t msi_irqfd = 0, msi_signal = 0, notify_eventfd = 0;
@@ -1013,8 +924,6 @@ void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->cond);
 	irqroute_destroy(&vm->irqr);
 	pthread_mutex_destroy(&vm->info_lock);
-	pthread_mutex_destroy(&vm->reap_lock);
-	pthread_cond_destroy(&vm->reap_cond);
-	pthread_cond_destroy(&vm->reap_done);
+	reaper_fini(&vm->reaper);
 	free(vm);
 }

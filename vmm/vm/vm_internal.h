@@ -20,16 +20,9 @@
 #include "vmm/launch/planbuild.h"
 #include "vmm/vm/board.h"
 #include "vmm/vm/irqroute.h"
+#include "vmm/vm/reaper.h"
 #include "vmm/vm/swap.h"
 #include "vmm/vm/vm.h"
-
-/* Retired VMs waiting for the reaper: a rebuild waits when this many are
- * still being destroyed, so a reset storm cannot pile up dead VMs (each
- * holds kernel memory until its descriptors are closed). */
-#define VM_REAP_MAX 8
-/* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
- * periods: several reapers overlap those waits. */
-#define VM_REAPERS 4
 
 /* Exit statuses of `fukivmm run` (docs/config.md lists them). */
 #define VM_EXIT_POWEROFF   0   /* guest powered off, or SIGTERM/SIGINT */
@@ -99,15 +92,7 @@ struct vm {
 	atomic_int exit_status;
 	atomic_int reset_reason;       /* enum vm_reset_reason */
 
-	/* old VMs are destroyed off the critical path */
-	pthread_t reaper[VM_REAPERS];
-	unsigned nreapers;             /* reaper threads running */
-	pthread_mutex_t reap_lock;
-	pthread_cond_t reap_cond;
-	struct vm_reap *reap_head;
-	unsigned reap_pending;         /* queued or being destroyed */
-	pthread_cond_t reap_done;
-	bool reaper_quit;
+	struct reaper reaper;          /* old VMs are destroyed off the critical path */
 
 	/* the control socket (NULL without [api] socket / --api-socket) */
 	struct api_server *api;
