@@ -48,6 +48,8 @@
 #include "vmm/vm/pam.h"
 #include "vmm/vm/reaper.h"
 #include "vmm/vm/swap.h"
+#include "vmm/vm/vcpu.h"
+#include "vmm/base/clock.h"
 
 /* ---------------- requests ---------------- */
 
@@ -65,7 +67,7 @@ void vm_post(struct vm *vm, enum vm_pending what, int status)
 		atomic_compare_exchange_strong(&vm->exit_status, &expected, status);
 	}
 	atomic_fetch_or(&vm->pending, what);
-	atomic_store(&vm->stop, true);
+	vcpu_pool_request_stop(&vm->vcpus);
 	n = write(vm->req_fd, &one, sizeof(one));
 	(void)n;
 }
@@ -87,9 +89,41 @@ static void vm_req_cb(void *opaque, enum vm_req req, int status)
 	}
 }
 
-void vm_ioapic_eoi(struct vm *vm, uint8_t vector)
+/* What a vCPU thread asks for. */
+static void vm_vcpu_request(void *opaque, enum vcpu_event ev)
 {
+	struct vm *vm = opaque;
+
+	switch (ev) {
+	case VCPU_EV_FAILED:
+		vm_post(vm, VM_PENDING_EXIT, VM_EXIT_FAILURE);
+		break;
+	case VCPU_EV_TRIPLE_FAULT:
+		vm_post(vm, VM_PENDING_RESET, VM_RESET_TRIPLE_FAULT);
+		break;
+	case VCPU_EV_RESET:
+		vm_post(vm, VM_PENDING_RESET, VM_RESET_HYPERVISOR);
+		break;
+	case VCPU_EV_POWEROFF:
+		vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+		break;
+	}
+}
+
+static void vm_vcpu_ioapic_eoi(void *opaque, uint8_t vector)
+{
+	struct vm *vm = opaque;
+
 	irqroute_ioapic_eoi(&vm->irqr, vector);
+}
+
+/* The confidential exits go to the current build's platform state (set
+ * while the vCPUs run it). */
+static enum coco_exit_action vm_vcpu_exit(void *opaque, struct hv_vcpu *v, struct hv_exit *ex)
+{
+	struct vm *vm = opaque;
+
+	return vm->coco ? coco_handle_exit(vm->coco, v, ex) : COCO_EXIT_STOP;
 }
 
 /* ---------------- memory ---------------- */
@@ -246,7 +280,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	struct hv_vm *hvvm = NULL;
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS] = { 0 };
 	struct coco_vm *cv = NULL;
-	uint64_t t0 = vm_now_ns();
+	uint64_t t0 = clock_now_ns();
 	int r;
 
 	r = vm_gm_apply_plan(vm, plan);
@@ -294,46 +328,8 @@ install:
 	irqroute_on_new_vm(&vm->irqr, hvvm);
 	vm->plan = *plan;
 	memset(plan, 0, sizeof(*plan));
-	vm->last_build_ns = vm_now_ns() - t0;
+	vm->last_build_ns = clock_now_ns() - t0;
 	return 0;
-}
-
-/* Let the vCPU threads run the current VM. */
-static void vm_resume(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	atomic_store(&vm->stop, false);
-	vm->nstopped = 0;
-	vm->gen++;
-	vm->state = VM_RUNNING;
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
-}
-
-/* Stop every vCPU thread and wait until they are all out of the run loop. */
-static void vm_pause(struct vm *vm)
-{
-	atomic_store(&vm->stop, true);
-	vcpu_kick_all(vm);
-	pthread_mutex_lock(&vm->lock);
-	while (vm->state == VM_RUNNING && vm->nstopped < vm->nvcpus) {
-		struct timespec ts;
-
-		/* re-kick periodically: a kick can race with a thread entering KVM_RUN */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 2000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT) {
-			pthread_mutex_unlock(&vm->lock);
-			vcpu_kick_all(vm);
-			pthread_mutex_lock(&vm->lock);
-		}
-	}
-	vm->state = VM_STOPPED;
-	pthread_mutex_unlock(&vm->lock);
 }
 
 /* Open descriptors and resident memory of this process, for the rebuilt
@@ -376,22 +372,22 @@ static const char *const vm_reset_reasons[] = {
 static int vm_rebuild(struct vm *vm)
 {
 	struct swap_choice ch;
-	uint64_t t0 = vm_now_ns(), t_stop, t_plan, t_retire;
+	uint64_t t0 = clock_now_ns(), t_stop, t_plan, t_retire;
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
 	int r;
 
 	atomic_store(&vm->run_state, VM_RS_RESETTING);
-	vm_pause(vm);
-	t_stop = vm_now_ns();
+	vcpu_pool_pause(&vm->vcpus);
+	t_stop = clock_now_ns();
 	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
 	r = swap_choose(&vm->swap, vm->dev->doorbell, &ch);
 	if (r)
 		return r;
-	t_plan = vm_now_ns();
+	t_plan = clock_now_ns();
 	vm_retire_current(vm, true);
-	t_retire = vm_now_ns();
+	t_retire = clock_now_ns();
 	board_reset(vm->dev);
 	r = vm_build(vm, &ch.plan);
 	if (r) {
@@ -408,7 +404,7 @@ static int vm_rebuild(struct vm *vm)
 	/* the events go out before the vCPUs run, so "booted" precedes
 	 * anything the new firmware does */
 	{
-		uint64_t dt = vm_now_ns() - t0, fds, rss, heap;
+		uint64_t dt = clock_now_ns() - t0, fds, rss, heap;
 
 		vm_process_usage(&fds, &rss, &heap);
 		EVENTS_EMIT("rebuilt", EVF_U64("n", vm->resets), EVF_F64("ms", dt / 1e6),
@@ -428,7 +424,7 @@ static int vm_rebuild(struct vm *vm)
 			    EVF_BYTES("sha384", ch.sha384, 48),
 			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
 		atomic_store(&vm->run_state, VM_RS_RUNNING);
-		vm_resume(vm);
+		vcpu_pool_resume(&vm->vcpus, vm->vcpu);
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
 	}
@@ -456,7 +452,7 @@ static int vm_api_status(void *opaque, struct api_status *st)
 	st->name = vm->cfg->name;
 	st->vcpus = vm->nvcpus;
 	st->memory = vm->ram_size;
-	st->uptime_s = (vm_now_ns() - vm->start_ns) / 1e9;
+	st->uptime_s = (clock_now_ns() - vm->start_ns) / 1e9;
 	pthread_mutex_lock(&vm->info_lock);
 	memcpy(st->fw_sha384, vm->cur_fw_sha384, 48);
 	pthread_mutex_unlock(&vm->info_lock);
@@ -545,8 +541,10 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	vm->above_4g = layout_above_4g(cfg->memory);
 	vm->req_fd = -1;
 	atomic_init(&vm->exit_status, -1);
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
+	vcpu_pool_init(&vm->vcpus, vm->nvcpus, ops, &vm->pio, &vm->mmio,
+		       &(struct vcpu_sink){ .request = vm_vcpu_request,
+					    .ioapic_eoi = vm_vcpu_ioapic_eoi,
+					    .exit = vm_vcpu_exit, .opaque = vm });
 	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
 	reaper_init(&vm->reaper, REAPER_MAX_PENDING, reaper_destroy_vm);
@@ -595,29 +593,16 @@ fail:
 	return NULL;
 }
 
+/* The vCPU and reaper threads start with every signal blocked (the vCPU
+ * threads unblock the kick). */
 static int vm_start_threads(struct vm *vm)
 {
 	sigset_t all, old;
-	int r = 0;
+	int r;
 
-	/* threads start with every signal blocked; they unblock the kick */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (unsigned i = 0; i < vm->nvcpus && !r; i++) {
-		struct vcpu_arg *a = malloc(sizeof(*a));
-
-		if (!a) {
-			r = -ENOMEM;
-			break;
-		}
-		a->vm = vm;
-		a->index = i;
-		r = -pthread_create(&vm->thread[i], NULL, vcpu_thread_main, a);
-		if (r)
-			free(a);
-		else
-			vm->thread_started[i] = true;
-	}
+	r = vcpu_pool_start(&vm->vcpus);
 	if (!r)
 		r = reaper_start(&vm->reaper, REAPER_THREADS);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -626,17 +611,7 @@ static int vm_start_threads(struct vm *vm)
 
 static void vm_stop_threads(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->lock);
-	vm->state = VM_QUIT;
-	atomic_store(&vm->stop, true);
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
-	vcpu_kick_all(vm);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->thread_started[i]) {
-			pthread_join(vm->thread[i], NULL);
-			vm->thread_started[i] = false;
-		}
+	vcpu_pool_stop(&vm->vcpus);
 	reaper_stop(&vm->reaper);
 }
 
@@ -708,7 +683,7 @@ int vm_run(struct vm *vm)
 	bool watch_stdin;
 	struct epoll_event ev;
 
-	vm->start_ns = vm_now_ns();
+	vm->start_ns = clock_now_ns();
 	if (vcpu_signals_init() < 0) {
 		log_err("cannot install the vCPU kick handler");
 		return VM_EXIT_FAILURE;
@@ -790,7 +765,7 @@ int vm_run(struct vm *vm)
 	memcpy(vm->cur_fw_sha384, vm->swap.host_fw_sha384, 48);
 	pthread_mutex_unlock(&vm->info_lock);
 	atomic_store(&vm->run_state, VM_RS_RUNNING);
-	vm_resume(vm);
+	vcpu_pool_resume(&vm->vcpus, vm->vcpu);
 	{
 		uint64_t fds, rss, heap;
 
@@ -874,7 +849,7 @@ int vm_run(struct vm *vm)
 out:
 	vm_tty_restore(&tty);
 	atomic_store(&vm->run_state, VM_RS_STOPPED);
-	vm_pause(vm);
+	vcpu_pool_pause(&vm->vcpus);
 	reaper_drain(&vm->reaper);
 	{
 		uint64_t fds, rss, heap;
@@ -920,8 +895,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->hv)
 		vm->ops->close(vm->hv);
 	swap_close(&vm->swap);
-	pthread_mutex_destroy(&vm->lock);
-	pthread_cond_destroy(&vm->cond);
+	vcpu_pool_fini(&vm->vcpus);
 	irqroute_destroy(&vm->irqr);
 	pthread_mutex_destroy(&vm->info_lock);
 	reaper_fini(&vm->reaper);

@@ -22,6 +22,7 @@
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/reaper.h"
 #include "vmm/vm/swap.h"
+#include "vmm/vm/vcpu.h"
 #include "vmm/vm/vm.h"
 
 /* Exit statuses of `fukivmm run` (docs/config.md lists them). */
@@ -29,8 +30,6 @@
 #define VM_EXIT_STARTUP    2   /* configuration or host error at start-up */
 #define VM_EXIT_FAILURE    4   /* the VM failed at run time */
 /* debug-exit: (v << 1) | 1, always odd */
-
-enum vm_state { VM_STOPPED, VM_RUNNING, VM_QUIT };
 
 /* What the control socket reports as "state". */
 enum vm_run_state { VM_RS_STARTING, VM_RS_RUNNING, VM_RS_RESETTING, VM_RS_STOPPED };
@@ -76,15 +75,7 @@ struct vm {
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
 	unsigned nvcpus;
 
-	/* vCPU threads */
-	pthread_t thread[CFG_MAX_VCPUS];
-	bool thread_started[CFG_MAX_VCPUS];
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	enum vm_state state;
-	unsigned gen;                  /* bumped at every (re)build */
-	unsigned nstopped;             /* threads done with the current gen */
-	atomic_bool stop;              /* vCPUs: leave KVM_RUN now */
+	struct vcpu_pool vcpus;        /* the vCPU threads, for the VM's life */
 
 	/* requests from devices and vCPUs to the main loop */
 	int req_fd;                    /* eventfd */
@@ -106,18 +97,7 @@ struct vm {
 	uint64_t start_ns;
 };
 
-/* vmm/vm/vcpu.c */
-struct vcpu_arg {
-	struct vm *vm;
-	unsigned index;
-};
-void *vcpu_thread_main(void *arg);
-void vcpu_kick_all(struct vm *vm);
-int vcpu_signals_init(void);
 /* Post a request to the main loop (async-signal-safe, thread-safe). */
-/* Split irqchip: a LAPIC EOI'd @vector (HV_EXIT_IOAPIC_EOI). */
-void vm_ioapic_eoi(struct vm *vm, uint8_t vector);
 void vm_post(struct vm *vm, enum vm_pending what, int status);
-uint64_t vm_now_ns(void);
 
 #endif
