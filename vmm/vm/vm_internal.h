@@ -25,15 +25,13 @@
 #include "vmm/vm/vcpu.h"
 #include "vmm/vm/vm.h"
 
-/* Exit statuses of `fukivmm run` (docs/config.md lists them). */
-#define VM_EXIT_POWEROFF   0   /* guest powered off, or SIGTERM/SIGINT */
-#define VM_EXIT_STARTUP    2   /* configuration or host error at start-up */
-#define VM_EXIT_FAILURE    4   /* the VM failed at run time */
-/* debug-exit: (v << 1) | 1, always odd */
+/* The VM's one state (what the control socket reports); the main thread
+ * moves it: starting -> running <-> resetting, and from any to stopped.  The
+ * vCPU threads' run/pause handshake is the pool's own (vcpu.c). */
+enum vm_state { VM_STATE_STARTING, VM_STATE_RUNNING, VM_STATE_RESETTING, VM_STATE_STOPPED };
 
-/* What the control socket reports as "state". */
-enum vm_run_state { VM_RS_STARTING, VM_RS_RUNNING, VM_RS_RESETTING, VM_RS_STOPPED };
-
+/* Requests to the main loop, posted from any thread (a mailbox, not a
+ * state: the loop takes them all at once). */
 enum vm_pending {
 	VM_PENDING_RESET = 1u << 0,
 	VM_PENDING_EXIT = 1u << 1,
@@ -87,7 +85,7 @@ struct vm {
 
 	/* the control socket (NULL without [api] socket / --api-socket) */
 	struct api_server *api;
-	atomic_int run_state;          /* enum vm_run_state, for status */
+	atomic_int state;              /* enum vm_state */
 	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
 	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 */
 
@@ -96,6 +94,13 @@ struct vm {
 	uint64_t last_build_ns;
 	uint64_t start_ns;
 };
+
+/* "starting", "running", "resetting" or "stopped". */
+const char *vm_state_name(enum vm_state s);
+
+/* The control socket's callbacks (control.c; opaque: the struct vm). */
+struct api_ops;
+extern const struct api_ops vm_api_ops;
 
 /* Post a request to the main loop (async-signal-safe, thread-safe). */
 void vm_post(struct vm *vm, enum vm_pending what, int status);
