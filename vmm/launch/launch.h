@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 #include "loader/plan.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/hv/hv.h"
+#include "vmm/launch/coco.h"
 #include "vmm/launch/planbuild.h"
 
 #define LAUNCH_MEASUREMENT_LEN 48
@@ -55,6 +58,46 @@ static inline int launch_plan_from_config(struct launch_plan *p, const struct vm
  * the plan has a TD HOB and a CFV region (a TDVF image; not IGVM). */
 int launch_measure(const struct launch_plan *p, const uint8_t *snp_seed,
 		   struct launch_measurement *m, char *err, size_t errlen);
+
+/* A memory slot the caller keeps at a fixed number (plain builds). */
+struct launch_slot {
+	unsigned slot;
+	uint64_t gpa, size;
+	uint8_t *host;
+	bool readonly;
+};
+
+struct launch_build_args {
+	const struct hv_ops *ops;
+	struct hv *hv;
+	/* plain: its data regions are copied into RAM or given buffers of
+	 * their own (added to the plan), so the plan must outlive the VM */
+	struct launch_plan *plan;
+	/* guest RAM and the BIOS area laid out; a plain build adds the plan's
+	 * other regions, a confidential one backs RAM with guest_memfd */
+	struct guestmem *gm;
+	unsigned nvcpus;
+	bool split_irqchip;               /* userspace IOAPIC (TDX always is) */
+	const struct coco_config *coco;   /* confidential; may be NULL */
+	/* plain: slots the caller keeps at fixed numbers (the BIOS area's PAM
+	 * chunks); map regions in [own_lo, own_hi) are left to them */
+	const struct launch_slot *own;
+	unsigned nown;
+	uint64_t own_lo, own_hi;
+};
+
+/* What a build made. */
+struct launch_vm {
+	struct hv_vm *hvvm;
+	struct coco_vm *coco;             /* confidential state, else NULL */
+	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
+};
+
+/* Build a hypervisor VM for @a->plan, plain (plain.c) or confidential
+ * (coco_build): memory, irqchip, vCPUs and, for SNP/TDX, the platform
+ * launch.  0 with @out filled, or a negative errno code (logged) with
+ * everything made destroyed. */
+int launch_build(const struct launch_build_args *a, struct launch_vm *out);
 
 /* "sev-snp", "tdx" or "none": the one spelling of a platform in output. */
 const char *launch_platform_name(enum plan_platform platform);

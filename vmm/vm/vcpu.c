@@ -1,26 +1,17 @@
-/* vmm/vm/vcpu.c: vCPU threads: run the vCPU, dispatch its exits to the buses.
- * Owns: the per-thread run loop, the kick signal, and the translation of
- * exits into device accesses or lifecycle requests.  Must not build or
- * destroy VMs (that is vmm/vm/vm.c); it only runs the handle it is given. */
+/* vmm/vm/vcpu.c: vCPU threads: run the vCPU, dispatch its exits to the buses
+ * (see vcpu.h).  Must not build or destroy VMs; it only runs the handles it
+ * is given. */
+#include "vmm/vm/vcpu.h"
+
 #include <errno.h>
-#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "vmm/base/log.h"
-#include "vmm/vm/vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
-
-uint64_t vm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void vcpu_kick_handler(int sig)
 {
@@ -37,64 +28,67 @@ int vcpu_signals_init(void)
 	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
-void vcpu_kick_all(struct vm *vm)
+/* Lock held. */
+static void vcpu_kick_all(struct vcpu_pool *p)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		if (vm->vcpu[i])
-			vm->ops->vcpu_kick(vm->vcpu[i]);
-		if (vm->thread_started[i])
-			pthread_kill(vm->thread[i], VCPU_KICK_SIGNAL);
+	for (unsigned i = 0; i < p->n; i++) {
+		if (p->vcpu[i])
+			p->ops->vcpu_kick(p->vcpu[i]);
+		if (p->t[i].started)
+			pthread_kill(p->t[i].thread, VCPU_KICK_SIGNAL);
 	}
 }
 
-static void vcpu_fatal(struct vm *vm, struct hv_vcpu *v, const char *what)
+static void vcpu_fatal(struct vcpu_pool *p, struct hv_vcpu *v, const char *what)
 {
 	char regs[1024];
 
-	vm->ops->vcpu_dump(v, regs, sizeof(regs));
+	p->ops->vcpu_dump(v, regs, sizeof(regs));
 	log_err("%s\n%s", what, regs);
-	vm_post(vm, VM_PENDING_EXIT, VM_EXIT_FAILURE);
+	p->sink.request(p->sink.opaque, VCPU_EV_FAILED);
 }
 
-/* Run one vCPU handle until the lifecycle asks it to stop. */
-static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
+/* Run one vCPU handle until the owner asks it to stop. */
+static void vcpu_run_loop(struct vcpu_pool *p, unsigned index, struct hv_vcpu *v)
 {
+	const struct vcpu_sink *s = &p->sink;
 	struct hv_exit ex;
 	char what[160];
 
-	while (!atomic_load(&vm->stop)) {
-		int r = vm->ops->vcpu_run(v, &ex);
+	while (!atomic_load(&p->stop)) {
+		int r = p->ops->vcpu_run(v, &ex);
 
 		if (r < 0) {
 			snprintf(what, sizeof(what), "vCPU %u: run failed: %s", index, strerror(-r));
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		}
 		switch (ex.reason) {
 		case HV_EXIT_IO:
-			for (uint32_t i = 0; i < ex.io.count && !atomic_load(&vm->stop); i++)
-				bus_access(&vm->pio, ex.io.port, ex.io.data + (size_t)i * ex.io.size,
+			for (uint32_t i = 0; i < ex.io.count && !atomic_load(&p->stop); i++)
+				bus_access(p->pio, ex.io.port, ex.io.data + (size_t)i * ex.io.size,
 					   ex.io.size, ex.io.is_write);
 			break;
 		case HV_EXIT_MMIO:
-			bus_access(&vm->mmio, ex.mmio.addr, ex.mmio.data, ex.mmio.size,
+			bus_access(p->mmio, ex.mmio.addr, ex.mmio.data, ex.mmio.size,
 				   ex.mmio.is_write);
 			break;
 		case HV_EXIT_INTR:
 			break;
 		case HV_EXIT_IOAPIC_EOI:
-			vm_ioapic_eoi(vm, ex.eoi_vector);
+			if (s->ioapic_eoi)
+				s->ioapic_eoi(s->opaque, ex.eoi_vector);
 			break;
 		case HV_EXIT_MEMORY_FAULT:
 		case HV_EXIT_HYPERCALL:
 		case HV_EXIT_TDX:
 		case HV_EXIT_SNP_REQ_CERTS:
 			/* page conversions and TDVMCALLs of a confidential guest */
-			if (vm->coco && coco_handle_exit(vm->coco, v, &ex) != COCO_EXIT_STOP)
+			if (s->exit && s->exit(s->opaque, v, &ex) != COCO_EXIT_STOP)
 				break;
 			snprintf(what, sizeof(what), "vCPU %u: confidential guest cannot continue (exit %d)",
 				 index, (int)ex.reason);
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		case HV_EXIT_HLT:
 			/* only without an in-kernel irqchip, which fukivmm always has */
@@ -104,20 +98,20 @@ static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
 			/* also how a confidential guest's triple fault arrives: KVM
 			 * cannot reset it in place, the rebuild does */
 			log_debug("vCPU %u: triple fault: resetting", index);
-			vm_post(vm, VM_PENDING_RESET, VM_RESET_TRIPLE_FAULT);
+			s->request(s->opaque, VCPU_EV_TRIPLE_FAULT);
 			return;
 		case HV_EXIT_RESET:
-			vm_post(vm, VM_PENDING_RESET, VM_RESET_HYPERVISOR);
+			s->request(s->opaque, VCPU_EV_RESET);
 			return;
 		case HV_EXIT_POWEROFF:
-			vm_post(vm, VM_PENDING_EXIT, VM_EXIT_POWEROFF);
+			s->request(s->opaque, VCPU_EV_POWEROFF);
 			return;
 		case HV_EXIT_CRASH:
-			if (vm->coco)
-				coco_handle_exit(vm->coco, v, &ex);   /* logs SEV/TDX reasons */
+			if (s->exit)
+				s->exit(s->opaque, v, &ex);   /* logs SEV/TDX reasons */
 			snprintf(what, sizeof(what), "vCPU %u: guest crash event %u", index,
 				 ex.raw_reason);
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		case HV_EXIT_INTERNAL:
 			snprintf(what, sizeof(what),
@@ -128,27 +122,27 @@ static void vcpu_run_loop(struct vm *vm, unsigned index, struct hv_vcpu *v)
 				 (unsigned long long)ex.internal.data[1],
 				 (unsigned long long)ex.internal.data[2],
 				 (unsigned long long)ex.internal.data[3]);
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		case HV_EXIT_FAIL_ENTRY:
 			snprintf(what, sizeof(what), "vCPU %u: VM entry failed, reason 0x%llx", index,
 				 (unsigned long long)ex.hw_reason);
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		case HV_EXIT_UNKNOWN:
 		default:
 			snprintf(what, sizeof(what), "vCPU %u: unhandled exit %u", index,
 				 ex.raw_reason);
-			vcpu_fatal(vm, v, what);
+			vcpu_fatal(p, v, what);
 			return;
 		}
 	}
 }
 
-void *vcpu_thread_main(void *arg)
+static void *vcpu_thread_main(void *arg)
 {
-	struct vcpu_arg a = *(struct vcpu_arg *)arg;
-	struct vm *vm = a.vm;
+	struct vcpu_thread *t = arg;
+	struct vcpu_pool *p = t->pool;
 	unsigned seen = 0;
 	sigset_t set;
 
@@ -156,28 +150,121 @@ void *vcpu_thread_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	free(arg);
 
 	for (;;) {
 		struct hv_vcpu *v;
 
-		pthread_mutex_lock(&vm->lock);
-		while (vm->state != VM_QUIT && (vm->state != VM_RUNNING || vm->gen == seen))
-			pthread_cond_wait(&vm->cond, &vm->lock);
-		if (vm->state == VM_QUIT) {
-			pthread_mutex_unlock(&vm->lock);
+		pthread_mutex_lock(&p->lock);
+		while (p->state != VCPU_POOL_QUIT && (p->state != VCPU_POOL_RUNNING || p->gen == seen))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->state == VCPU_POOL_QUIT) {
+			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		seen = vm->gen;
-		v = vm->vcpu[a.index];
-		pthread_mutex_unlock(&vm->lock);
+		seen = p->gen;
+		v = p->vcpu[t->index];
+		pthread_mutex_unlock(&p->lock);
 
 		if (v)
-			vcpu_run_loop(vm, a.index, v);
+			vcpu_run_loop(p, t->index, v);
 
-		pthread_mutex_lock(&vm->lock);
-		vm->nstopped++;
-		pthread_cond_broadcast(&vm->cond);
-		pthread_mutex_unlock(&vm->lock);
+		pthread_mutex_lock(&p->lock);
+		p->nstopped++;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
 	}
+}
+
+void vcpu_pool_init(struct vcpu_pool *p, unsigned n, const struct hv_ops *ops,
+		    struct bus *pio, struct bus *mmio, const struct vcpu_sink *sink)
+{
+	memset(p, 0, sizeof(*p));
+	p->ops = ops;
+	p->pio = pio;
+	p->mmio = mmio;
+	p->sink = *sink;
+	p->n = n < CFG_MAX_VCPUS ? n : CFG_MAX_VCPUS;
+	p->state = VCPU_POOL_STOPPED;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+}
+
+int vcpu_pool_start(struct vcpu_pool *p)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < p->n && !r; i++) {
+		struct vcpu_thread *t = &p->t[i];
+
+		t->pool = p;
+		t->index = i;
+		r = -pthread_create(&t->thread, NULL, vcpu_thread_main, t);
+		if (!r)
+			t->started = true;
+	}
+	return r;
+}
+
+void vcpu_pool_resume(struct vcpu_pool *p, struct hv_vcpu *const *vcpu)
+{
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		p->vcpu[i] = vcpu[i];
+	atomic_store(&p->stop, false);
+	p->nstopped = 0;
+	p->gen++;
+	p->state = VCPU_POOL_RUNNING;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_pool_pause(struct vcpu_pool *p)
+{
+	atomic_store(&p->stop, true);
+	pthread_mutex_lock(&p->lock);
+	vcpu_kick_all(p);
+	while (p->state == VCPU_POOL_RUNNING && p->nstopped < p->n) {
+		struct timespec ts;
+
+		/* re-kick periodically: a kick can race with a thread entering KVM_RUN */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_cond_timedwait(&p->cond, &p->lock, &ts) == ETIMEDOUT)
+			vcpu_kick_all(p);
+	}
+	if (p->state != VCPU_POOL_QUIT)
+		p->state = VCPU_POOL_STOPPED;
+	for (unsigned i = 0; i < p->n; i++)
+		p->vcpu[i] = NULL;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_pool_request_stop(struct vcpu_pool *p)
+{
+	atomic_store(&p->stop, true);
+}
+
+void vcpu_pool_stop(struct vcpu_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->state = VCPU_POOL_QUIT;
+	atomic_store(&p->stop, true);
+	pthread_cond_broadcast(&p->cond);
+	vcpu_kick_all(p);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->t[i].started) {
+			pthread_join(p->t[i].thread, NULL);
+			p->t[i].started = false;
+		}
+}
+
+void vcpu_pool_fini(struct vcpu_pool *p)
+{
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
 }

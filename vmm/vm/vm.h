@@ -2,143 +2,17 @@
  * Owns: guest RAM (kept across rebuilds), the device models (kept), the
  * current launch plan and hypervisor VM (replaced on every reset), the vCPU
  * threads (kept: a rebuild gives them new vCPU handles, not new threads) and
- * the main event loop.  There is one way to reset: rebuild. */
+ * the main event loop.  There is one way to reset: rebuild.  struct vm is
+ * opaque outside vmm/vm/ (vm_internal.h). */
 #ifndef FUKI_VM_H
 #define FUKI_VM_H
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
-#include "vmm/base/bus.h"
 #include "vmm/config/config.h"
-#include "vmm/base/guestmem.h"
 #include "vmm/hv/hv.h"
-#include "vmm/base/irq.h"
-#include "vmm/base/layout.h"
-#include "loader/plan.h"
-#include "vmm/launch/planbuild.h"
-#include "vmm/launch/coco.h"
-#include "vmm/base/fileio.h"
 
-/* Retired VMs waiting for the reaper: a rebuild waits when this many are
- * still being destroyed, so a reset storm cannot pile up dead VMs (each
- * holds kernel memory until its descriptors are closed). */
-#define VM_REAP_MAX 8
-/* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
- * periods: several reapers overlap those waits. */
-#define VM_REAPERS 4
-
-/* Exit statuses of `fukivmm run` (docs/config.md lists them). */
-#define VM_EXIT_POWEROFF   0   /* guest powered off, or SIGTERM/SIGINT */
-#define VM_EXIT_STARTUP    2   /* configuration or host error at start-up */
-#define VM_EXIT_FAILURE    4   /* the VM failed at run time */
-/* debug-exit: (v << 1) | 1, always odd */
-
-enum vm_state { VM_STOPPED, VM_RUNNING, VM_QUIT };
-
-/* What the control socket reports as "state". */
-enum vm_run_state { VM_RS_STARTING, VM_RS_RUNNING, VM_RS_RESETTING, VM_RS_STOPPED };
-
-enum vm_pending {
-	VM_PENDING_RESET = 1u << 0,
-	VM_PENDING_EXIT = 1u << 1,
-};
-
-/* Why a reset was requested (the status argument of vm_post for RESET). */
-enum vm_reset_reason {
-	VM_RESET_GUEST = 0,          /* a device: 0xCF9, i8042 */
-	VM_RESET_TRIPLE_FAULT = 1,
-	VM_RESET_HYPERVISOR = 2,     /* a hypervisor system event */
-	VM_RESET_HOST = 3,           /* the host asked (control socket) */
-};
-
-struct vm_devices;
-
-struct vm {
-	const struct vm_config *cfg;
-	const struct hv_ops *ops;
-	struct hv *hv;
-
-	/* guest RAM: one mapping for the VM's life */
-	uint8_t *ram;
-	uint64_t ram_size, below_4g, above_4g;
-	struct guestmem gm;
-
-	struct bus pio, mmio;
-	struct irq_chip irq;
-	struct vm_req_sink req;
-	struct vm_devices *dev;
-
-	/* host firmware from the config, and the image the current VM runs */
-	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
-	const uint8_t *host_fw;
-	size_t host_fw_len;
-	uint8_t host_fw_sha384[48];
-	struct launch_plan plan;
-
-	/* the current hypervisor VM */
-	pthread_mutex_t irq_lock;      /* guards hvvm for irq delivery, and the routes */
-	bool split_irqchip;            /* IOAPIC in devices/ioapic.c, LAPICs in KVM */
-	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
-	 * start-up): every SNP plan's kernel-hashes page uses these */
-	struct planbuild_kernel_hashes khash;
-	bool khash_ok;
-	/* split irqchip: the IOAPIC's unmasked entries as MSI routes (GSI = pin) */
-	bool route_on[LAYOUT_IOAPIC_PINS];
-	uint64_t route_addr[LAYOUT_IOAPIC_PINS];
-	uint32_t route_data[LAYOUT_IOAPIC_PINS];
-	struct hv_vm *hvvm;
-	struct coco_vm *coco;          /* SEV-SNP / TDX state of hvvm, else NULL */
-	struct coco_config coco_cfg;
-	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
-	unsigned nvcpus;
-
-	/* vCPU threads */
-	pthread_t thread[CFG_MAX_VCPUS];
-	bool thread_started[CFG_MAX_VCPUS];
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	enum vm_state state;
-	unsigned gen;                  /* bumped at every (re)build */
-	unsigned nstopped;             /* threads done with the current gen */
-	atomic_bool stop;              /* vCPUs: leave KVM_RUN now */
-
-	/* requests from devices and vCPUs to the main loop */
-	int req_fd;                    /* eventfd */
-	atomic_uint pending;           /* enum vm_pending bits */
-	atomic_int exit_status;
-	atomic_int reset_reason;       /* enum vm_reset_reason */
-
-	/* old VMs are destroyed off the critical path */
-	pthread_t reaper[VM_REAPERS];
-	unsigned nreapers;             /* reaper threads running */
-	pthread_mutex_t reap_lock;
-	pthread_cond_t reap_cond;
-	struct vm_reap *reap_head;
-	unsigned reap_pending;         /* queued or being destroyed */
-	pthread_cond_t reap_done;
-	bool reaper_quit;
-
-	/* [uki]: the firmware images a UKI carries, to name swapped-in ones */
-	struct vm_uki_fw {
-		char *fwid;
-		uint8_t sha384[48];
-	} *uki_fw;
-	unsigned n_uki_fw;
-
-	/* the control socket (NULL without [api] socket / --api-socket) */
-	struct api_server *api;
-	atomic_int run_state;          /* enum vm_run_state, for status */
-	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
-	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 */
-
-	/* statistics */
-	_Atomic uint64_t resets;
-	uint64_t last_build_ns;
-	uint64_t start_ns;
-};
+struct vm;
 
 /* Create the VM from a validated config: open the hypervisor, map RAM,
  * create devices.  Returns NULL with one line in @err. */
@@ -148,19 +22,5 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
  * process exit status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
-
-/* vmm/vm/vcpu.c */
-struct vcpu_arg {
-	struct vm *vm;
-	unsigned index;
-};
-void *vcpu_thread_main(void *arg);
-void vcpu_kick_all(struct vm *vm);
-int vcpu_signals_init(void);
-/* Post a request to the main loop (async-signal-safe, thread-safe). */
-/* Split irqchip: a LAPIC EOI'd @vector (HV_EXIT_IOAPIC_EOI). */
-void vm_ioapic_eoi(struct vm *vm, uint8_t vector);
-void vm_post(struct vm *vm, enum vm_pending what, int status);
-uint64_t vm_now_ns(void);
 
 #endif

@@ -1,0 +1,293 @@
+/* vmm/vm/board.c: the device set and its table (see board.h). */
+#include "vmm/vm/board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/base/events.h"
+#include "vmm/base/layout.h"
+#include "vmm/vm/fwcfg_content.h"
+#include "vmm/vm/vm_internal.h"
+
+/* void * adapters for the table */
+#define BOARD_OPS(type, fn) \
+	static void fn##_reset_dev(void *p) { fn##_reset((struct type *)p); } \
+	static void fn##_destroy_dev(void *p) { fn##_destroy((struct type *)p); }
+BOARD_OPS(serial, serial)
+BOARD_OPS(i8042, i8042)
+BOARD_OPS(resetreg, resetreg)
+BOARD_OPS(cmos, cmos)
+BOARD_OPS(fwcfg, fwcfg)
+BOARD_OPS(ioapic, ioapic)
+
+static void debugexit_destroy_dev(void *p)
+{
+	debugexit_destroy(p);
+}
+
+static void doorbell_destroy_dev(void *p)
+{
+	doorbell_destroy(p);
+}
+
+/* The PCI bus with the disks plugged into it: children first.  A disk's
+ * reset waits for its in-flight I/O. */
+static void board_pci_reset(void *p)
+{
+	struct board *b = p;
+
+	for (unsigned i = 0; i < b->ndisks; i++)
+		virtio_blk_reset(b->disk[i]);
+	pci_reset(b->pci);
+}
+
+static void board_pci_destroy(void *p)
+{
+	struct board *b = p;
+
+	for (unsigned i = 0; i < b->ndisks; i++)
+		virtio_blk_destroy(b->disk[i]);
+	pci_destroy(b->pci);
+}
+
+static void board_add(struct board *b, const char *name, void *dev, void (*reset)(void *),
+		      void (*destroy)(void *))
+{
+	if (b->ndevs < BOARD_MAX_DEVS)
+		b->devs[b->ndevs++] = (struct board_dev){ name, dev, reset, destroy };
+}
+
+void board_reset(struct board *b)
+{
+	for (unsigned i = 0; i < b->ndevs; i++)
+		if (b->devs[i].reset)
+			b->devs[i].reset(b->devs[i].dev);
+}
+
+void board_destroy(struct board *b)
+{
+	if (!b)
+		return;
+	for (unsigned i = b->ndevs; i-- > 0;)
+		b->devs[i].destroy(b->devs[i].dev);
+	if (b->serial_close)
+		close(b->serial_fd);
+	free(b);
+}
+
+static void board_serial_out(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct board *b = opaque;
+
+	if (n && atomic_exchange(&b->first_output, false))
+		EVENTS_EMIT("first-output", EVF_U64("byte", buf[0]));
+
+	while (b->serial_fd >= 0 && n) {
+		ssize_t w = write(b->serial_fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;   /* a closed pipe must not stop the guest */
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Replace a PAM chunk's memory slot (delete it, then add the new view). */
+static int board_pam_remap(void *opaque, unsigned slot, const struct pam_chunk *c)
+{
+	struct vm *vm = opaque;
+	int r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, 0, c->host, false);
+
+	if (!r)
+		r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, c->size, c->host, c->readonly);
+	return r;
+}
+
+/* The host bridge's PAM hook: remap the chunks whose view changed and
+ * rewrite the BIOS area of vm->gm.  Runs on a vCPU thread with the PCI
+ * config lock held (which serialises it).  Other vCPUs are not stopped: one
+ * touching a chunk while its slot is re-added sees a brief hole, as on QEMU. */
+static void board_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
+{
+	struct vm *vm = opaque;
+
+	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
+		return;
+	pam_update(&vm->dev->pam, &vm->gm, regs, board_pam_remap, vm);
+}
+
+static int board_serial_sink(struct board *b, const struct vm_config *cfg, char *err,
+			     size_t errlen)
+{
+	if (cfg->serial == SERIAL_STDOUT) {
+		b->serial_fd = STDOUT_FILENO;
+	} else if (cfg->serial == SERIAL_FILE) {
+		b->serial_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (b->serial_fd < 0) {
+			snprintf(err, errlen, "serial output %s: %s", cfg->serial_path, strerror(errno));
+			return -errno;
+		}
+		b->serial_close = true;
+	}
+	return 0;
+}
+
+static int board_doorbell(struct vm *vm, struct board *b, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct doorbell_config dc = {
+		.gm = &vm->gm,
+		.policy = {
+			.enabled = cfg->doorbell.enabled,
+			.max_image_size = cfg->doorbell.max_image_size,
+			.max_opaque_size = cfg->doorbell.max_opaque_size,
+			.min_reset_interval_ns = cfg->doorbell.min_reset_interval_ns,
+		},
+		.raw_rom = true,
+		.igvm = true,
+		.fw_gpa = LAYOUT_4G - vm->swap.host_fw_len,
+		.fw_size = vm->swap.host_fw_len,
+		.validate = swap_doorbell_validate,
+		.validate_opaque = &vm->swap,
+		.event = swap_doorbell_event,
+		.event_opaque = &vm->swap,
+	};
+
+	b->doorbell = doorbell_create(&dc);
+	if (b->doorbell)
+		board_add(b, "doorbell", b->doorbell, NULL, doorbell_destroy_dev);
+	if (!b->doorbell || doorbell_attach(b->doorbell, b->fwcfg)) {
+		snprintf(err, errlen, "doorbell setup failed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int board_disks(struct vm *vm, struct board *b, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	b->msi = irqroute_msi_sink(&vm->irqr);
+	b->ioevent = irqroute_ioevent_sink(&vm->irqr);
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		/* a confidential guest's memory is private: the device only sees
+		 * what the guest shares, so its driver must use bounce buffers */
+		struct virtio_blk_opts o = { .path = cfg->disks[i].path,
+					     .readonly = cfg->disks[i].readonly,
+					     .access_platform = cfg->cc.type != CC_NONE,
+					     .ioevent = vm->ops->vm_ioeventfd ? &b->ioevent : NULL };
+		int slot = pci_free_slot(b->pci);
+
+		if (slot < 0) {
+			snprintf(err, errlen, "disk %s: no free PCI slot", o.path);
+			return -ENOSPC;
+		}
+		b->disk[i] = virtio_blk_create(&o, b->pci, (unsigned)slot, &vm->gm,
+					       vm->ops->vm_signal_msi ? &b->msi : NULL, err, errlen);
+		if (!b->disk[i])
+			return -EINVAL;
+		b->ndisks = i + 1;
+		b->disk_slot[i] = (unsigned)slot;
+	}
+	return 0;
+}
+
+int board_create(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct board *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	vm->dev = b;
+	b->serial_fd = -1;
+	r = board_serial_sink(b, cfg, err, errlen);
+	if (r)
+		return r;
+	b->serial = serial_create(SERIAL_COM1_BASE, &vm->irq, SERIAL_COM1_GSI, board_serial_out, b);
+	if (b->serial)
+		board_add(b, "serial", b->serial, serial_reset_dev, serial_destroy_dev);
+	b->i8042 = i8042_create(&vm->req);
+	if (b->i8042)
+		board_add(b, "i8042", b->i8042, i8042_reset_dev, i8042_destroy_dev);
+	b->resetreg = resetreg_create(&vm->req);
+	if (b->resetreg)
+		board_add(b, "resetreg", b->resetreg, resetreg_reset_dev, resetreg_destroy_dev);
+	if (!b->serial || !b->i8042 || !b->resetreg) {
+		snprintf(err, errlen, "out of memory creating devices");
+		return -ENOMEM;
+	}
+	/* PCI memory BARs go in the 32-bit hole: above low RAM, below the IOAPIC */
+	b->pci = pci_create(&vm->irq, &vm->req, b->resetreg, vm->below_4g, LAYOUT_IOAPIC);
+	if (!b->pci) {
+		snprintf(err, errlen, "PCI host bridge setup failed");
+		return -ENOMEM;
+	}
+	board_add(b, "pci", b, board_pci_reset, board_pci_destroy);
+	pci_set_pam_hook(b->pci, board_pam_changed, vm);
+	b->cmos = cmos_create(vm->below_4g, vm->above_4g, vm->nvcpus);
+	if (b->cmos)
+		board_add(b, "cmos", b->cmos, cmos_reset_dev, cmos_destroy_dev);
+	b->fwcfg = fwcfg_create(&vm->gm);
+	if (b->fwcfg)
+		board_add(b, "fwcfg", b->fwcfg, fwcfg_reset_dev, fwcfg_destroy_dev);
+	if (cfg->debug_exit) {
+		b->debugexit = debugexit_create(cfg->debug_exit_port, &vm->req);
+		if (b->debugexit)
+			board_add(b, "debugexit", b->debugexit, NULL, debugexit_destroy_dev);
+	}
+	if (!b->cmos || !b->fwcfg || (cfg->debug_exit && !b->debugexit)) {
+		snprintf(err, errlen, "out of memory creating devices");
+		return -ENOMEM;
+	}
+	if (serial_attach(b->serial, &vm->pio) || i8042_attach(b->i8042, &vm->pio) ||
+	    pci_attach(b->pci, &vm->pio, &vm->mmio) || cmos_attach(b->cmos, &vm->pio) ||
+	    fwcfg_attach(b->fwcfg, &vm->pio) ||
+	    (b->debugexit && debugexit_attach(b->debugexit, &vm->pio))) {
+		snprintf(err, errlen, "device port conflict (is debug_exit.port 0x%x in use by another device?)",
+			 cfg->debug_exit_port);
+		return -EEXIST;
+	}
+	err[0] = '\0';
+	{
+		struct fwcfg_machine m = {
+			.cfg = cfg, .ram_size = vm->ram_size, .below_4g = vm->below_4g,
+			.above_4g = vm->above_4g, .nvcpus = vm->nvcpus,
+			.split_irqchip = vm->split_irqchip,
+		};
+
+		if (fwcfg_content_setup(b->fwcfg, &m, &vm->swap.khash, err, errlen)) {
+			if (!err[0])
+				snprintf(err, errlen, "fw_cfg setup failed");
+			return -EINVAL;
+		}
+		vm->swap.khash_ok = cfg->kernel_path != NULL;
+	}
+	r = board_doorbell(vm, b, err, errlen);
+	if (!r)
+		r = board_disks(vm, b, err, errlen);
+	if (r)
+		return r;
+	if (vm->split_irqchip) {
+		struct ioapic_sink sink = irqroute_ioapic_sink(&vm->irqr);
+
+		b->ioapic = ioapic_create(&sink);
+		if (b->ioapic)
+			board_add(b, "ioapic", b->ioapic, ioapic_reset_dev, ioapic_destroy_dev);
+		if (!b->ioapic || ioapic_attach(b->ioapic, &vm->mmio)) {
+			snprintf(err, errlen, "IOAPIC setup failed");
+			return -ENOMEM;
+		}
+		/* a TD's EOIs never reach KVM, let alone the VMM */
+		ioapic_set_no_eoi(b->ioapic, cfg->cc.type == CC_TDX);
+		irqroute_set_ioapic(&vm->irqr, b->ioapic);
+	}
+	return fwcfg_content_bootorder(b->fwcfg, cfg, b->disk_slot, err, errlen);
+}

@@ -1,0 +1,77 @@
+/* vmm/vm/board.h: the machine's device set (an i440FX/PIIX-like PC): the
+ * UART, i8042, reset register, PCI host bridge with its virtio-blk disks,
+ * CMOS, fw_cfg, debug-exit port, doorbell and, for a split irqchip, the
+ * IOAPIC.
+ * Owns: creating the devices in a fixed order, and one table, in that
+ * order, that drives every reset (walked forward) and the teardown (walked
+ * backward).  A device that others plug into resets and is destroyed after
+ * its children (the disks before the PCI bus that holds their functions).
+ * The devices outlive every hypervisor VM. */
+#ifndef FUKI_BOARD_H
+#define FUKI_BOARD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/cmos.h"
+#include "devices/debugexit.h"
+#include "devices/doorbell.h"
+#include "devices/fwcfg.h"
+#include "devices/i8042.h"
+#include "devices/ioapic.h"
+#include "devices/pci.h"
+#include "devices/resetreg.h"
+#include "devices/serial.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_pci.h"
+#include "vmm/config/config.h"
+#include "vmm/vm/pam.h"
+
+struct board_dev {
+	const char *name;
+	void *dev;
+	void (*reset)(void *dev);      /* NULL: nothing to reset */
+	void (*destroy)(void *dev);
+};
+
+#define BOARD_MAX_DEVS 12
+
+struct board {
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct resetreg *resetreg;
+	struct cmos *cmos;
+	struct debugexit *debugexit;
+	struct fwcfg *fwcfg;
+	struct doorbell *doorbell;
+	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
+	struct ioapic *ioapic;      /* split irqchip only */
+	struct pam pam;             /* the BIOS area the host bridge maps */
+	struct virtio_msi_sink msi;
+	struct virtio_ioevent_sink ioevent;
+	struct virtio_blk *disk[CFG_MAX_DISKS];   /* on the PCI bus */
+	unsigned disk_slot[CFG_MAX_DISKS];        /* PCI slot (device number) */
+	unsigned ndisks;
+	/* how notifications travelled (the shutdown event; main loop only) */
+	uint64_t notify_eventfd;
+	int serial_fd;              /* output sink, -1 for none */
+	bool serial_close;
+	atomic_bool first_output;   /* armed at every build: report the first byte */
+
+	struct board_dev devs[BOARD_MAX_DEVS];   /* in creation order */
+	unsigned ndevs;
+};
+
+struct vm;
+
+/* Create @vm's devices (vm->dev): 0, or a negative errno code with a line in
+ * @err; what was made is then in vm->dev for board_destroy. */
+int board_create(struct vm *vm, char *err, size_t errlen);
+/* System reset of every device (between two hypervisor VMs). */
+void board_reset(struct board *b);
+/* Destroy every device, last created first.  NULL is fine. */
+void board_destroy(struct board *b);
+
+#endif

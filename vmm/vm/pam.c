@@ -1,0 +1,145 @@
+/* vmm/vm/pam.c: i440FX PAM chunks of the BIOS area (see pam.h). */
+#include "vmm/vm/pam.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/base/log.h"
+
+bool pam_covers(uint64_t gpa)
+{
+	return gpa >= PAM_START && gpa < LAYOUT_1M;
+}
+
+const struct plan_region *pam_plan_alias(const struct launch_plan *p)
+{
+	for (size_t i = 0; i < p->nregions; i++)
+		if (p->regions[i].flags & PLAN_F_ALIAS)
+			return &p->regions[i];
+	return NULL;
+}
+
+/* What chunk @c shows for the PAM nibble @attr (QEMU hw/pci-host/pam.c
+ * behaves the same: RE only is read-only RAM, WE only is treated as RAM,
+ * neither is "PCI", which here is the firmware's ROM alias where there is
+ * one and RAM below it). */
+static void pam_chunk_set(const struct pam *pam, struct pam_chunk *c, unsigned attr)
+{
+	attr &= I440FX_PAM_RE | I440FX_PAM_WE;
+	c->rom = attr == 0 && c->gpa >= pam->alias_gpa;
+	c->readonly = c->rom || attr == I440FX_PAM_RE;
+	c->host = c->rom ? pam->alias_host + (c->gpa - pam->alias_gpa) : pam->ram + c->gpa;
+}
+
+/* The PAM nibble that covers @gpa (inside the BIOS area). */
+static unsigned pam_attr(const uint8_t regs[I440FX_PAM_REGS], uint64_t gpa)
+{
+	unsigned piece;
+
+	if (gpa >= PAM_F_SEG)
+		return regs[0] >> 4;
+	piece = (unsigned)((gpa - PAM_START) / PAM_PIECE);
+	return piece & 1 ? regs[1 + piece / 2] >> 4 : regs[1 + piece / 2] & 0xf;
+}
+
+/* Replace the BIOS-area entries of @gm with the merged chunks.  With
+ * @coarse, read-only RAM is listed as RAM, which halves the worst case
+ * (guest-memory table full). */
+static int pam_gm_fill(const struct pam *pam, struct guestmem *gm, bool coarse)
+{
+	int r = 0;
+
+	gm_remove_range(gm, PAM_START, LAYOUT_1M);
+	for (unsigned k = 0; !r && k < pam->n;) {
+		const struct pam_chunk *c = &pam->c[k];
+		unsigned flags = c->rom || (c->readonly && !coarse) ? GM_ROM : GM_RAM;
+		uint64_t size = c->size;
+		unsigned j = k + 1;
+
+		for (; j < pam->n; j++) {
+			const struct pam_chunk *d = &pam->c[j];
+			unsigned dflags = d->rom || (d->readonly && !coarse) ? GM_ROM : GM_RAM;
+
+			if (dflags != flags || d->host != c->host + size)
+				break;
+			size += d->size;
+		}
+		r = gm_add(gm, c->gpa, size, c->host, flags,
+			   c->rom ? "bios-alias" : flags & GM_ROM ? "ram-bios-ro" : "ram-bios");
+		k = j;
+	}
+	return r;
+}
+
+static int pam_gm_update(const struct pam *pam, struct guestmem *gm)
+{
+	int r = pam_gm_fill(pam, gm, false);
+
+	if (r == -ENOSPC) {
+		log_debug("pam: guest-memory table full, listing read-only BIOS RAM as RAM");
+		r = pam_gm_fill(pam, gm, true);
+	}
+	return r;
+}
+
+int pam_layout(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+	       const struct plan_region *alias)
+{
+	static const uint8_t zero[I440FX_PAM_REGS];
+	uint64_t gpa = PAM_START;
+
+	pam->ram = ram;
+	pam->alias_gpa = alias ? alias->gpa : LAYOUT_1M;
+	pam->alias_host = alias ? (uint8_t *)alias->data : NULL;
+	if (pam->alias_gpa < PAM_START || pam->alias_gpa % GM_PAGE_SIZE ||
+	    (pam->alias_gpa < LAYOUT_1M && !pam->alias_host)) {
+		log_err("pam: BIOS alias at 0x%llx does not fit the BIOS area",
+			(unsigned long long)pam->alias_gpa);
+		return -EINVAL;
+	}
+	pam->n = 0;
+	while (gpa < LAYOUT_1M) {
+		uint64_t end = gpa < PAM_F_SEG ? gpa + PAM_PIECE : LAYOUT_1M;
+		struct pam_chunk *c = &pam->c[pam->n++];
+
+		if (gpa < pam->alias_gpa && pam->alias_gpa < end)
+			end = pam->alias_gpa;
+		c->gpa = gpa;
+		c->size = end - gpa;
+		pam_chunk_set(pam, c, pam_attr(zero, gpa));
+		gpa = end;
+	}
+	pam->active = true;
+	return pam_gm_update(pam, gm);
+}
+
+unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I440FX_PAM_REGS],
+		    pam_remap_fn *remap, void *opaque)
+{
+	unsigned changed = 0;
+
+	if (!pam->active)
+		return 0;
+	for (unsigned k = 0; k < pam->n; k++) {
+		struct pam_chunk *c = &pam->c[k];
+		struct pam_chunk old = *c;
+		int r;
+
+		pam_chunk_set(pam, c, pam_attr(regs, c->gpa));
+		if (c->host == old.host && c->readonly == old.readonly)
+			continue;
+		changed++;
+		r = remap(opaque, PAM_SLOT0 + k, c);
+		if (r) {
+			/* the guest sees a hole there; nothing else to do */
+			log_err("pam: remapping 0x%llx-0x%llx failed: %s",
+				(unsigned long long)c->gpa, (unsigned long long)(c->gpa + c->size),
+				strerror(-r));
+		}
+	}
+	if (changed && pam_gm_update(pam, gm))
+		log_err("pam: guest-memory map of the BIOS area not updated");
+	if (changed)
+		log_debug("pam: %u chunk(s) remapped", changed);
+	return changed;
+}

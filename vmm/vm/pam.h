@@ -1,0 +1,63 @@
+/* vmm/vm/pam.h: the BIOS area [0xC0000, 1 MiB) of a plain guest as the
+ * i440FX PAM registers (devices/pci.h) map it.
+ * Owns: the area's fixed chunks and what each shows (RAM, read-only RAM or
+ * the firmware's ROM alias), and their entries in the guest-memory map.
+ * The chunks are the 13 PAM segments (12 x 16 KiB, then 64 KiB at 0xF0000),
+ * one of them split where the firmware's low alias starts.  Chunk k always
+ * uses hypervisor memory slot PAM_SLOT0 + k; the guest-memory map holds the
+ * chunks merged where they agree.  Pure logic: the caller's remap callback
+ * is the only way out to the hypervisor. */
+#ifndef FUKI_PAM_H
+#define FUKI_PAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/pci.h"
+#include "loader/plan.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/layout.h"
+
+#define PAM_START      LAYOUT_VGA_END
+#define PAM_F_SEG      0xF0000ULL
+#define PAM_PIECE      0x4000ULL
+#define PAM_MAX_CHUNKS 14
+#define PAM_SLOT0      GM_MAX_REGIONS     /* slots below go to the rest of the map */
+
+struct pam_chunk {
+	uint64_t gpa, size;
+	uint8_t *host;          /* guest RAM or the plan's ROM alias */
+	bool readonly;
+	bool rom;               /* showing the ROM alias */
+};
+
+struct pam {
+	bool active;            /* a plain guest's map is laid out */
+	uint64_t alias_gpa;     /* 1 MiB when the plan has no alias */
+	uint8_t *alias_host;
+	uint8_t *ram;           /* guest RAM, indexed by guest-physical address */
+	unsigned n;
+	struct pam_chunk c[PAM_MAX_CHUNKS];
+};
+
+/* Give chunk @c (the caller's memory slot @slot) its new view: replace the
+ * slot.  0, or a negative errno code (the guest then sees a hole). */
+typedef int pam_remap_fn(void *opaque, unsigned slot, const struct pam_chunk *c);
+
+/* Is @gpa inside the BIOS area? */
+bool pam_covers(uint64_t gpa);
+/* The plan's BIOS alias region (the firmware's top mapped below 1 MiB), or
+ * NULL when the plan has none. */
+const struct plan_region *pam_plan_alias(const struct launch_plan *p);
+/* Power-on layout (every PAM register 0) for a plan whose alias is @alias
+ * (NULL: none) over guest RAM @ram, written into @gm.  0 or -EINVAL (the
+ * alias does not fit the area) or gm_add's error. */
+int pam_layout(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+	       const struct plan_region *alias);
+/* The guest wrote PAM registers @regs: call @remap for every chunk whose view
+ * changed and rewrite the BIOS area of @gm.  Nothing when not laid out.
+ * Returns how many chunks changed. */
+unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I440FX_PAM_REGS],
+		    pam_remap_fn *remap, void *opaque);
+
+#endif

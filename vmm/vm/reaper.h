@@ -1,0 +1,69 @@
+/* vmm/vm/reaper.h: retired hypervisor VMs, destroyed off the critical path.
+ * Owns: the reaper threads, the queue of retired VMs and its bound (a
+ * retire waits while that many are still being destroyed, so a reset storm
+ * cannot pile up dead VMs: each holds kernel memory until its descriptors
+ * are closed), and the destroy sequence of one retired VM. */
+#ifndef FUKI_REAPER_H
+#define FUKI_REAPER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "loader/plan.h"
+#include "vmm/config/config.h"
+#include "vmm/hv/hv.h"
+#include "vmm/launch/coco.h"
+
+/* Retired VMs in flight before a retire waits. */
+#define REAPER_MAX_PENDING 8
+/* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
+ * periods: several reapers overlap those waits. */
+#define REAPER_THREADS 4
+
+/* A hypervisor VM whose teardown was deferred, with the plan whose buffers
+ * its memslots pointed at. */
+struct reaper_vm {
+	struct reaper_vm *next;
+	bool heap;                       /* malloc'ed: the reaper frees it */
+	const struct hv_ops *ops;
+	struct hv_vm *hvvm;
+	struct coco_vm *coco;
+	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
+	unsigned nvcpus;
+	struct launch_plan plan;
+};
+
+typedef void reaper_destroy_fn(struct reaper_vm *rv);
+
+struct reaper {
+	reaper_destroy_fn *destroy;
+	unsigned max_pending;
+	pthread_t thread[REAPER_THREADS];
+	unsigned nthreads;               /* running */
+	pthread_mutex_t lock;
+	pthread_cond_t work;             /* a job, or quit */
+	pthread_cond_t done;             /* a job finished */
+	struct reaper_vm *head;
+	unsigned pending;                /* queued or being destroyed */
+	bool quit;
+};
+
+/* vCPUs, then the VM, then the confidential state (after the VM: it closed
+ * the guest_memfds), then the plan. */
+void reaper_destroy_vm(struct reaper_vm *rv);
+
+/* @destroy: reaper_destroy_vm (tests pass their own). */
+void reaper_init(struct reaper *r, unsigned max_pending, reaper_destroy_fn *destroy);
+/* Start up to @n threads (call with signals blocked): 0 or -errno; the
+ * threads that did start keep running. */
+int reaper_start(struct reaper *r, unsigned n);
+/* Hand @rv over: destroyed at once when !@async or no thread runs, else
+ * queued, after waiting while max_pending are in flight. */
+void reaper_retire(struct reaper *r, struct reaper_vm *rv, bool async);
+/* Wait until every retired VM is destroyed. */
+void reaper_drain(struct reaper *r);
+/* Finish the queue and join the threads. */
+void reaper_stop(struct reaper *r);
+void reaper_fini(struct reaper *r);
+
+#endif

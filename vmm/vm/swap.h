@@ -1,0 +1,74 @@
+/* vmm/vm/swap.h: which firmware a build runs.
+ * Owns: the host's [firmware] image (mapped read-only for the VM's life) and
+ * its digest, the SHA-256 of the [kernel] bytes every plan's kernel hashes
+ * use, the [uki]'s firmware table (to name swapped-in images), the
+ * doorbell's validation and event callbacks, and the choice at every reset
+ * between the doorbell's image and the host's. */
+#ifndef FUKI_SWAP_H
+#define FUKI_SWAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/doorbell.h"
+#include "loader/plan.h"
+#include "vmm/base/fileio.h"
+#include "vmm/config/config.h"
+#include "vmm/launch/planbuild.h"
+
+struct swap_uki_fw {
+	char *fwid;
+	uint8_t sha384[48];
+};
+
+struct swap {
+	const struct vm_config *cfg;
+	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
+	const uint8_t *host_fw;
+	size_t host_fw_len;
+	uint8_t host_fw_sha384[48];
+	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
+	 * start-up): every SNP plan's kernel-hashes page uses these */
+	struct planbuild_kernel_hashes khash;
+	bool khash_ok;
+	/* [uki]: the firmware images a UKI carries */
+	struct swap_uki_fw *uki_fw;
+	unsigned n_uki_fw;
+};
+
+/* A build's firmware and the plan made from it. */
+struct swap_choice {
+	struct launch_plan plan;
+	const uint8_t *fw;
+	size_t len;
+	uint8_t sha384[48];
+	uint64_t format;               /* DOORBELL_FORMAT_*, 0 for the host's */
+	bool guest;                    /* the doorbell's image */
+};
+
+/* Map the [firmware] and read the [uki]'s firmware table.  0, or a negative
+ * errno code with a line in @err. */
+int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t errlen);
+void swap_close(struct swap *s);
+
+/* "raw-rom", "igvm" or "host". */
+const char *swap_format_name(uint64_t format);
+/* The fwid of the [uki] firmware image with this digest, or "". */
+const char *swap_uki_fwid(const struct swap *s, const uint8_t sha384[48]);
+
+/* The doorbell's callbacks (opaque: the struct swap). */
+int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, size_t len,
+			   char *why, size_t whylen);
+void swap_doorbell_event(void *opaque, const struct doorbell_event *ev);
+
+/* The host's firmware and its plan (the first boot).  0, or the plan
+ * builder's error, logged. */
+int swap_host(const struct swap *s, struct swap_choice *ch);
+/* At a reset: the doorbell's pending image, the current one, or the host's,
+ * and its plan; an accepted image that does not build falls back to the
+ * host's firmware (and tells the doorbell).  0, or the plan builder's error,
+ * logged. */
+int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *ch);
+
+#endif
