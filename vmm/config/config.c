@@ -949,11 +949,8 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 	if (errlen)
 		err[0] = '\0';
 	root = toml_parse(src, len, name, err, errlen);
-	if (!root) {
-		/* the defaults hold allocated strings too */
-		config_free(cfg);
+	if (!root)
 		return -1;
-	}
 	/* top level: only known tables */
 	for (size_t i = 0; i < root->n; i++) {
 		const struct toml_kv *kv = &root->kv[i];
