@@ -37,8 +37,8 @@ static void debugexit_io(void *opaque, uint64_t offset, uint8_t *data,
 		return;
 	for (i = 0; i < len; i++)
 		v |= (uint32_t)data[i] << (8 * i);
-	log_debug("debugexit: guest wrote 0x%x, exit status %d", v,
-		 debugexit_status(v));
+	log_debug_rl("debugexit: guest wrote 0x%x, exit status %d", v,
+		    debugexit_status(v));
 	vm_request(d->sink, VM_REQ_EXIT, debugexit_status(v));
 }
 

@@ -98,7 +98,7 @@ static void evq_emit(struct doorbell *db, const struct evq *q)
 		char line[512];
 
 		doorbell_event_format(&q->ev[i], line, sizeof(line));
-		log_debug("%s", line);
+		log_debug_rl("%s", line);
 		if (db->event)
 			db->event(db->event_opaque, &q->ev[i]);
 	}

@@ -199,8 +199,8 @@ static void dma_transfer(struct fwcfg *fw, uint64_t desc)
 	bool rd = false, wr = false;
 
 	if (gm_read(fw->gm, desc, raw, sizeof(raw))) {
-		log_debug("fwcfg: DMA descriptor at 0x%llx not readable",
-			  (unsigned long long)desc);
+		log_debug_rl("fwcfg: DMA descriptor at 0x%llx not readable",
+			     (unsigned long long)desc);
 		put_be32(ctl_be, FW_CFG_DMA_CTL_ERROR);
 		(void)gm_write(fw->gm, desc, ctl_be, sizeof(ctl_be));
 		return;
@@ -252,8 +252,8 @@ static void dma_transfer(struct fwcfg *fw, uint64_t desc)
 		length -= n;
 	}
 	if (control & FW_CFG_DMA_CTL_ERROR)
-		log_debug("fwcfg: DMA error, key 0x%x offset %u",
-			  fw->cur_key, fw->cur_off);
+		log_debug_rl("fwcfg: DMA error, key 0x%x offset %u",
+			     fw->cur_key, fw->cur_off);
 	put_be32(ctl_be, control);
 	(void)gm_write(fw->gm, desc, ctl_be, sizeof(ctl_be));
 }

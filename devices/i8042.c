@@ -59,7 +59,7 @@ static void kbc_write_outport(struct i8042 *k, uint8_t v)
 {
 	k->outport = v;
 	if (!(v & OUT_RESET)) {
-		log_debug("i8042: reset requested via output port 0x%02x", v);
+		log_debug_rl("i8042: reset requested via output port 0x%02x", v);
 		vm_request(k->sink, VM_REQ_RESET, 0);
 	}
 }
@@ -77,7 +77,7 @@ static void kbc_command(struct i8042 *k, uint8_t cmd)
 	if (cmd >= CMD_PULSE) {
 		/* Bit 0 low in the pulse mask pulses the reset line. */
 		if (!(cmd & 1)) {
-			log_debug("i8042: reset requested (command 0x%02x)", cmd);
+			log_debug_rl("i8042: reset requested (command 0x%02x)", cmd);
 			vm_request(k->sink, VM_REQ_RESET, 0);
 		}
 		return;
@@ -113,7 +113,7 @@ static void kbc_command(struct i8042 *k, uint8_t cmd)
 		k->outport |= OUT_A20;
 		break;
 	default:
-		log_debug("i8042: ignored command 0x%02x", cmd);
+		log_debug_rl("i8042: ignored command 0x%02x", cmd);
 		break;
 	}
 }

@@ -34,16 +34,17 @@ struct ioapic {
 	bool warned[IOAPIC_PINS];      /* undeliverable mode logged for this entry */
 	struct ioapic_route reported[IOAPIC_PINS];
 	struct ioapic_stats stats;
-	uint64_t rl_vector, rl_sink, rl_access, rl_pin;  /* rate-limit counters */
 	bool no_eoi;                   /* the platform cannot report EOIs (TDX) */
 };
 
-/* Log the first 8 occurrences, then on every power of two. */
-static bool ioapic_ratelimit(uint64_t *n)
-{
-	(*n)++;
-	return *n <= 8 || (*n & (*n - 1)) == 0;
-}
+/* Every line a guest can provoke goes through a shared bucket per source
+ * (vmm/base/ratelimit.h): one per message below. */
+static struct ratelimit rl_vector = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
+static struct ratelimit rl_mode = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
+static struct ratelimit rl_sink = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
+static struct ratelimit rl_access = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
+static struct ratelimit rl_pin = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
+static struct ratelimit rl_storm = RATELIMIT_INIT(RATELIMIT_BURST, RATELIMIT_RATE);
 
 static bool ioapic_lock(struct ioapic *io, const char *what)
 {
@@ -160,14 +161,13 @@ static bool ioapic_service(struct ioapic *io, unsigned pin)
 	if (!rte_deliverable(rte)) {
 		io->stats.dropped++;
 		if (mode == IOAPIC_DM_FIXED || mode == IOAPIC_DM_LOWPRI) {
-			if (ioapic_ratelimit(&io->rl_vector))
-				log_warn("ioapic: pin %u vector %u < 16 (mode %u) dropped",
-					 pin, rte_vector(rte), mode);
+			log_rl(LOG_WARN, &rl_vector, "ioapic: pin %u vector %u < 16 (mode %u) dropped",
+			       pin, rte_vector(rte), mode);
 		} else if (!io->warned[pin]) {
 			io->warned[pin] = true;
-			log_warn("ioapic: pin %u delivery mode %u (%s) unsupported, dropped",
-				 pin, mode, mode == IOAPIC_DM_EXTINT ? "ExtINT, no PIC" :
-				 mode == IOAPIC_DM_SMI ? "SMI" : "reserved");
+			log_rl(LOG_WARN, &rl_mode, "ioapic: pin %u delivery mode %u (%s) unsupported, dropped",
+			       pin, mode, mode == IOAPIC_DM_EXTINT ? "ExtINT, no PIC" :
+			       mode == IOAPIC_DM_SMI ? "SMI" : "reserved");
 		}
 		return false;
 	}
@@ -177,9 +177,8 @@ static bool ioapic_service(struct ioapic *io, unsigned pin)
 	rc = io->sink.deliver(io->sink.opaque, pin, addr, data);
 	if (rc < 0) {
 		io->stats.dropped++;
-		if (ioapic_ratelimit(&io->rl_sink))
-			log_warn("ioapic: pin %u MSI addr 0x%llx data 0x%x not delivered: %d",
-				 pin, (unsigned long long)addr, data, rc);
+		log_rl(LOG_WARN, &rl_sink, "ioapic: pin %u MSI addr 0x%llx data 0x%x not delivered: %d",
+		       pin, (unsigned long long)addr, data, rc);
 		return false;
 	}
 	io->stats.delivered++;
@@ -280,8 +279,8 @@ void ioapic_set_level(struct ioapic *io, unsigned pin, int level)
 		return;
 	if (pin >= IOAPIC_PINS) {
 		io->stats.bad_access++;
-		if (ioapic_ratelimit(&io->rl_pin))
-			log_warn("ioapic: set_level on pin %u (>= %u) ignored", pin, IOAPIC_PINS);
+		log_rl(LOG_WARN, &rl_pin, "ioapic: set_level on pin %u (>= %u) ignored", pin,
+		       IOAPIC_PINS);
 		goto out;
 	}
 	was = pin_asserted(io, pin);
@@ -332,9 +331,10 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 			io->eoi_count[i]++;
 		if (io->eoi_count[i] == IOAPIC_EOI_STORM) {
 			io->stats.storms++;
-			log_warn("ioapic: pin %u vector %u re-delivered on %u successive EOIs "
-				 "(level interrupt storm; guest does not quiesce the device)",
-				 i, vector, IOAPIC_EOI_STORM);
+			log_rl(LOG_WARN, &rl_storm,
+			       "ioapic: pin %u vector %u re-delivered on %u successive EOIs "
+			       "(level interrupt storm; guest does not quiesce the device)",
+			       i, vector, IOAPIC_EOI_STORM);
 		}
 		ioapic_service(io, i);
 	}
@@ -382,8 +382,8 @@ static void ioapic_write_indirect(struct ioapic *io, uint32_t val)
 	idx = (sel - IOAPIC_IND_REDTBL) >> 1;
 	if (sel < IOAPIC_IND_REDTBL || idx >= IOAPIC_PINS) {
 		io->stats.bad_access++;
-		if (ioapic_ratelimit(&io->rl_access))
-			log_debug("ioapic: write 0x%x to register 0x%x ignored", val, sel);
+		log_rl(LOG_DEBUG, &rl_access, "ioapic: write 0x%x to register 0x%x ignored", val,
+		       sel);
 		return;
 	}
 	old = io->rte[idx];
@@ -420,9 +420,8 @@ void ioapic_mmio(struct ioapic *io, uint64_t offset, uint8_t *data, unsigned len
 	 * are accessed as dwords); everything else reads 0, writes drop. */
 	if (len != 4 || (offset != IOAPIC_REG_SELECT && offset != IOAPIC_REG_WINDOW)) {
 		io->stats.bad_access++;
-		if (ioapic_ratelimit(&io->rl_access))
-			log_debug("ioapic: %s of %u bytes at offset 0x%llx ignored",
-				  is_write ? "write" : "read", len, (unsigned long long)offset);
+		log_rl(LOG_DEBUG, &rl_access, "ioapic: %s of %u bytes at offset 0x%llx ignored",
+		       is_write ? "write" : "read", len, (unsigned long long)offset);
 		goto out;
 	}
 	if (is_write) {

@@ -320,16 +320,16 @@ static void pci_config_access_locked(struct pci_bus *pb, unsigned slot, unsigned
 	}
 	if (d == pb->isa && off < PIIX_PIRQRC + 4 && off + len > PIIX_PIRQRC) {
 		pci_intx_reroute_all(pb);
-		log_debug("pci: PIRQ routes %02x %02x %02x %02x", d->cfg[0x60], d->cfg[0x61],
-			  d->cfg[0x62], d->cfg[0x63]);
+		log_debug_rl("pci: PIRQ routes %02x %02x %02x %02x", d->cfg[0x60], d->cfg[0x61],
+			     d->cfg[0x62], d->cfg[0x63]);
 	}
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
 		pci_intx_reroute_all(pb);
 	if (d == pb->host && pb->pam_hook && off < I440FX_PAM0 + I440FX_PAM_REGS &&
 	    off + len > I440FX_PAM0) {
-		log_debug("pci: PAM %02x %02x %02x %02x %02x %02x %02x", d->cfg[0x59],
-			  d->cfg[0x5a], d->cfg[0x5b], d->cfg[0x5c], d->cfg[0x5d], d->cfg[0x5e],
-			  d->cfg[0x5f]);
+		log_debug_rl("pci: PAM %02x %02x %02x %02x %02x %02x %02x", d->cfg[0x59],
+			     d->cfg[0x5a], d->cfg[0x5b], d->cfg[0x5c], d->cfg[0x5d], d->cfg[0x5e],
+			     d->cfg[0x5f]);
 		pb->pam_hook(pb->pam_opaque, &d->cfg[I440FX_PAM0]);
 	}
 	if (d->ops && d->ops->config_write)
@@ -429,16 +429,16 @@ static void pci_pm_reg(struct pci_bus *pb, unsigned off, uint8_t *data, unsigned
 		if (v & PM1_CNT_SLP_EN) {
 			/* No sleeping state is implemented: every SLP_EN is
 			 * taken as S5 (PIIX4 _S5 type is 0 in SeaBIOS's DSDT). */
-			log_info("pci: guest set SLP_EN (SLP_TYP %u): power off",
-				 (unsigned)((v & PM1_CNT_SLP_TYP) >> 10));
+			log_info_rl("pci: guest set SLP_EN (SLP_TYP %u): power off",
+				    (unsigned)((v & PM1_CNT_SLP_TYP) >> 10));
 			vm_request(pb->req, VM_REQ_POWEROFF, 0);
 		}
 		pb->pm1_cnt = (uint16_t)(v & ~PM1_CNT_SLP_EN);
 	} else if (off == PM1_CNT + 1 && len == 1) {
 		v = (pb->pm1_cnt & 0xffu) | (v << 8);
 		if (v & PM1_CNT_SLP_EN) {
-			log_info("pci: guest set SLP_EN (SLP_TYP %u): power off",
-				 (unsigned)((v & PM1_CNT_SLP_TYP) >> 10));
+			log_info_rl("pci: guest set SLP_EN (SLP_TYP %u): power off",
+				    (unsigned)((v & PM1_CNT_SLP_TYP) >> 10));
 			vm_request(pb->req, VM_REQ_POWEROFF, 0);
 		}
 		pb->pm1_cnt = (uint16_t)(v & ~PM1_CNT_SLP_EN);

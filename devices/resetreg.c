@@ -32,7 +32,7 @@ static void resetreg_io_cb(void *opaque, uint64_t offset, uint8_t *data,
 	}
 	r->val = data[0] & (RST_SYS | RST_FULL);
 	if (data[0] & RST_CPU) {
-		log_debug("resetreg: reset requested (0x%02x)", data[0]);
+		log_debug_rl("resetreg: reset requested (0x%02x)", data[0]);
 		vm_request(r->sink, VM_REQ_RESET, 0);
 	}
 }

@@ -1,14 +1,21 @@
 /* devices/serial.c: 16550A UART model (register behaviour as in the
  * National Semiconductor PC16550D data sheet, interrupt level handling as in
  * QEMU hw/char/serial.c).
- * Owns: UART state and its lock.  Must not touch KVM or file descriptors:
- * output goes through the sink callback, input comes via serial_push_input. */
+ * Owns: UART state, its lock and the output ring.  Must not touch KVM.  The
+ * vCPU side never makes a system call: output goes through the sink
+ * callback or into the ring; only serial_drain, called by the main loop,
+ * writes to a file descriptor.  Input comes via serial_push_input. */
 #include "devices/serial.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vmm/base/bus.h"
 #include "vmm/base/irq.h"
@@ -80,6 +87,18 @@ struct serial {
 
 	uint8_t fifo[SERIAL_FIFO_SIZE]; /* receive FIFO (ring) */
 	unsigned head, count;
+
+	/* buffered output (serial_out_fd); NULL obuf: the sink callback.
+	 * The vCPU appends at (ohead + ocount); the one drainer reads
+	 * [ohead, ohead + ocount) without the lock, which the vCPU never
+	 * writes until the drainer has moved ohead past it. */
+	uint8_t *obuf;                  /* SERIAL_OUTBUF_SIZE bytes */
+	size_t ohead, ocount;
+	int ofd;
+	uint64_t omax;                  /* 0: no cap */
+	uint64_t oaccepted, odropped;
+	serial_notify_fn notify;
+	void *notify_opaque;
 };
 
 /* Modem status lines: loopback mirrors MCR; otherwise a connected
@@ -165,6 +184,21 @@ static void set_mcr(struct serial *s, uint8_t v)
 	s->msr = (uint8_t)((s->msr & MSR_DELTA) | now);
 }
 
+/* One transmitted byte into the output ring; lock held.  Never waits: a
+ * full ring or a spent cap drops the byte and counts it. */
+static void out_append(struct serial *s, uint8_t v)
+{
+	if ((s->omax && s->oaccepted >= s->omax) || s->ocount >= SERIAL_OUTBUF_SIZE) {
+		s->odropped++;
+		return;
+	}
+	s->obuf[(s->ohead + s->ocount) % SERIAL_OUTBUF_SIZE] = v;
+	s->ocount++;
+	s->oaccepted++;
+	if (s->ocount == 1 && s->notify)
+		s->notify(s->notify_opaque);
+}
+
 static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 {
 	switch (reg) {
@@ -177,6 +211,8 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 		s->thr_ipending = false;
 		if (s->mcr & MCR_LOOP)
 			rx_byte(s, v);
+		else if (s->obuf)
+			out_append(s, v);
 		else if (s->out)
 			s->out(s->out_opaque, &v, 1);
 		s->lsr |= LSR_THRE | LSR_TEMT;
@@ -316,6 +352,7 @@ struct serial *serial_create(uint16_t base, struct irq_chip *irq, unsigned gsi,
 	s->gsi = gsi;
 	s->out = out;
 	s->out_opaque = out_opaque;
+	s->ofd = -1;
 	serial_init_regs(s);
 	return s;
 }
@@ -338,6 +375,7 @@ void serial_destroy(struct serial *s)
 	if (!s)
 		return;
 	pthread_mutex_destroy(&s->lock);
+	free(s->obuf);
 	free(s);
 }
 
@@ -352,4 +390,160 @@ size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t n)
 		update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return i;
+}
+
+/* ---- buffered output ---- */
+
+int serial_out_fd(struct serial *s, int fd, uint64_t max_size,
+		  serial_notify_fn notify, void *notify_opaque)
+{
+	uint8_t *buf = NULL;
+	bool have;
+	int fl;
+
+	if (fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&s->lock);
+	have = s->obuf != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!have && !(buf = malloc(SERIAL_OUTBUF_SIZE)))
+		return -ENOMEM;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)) {
+		int e = errno;
+
+		free(buf);
+		return -e;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->obuf) {
+		s->obuf = buf;
+		buf = NULL;
+	}
+	s->ofd = fd;
+	s->omax = max_size;
+	s->notify = notify;
+	s->notify_opaque = notify_opaque;
+	pthread_mutex_unlock(&s->lock);
+	free(buf);
+	return 0;
+}
+
+int serial_output_fd(struct serial *s)
+{
+	int fd;
+
+	pthread_mutex_lock(&s->lock);
+	fd = s->obuf ? s->ofd : -1;
+	pthread_mutex_unlock(&s->lock);
+	return fd;
+}
+
+/* write(2) that cannot raise SIGPIPE in this thread, whatever the process
+ * does with the signal: a reader that went away is an EPIPE, not a kill. */
+static ssize_t write_nosigpipe(int fd, const void *p, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t w;
+	int e;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	w = write(fd, p, n);
+	e = errno;
+	if (w < 0 && e == EPIPE && !was_pending) {
+		const struct timespec zero = { 0, 0 };
+
+		/* take the SIGPIPE this write raised, before unblocking */
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return w;
+}
+
+long serial_drain(struct serial *s, int fd)
+{
+	long total = 0;
+
+	/* At most one ring's worth per call: a guest that writes as fast as
+	 * the sink takes it must not keep the main loop here. */
+	while (total < (long)SERIAL_OUTBUF_SIZE) {
+		const uint8_t *p;
+		size_t len;
+		ssize_t w;
+
+		pthread_mutex_lock(&s->lock);
+		if (!s->obuf || !s->ocount) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		p = s->obuf + s->ohead;
+		len = SERIAL_OUTBUF_SIZE - s->ohead;
+		if (len > s->ocount)
+			len = s->ocount;
+		if (len > (size_t)(SERIAL_OUTBUF_SIZE - total))
+			len = (size_t)(SERIAL_OUTBUF_SIZE - total);
+		pthread_mutex_unlock(&s->lock);
+
+		w = write_nosigpipe(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+
+			pthread_mutex_lock(&s->lock);
+			s->odropped += s->ocount;
+			s->ohead = s->ocount = 0;
+			pthread_mutex_unlock(&s->lock);
+			return -e;
+		}
+		pthread_mutex_lock(&s->lock);
+		s->ohead = (s->ohead + (size_t)w) % SERIAL_OUTBUF_SIZE;
+		s->ocount -= (size_t)w;
+		if (!s->ocount)
+			s->ohead = 0;
+		pthread_mutex_unlock(&s->lock);
+		total += (long)w;
+		if ((size_t)w < len)
+			break;   /* the sink is full for now */
+	}
+	return total;
+}
+
+size_t serial_pending(struct serial *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->ocount;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+uint64_t serial_dropped(struct serial *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->odropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+uint64_t serial_accepted(struct serial *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->oaccepted;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }

@@ -308,7 +308,7 @@ static void blk_kick(struct virtio_blk *b)
 		int r = io_uring_submit(&b->ring);
 
 		if (r < 0)
-			log_warn("virtio-blk: io_uring_submit: %s", strerror(-r));
+			log_warn_rl("virtio-blk: io_uring_submit: %s", strerror(-r));
 		b->unsubmitted = 0;
 	}
 	if (pushed && virtq_needs_notify(q))
@@ -327,7 +327,7 @@ static uint8_t blk_result(const struct blk_req *r, int res)
 	if (r->expect == (uint64_t)-2)
 		return VIRTIO_BLK_S_IOERR;
 	if (res < 0) {
-		log_debug("virtio-blk: request %u failed: %s", r->head, strerror(-res));
+		log_debug_rl("virtio-blk: request %u failed: %s", r->head, strerror(-res));
 		return VIRTIO_BLK_S_IOERR;
 	}
 	return (uint64_t)res == r->expect ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
@@ -365,7 +365,7 @@ void virtio_blk_process(struct virtio_blk *b)
 	struct virtq *q;
 
 	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		log_debug("virtio-blk: eventfd read: %s", strerror(errno));
+		log_debug_rl("virtio-blk: eventfd read: %s", strerror(errno));
 	virtio_pci_lock(b->vp);
 	q = virtio_pci_queue(b->vp, 0);
 	if (blk_reap(b, true) && virtq_needs_notify(q))

@@ -162,7 +162,7 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp, const char *why)
 {
 	if (vp->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	log_warn("virtio-pci %02x: device needs reset: %s", vp->ops->device_id, why);
+	log_warn_rl("virtio-pci %02x: device needs reset: %s", vp->ops->device_id, why);
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
 		vp_interrupt(vp, vp->msix_config, 2);
@@ -260,12 +260,12 @@ static void vp_common_read(struct virtio_pci *vp, unsigned off, uint8_t *data, u
 static bool vp_features_ok(struct virtio_pci *vp)
 {
 	if (vp->drv_features & ~vp->dev_features) {
-		log_warn("virtio-pci: driver accepted unoffered features 0x%llx",
-			 (unsigned long long)(vp->drv_features & ~vp->dev_features));
+		log_warn_rl("virtio-pci: driver accepted unoffered features 0x%llx",
+			    (unsigned long long)(vp->drv_features & ~vp->dev_features));
 		return false;
 	}
 	if (!(vp->drv_features & (1ULL << VIRTIO_F_VERSION_1))) {
-		log_warn("virtio-pci: driver did not accept VERSION_1 (legacy drivers unsupported)");
+		log_warn_rl("virtio-pci: driver did not accept VERSION_1 (legacy drivers unsupported)");
 		return false;
 	}
 	return true;
@@ -336,8 +336,8 @@ static void vp_common_write(struct virtio_pci *vp, unsigned off, const uint8_t *
 		if (v && v <= vp->ops->max_queue_size && !(v & (v - 1)))
 			q->size = (uint16_t)v;
 		else
-			log_warn("virtio-pci: queue %u: size %llu rejected", vp->qsel,
-				 (unsigned long long)v);
+			log_warn_rl("virtio-pci: queue %u: size %llu rejected", vp->qsel,
+				    (unsigned long long)v);
 		return;
 	case CC_Q_MSIX:
 		q->msix_vector = (uint16_t)(v < vp->nvec ? v : VIRTIO_MSI_NO_VECTOR);

@@ -35,13 +35,13 @@ int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail, 
 	void *d, *a, *u;
 
 	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1))) {
-		log_warn("virtq: bad queue size %u", size);
+		log_warn_rl("virtq: bad queue size %u", size);
 		return -EINVAL;
 	}
 	if ((desc & 15) || (avail & 1) || (used & 3)) {
-		log_warn("virtq: misaligned rings desc 0x%llx avail 0x%llx used 0x%llx",
-			 (unsigned long long)desc, (unsigned long long)avail,
-			 (unsigned long long)used);
+		log_warn_rl("virtq: misaligned rings desc 0x%llx avail 0x%llx used 0x%llx",
+			    (unsigned long long)desc, (unsigned long long)avail,
+			    (unsigned long long)used);
 		return -EINVAL;
 	}
 	/* 2.7.5-2.7.8: desc 16*size, avail 6+2*size, used 6+8*size */
@@ -49,9 +49,9 @@ int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail, 
 	a = virtq_ram(q->gm, avail, 6 + 2ULL * size);
 	u = virtq_ram(q->gm, used, 6 + 8ULL * size);
 	if (!d || !a || !u) {
-		log_warn("virtq: rings outside guest RAM (desc 0x%llx avail 0x%llx used 0x%llx size %u)",
-			 (unsigned long long)desc, (unsigned long long)avail,
-			 (unsigned long long)used, size);
+		log_warn_rl("virtq: rings outside guest RAM (desc 0x%llx avail 0x%llx used 0x%llx size %u)",
+			    (unsigned long long)desc, (unsigned long long)avail,
+			    (unsigned long long)used, size);
 		return -EINVAL;
 	}
 	q->size = size;
@@ -144,15 +144,15 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *c)
 	if (avail_idx == q->last_avail)
 		return VIRTQ_EMPTY;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
-		log_warn("virtq: avail idx %u jumped past last %u by more than the size %u",
-			 avail_idx, q->last_avail, q->size);
+		log_warn_rl("virtq: avail idx %u jumped past last %u by more than the size %u",
+			    avail_idx, q->last_avail, q->size);
 		q->broken = true;
 		return VIRTQ_BROKEN;
 	}
 	head = ld16(&q->avail[2 + (q->last_avail & (q->size - 1))]);
 	q->last_avail++;
 	if (head >= q->size) {
-		log_warn("virtq: head %u out of a queue of %u", head, q->size);
+		log_warn_rl("virtq: head %u out of a queue of %u", head, q->size);
 		q->broken = true;
 		return VIRTQ_BROKEN;
 	}

@@ -5,7 +5,9 @@
 #include "vmm/api/api.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -823,6 +825,72 @@ static void api_on_event(void *opaque, const struct event *ev)
 
 /* ---- start / stop ---- */
 
+/* Whether @sb is a socket this process may treat as its own. */
+static bool api_sock_ours(const struct stat *sb)
+{
+	return S_ISSOCK(sb->st_mode) && sb->st_uid == geteuid();
+}
+
+/* Remove a socket left at s->path by an earlier run (nobody listens on it).
+ * 0: nothing there or removed; else -errno with @err set. */
+static int api_remove_stale(struct api_server *s, const struct sockaddr_un *a,
+			    char *err, size_t errlen)
+{
+	struct stat sb, again;
+	int fd, rc;
+
+	/* lstat, not stat: a symlink at the path is "not a socket", never
+	 * followed to whatever it names */
+	if (lstat(s->path, &sb) < 0)
+		return 0;
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errlen, "api socket '%s': exists and is not a socket", s->path);
+		return -EEXIST;
+	}
+	if (sb.st_uid != geteuid()) {
+		snprintf(err, errlen, "api socket '%s': a socket owned by uid %u, not by this process's uid %u",
+			 s->path, (unsigned)sb.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	rc = connect(fd, (const struct sockaddr *)a, sizeof(*a));
+	rc = rc == 0 ? 0 : -errno;
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "api socket '%s': another process listens on it", s->path);
+		return -EADDRINUSE;
+	}
+	if (rc != -ECONNREFUSED) {
+		snprintf(err, errlen, "api socket '%s': %s", s->path, strerror(-rc));
+		return rc;
+	}
+	/* Still the same node?  unlink() acts on a name, and there is no
+	 * "unlink if this inode", so a race remains: between this lstat and
+	 * the unlink, a process allowed to write to the folder may put
+	 * something else at the name, and that is what goes.  In a sticky
+	 * folder (/tmp, /run/user/UID) only the entry's owner or root may
+	 * replace it, i.e. our own uid; in a folder only our uid can write
+	 * (the service's runtime directory) there is nobody else at all.
+	 * The re-check below only narrows the window. */
+	if (lstat(s->path, &again) < 0)
+		return 0;
+	if (again.st_dev != sb.st_dev || again.st_ino != sb.st_ino || !api_sock_ours(&again)) {
+		snprintf(err, errlen, "api socket '%s': changed while being checked", s->path);
+		return -EAGAIN;
+	}
+	if (unlink(s->path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "api socket '%s': removing the stale socket: %s",
+			 s->path, strerror(errno));
+		return -errno;
+	}
+	log_info("api: removed stale socket %s", s->path);
+	return 0;
+}
+
 static int api_listen(struct api_server *s, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -836,52 +904,40 @@ static int api_listen(struct api_server *s, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	strcpy(a.sun_path, s->path);
-	if (lstat(s->path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode)) {
-			snprintf(err, errlen, "api socket '%s': exists and is not a socket",
-				 s->path);
-			return -EEXIST;
-		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			snprintf(err, errlen, "socket: %s", strerror(errno));
-			return -errno;
-		}
-		rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
-		rc = rc == 0 ? 0 : -errno;
-		close(fd);
-		if (rc == 0) {
-			snprintf(err, errlen, "api socket '%s': another process listens on it",
-				 s->path);
-			return -EADDRINUSE;
-		}
-		if (rc != -ECONNREFUSED) {
-			snprintf(err, errlen, "api socket '%s': %s", s->path, strerror(-rc));
-			return rc;
-		}
-		if (unlink(s->path) < 0 && errno != ENOENT) {
-			snprintf(err, errlen, "api socket '%s': removing the stale socket: %s",
-				 s->path, strerror(errno));
-			return -errno;
-		}
-		log_info("api: removed stale socket %s", s->path);
-	}
+	rc = api_remove_stale(s, &a, err, errlen);
+	if (rc)
+		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
 	}
-	/* umask is process-wide: the window is the bind() call alone */
+	/* bind() creates the node with 0777 & ~umask: with 0177 it is 0600
+	 * from the moment it exists, never wider.  The umask is per process;
+	 * a file another thread creates meanwhile gets at most 0600 too
+	 * (stricter, never looser). */
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	rc = rc == 0 ? 0 : -errno;
 	umask(old);
-	if (rc == 0 && chmod(s->path, 0600) < 0)
-		rc = -errno;
 	if (rc == 0 && listen(fd, API_LISTEN_BACKLOG) < 0)
 		rc = -errno;
 	if (rc == 0 && lstat(s->path, &sb) < 0)
 		rc = -errno;
+	/* A default ACL on the folder overrides the umask: bring the mode
+	 * back to 0600 by name without following a symlink (it was just
+	 * created; only our own uid could have swapped it). */
+	if (rc == 0 && api_sock_ours(&sb) && (sb.st_mode & 07777) != 0600) {
+		if (fchmodat(AT_FDCWD, s->path, 0600, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    lstat(s->path, &sb) < 0)
+			rc = -errno;
+	}
+	if (rc == 0 && (!api_sock_ours(&sb) || (sb.st_mode & 07777) != 0600)) {
+		snprintf(err, errlen, "api socket '%s': not a socket of this uid with mode 0600 after bind (mode %o, uid %u)",
+			 s->path, (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid);
+		close(fd);
+		return -EPERM;
+	}
 	if (rc) {
 		snprintf(err, errlen, "api socket '%s': %s", s->path, strerror(-rc));
 		close(fd);

@@ -113,7 +113,7 @@ int bus_access(struct bus *bus, uint64_t addr, uint8_t *data, unsigned len,
 	pthread_mutex_unlock(&bus->lock);
 	if (!is_write && len)
 		memset(data, 0xff, len);
-	log_debug("bus: unhandled %s addr=0x%llx len=%u",
-		  is_write ? "write" : "read", (unsigned long long)addr, len);
+	log_debug_rl("bus: unhandled %s addr=0x%llx len=%u",
+		     is_write ? "write" : "read", (unsigned long long)addr, len);
 	return -ENOENT;
 }

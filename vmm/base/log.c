@@ -37,6 +37,22 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_msg_rl(enum log_level level, struct ratelimit *rl, const char *site,
+		const char *fmt, ...)
+{
+	uint64_t suppressed = 0;
+	va_list ap;
+
+	if (level > cur_level || !ratelimit_allow(rl, &suppressed))
+		return;
+	if (suppressed)
+		log_msg(level, "%llu messages suppressed (%s)", (unsigned long long)suppressed,
+			site ? site : "?");
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
 noreturn void die(const char *fmt, ...)
 {
 	va_list ap;

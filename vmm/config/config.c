@@ -428,26 +428,44 @@ static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 
 static int cfg_serial(struct cfg_ctx *c, const struct toml_table *t, struct vm_config *cfg)
 {
-	static const char *const keys[] = { "output", NULL };
+	static const char *const keys[] = { "output", "max_size", NULL };
 	const char *out = NULL;
 	const struct toml_value *v;
+	int r;
 
 	if (cfg_only(c, t, "serial", keys))
 		return -1;
-	if (cfg_string(c, t, "serial", "output", &out) <= 0)
-		return c->failed ? -1 : 0;
-	v = toml_get(t, "output");
-	if (!strcmp(out, "stdout")) {
-		cfg->serial = SERIAL_STDOUT;
-	} else if (!strcmp(out, "none")) {
-		cfg->serial = SERIAL_NONE;
-	} else if (!strncmp(out, "file:", 5) && out[5]) {
-		cfg->serial = SERIAL_FILE;
-		cfg->serial_path = cfg_resolve(c->dir, out + 5);
-	} else {
-		return cfg_fail(c, v->line, v->col,
-				"key 'serial.output': '%s' is not \"stdout\", \"none\" or \"file:PATH\"",
-				out);
+	r = cfg_string(c, t, "serial", "output", &out);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		v = toml_get(t, "output");
+		if (!strcmp(out, "stdout")) {
+			cfg->serial = SERIAL_STDOUT;
+		} else if (!strcmp(out, "none")) {
+			cfg->serial = SERIAL_NONE;
+		} else if (!strncmp(out, "file:", 5) && out[5]) {
+			cfg->serial = SERIAL_FILE;
+			cfg->serial_path = cfg_resolve(c->dir, out + 5);
+			if (!cfg->serial_path)
+				return cfg_fail(c, v->line, v->col, "key 'serial.output': out of memory");
+		} else {
+			return cfg_fail(c, v->line, v->col,
+					"key 'serial.output': '%s' is not \"stdout\", \"none\" or \"file:PATH\"",
+					out);
+		}
+	}
+	r = cfg_size(c, t, "serial", "max_size", &cfg->serial_max_size);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		v = toml_get(t, "max_size");
+		if (cfg->serial != SERIAL_FILE)
+			return cfg_fail(c, v->line, v->col,
+					"key 'serial.max_size': only with output = \"file:PATH\"");
+		if (cfg->serial_max_size == 0)
+			return cfg_fail(c, v->line, v->col,
+					"key 'serial.max_size': must be at least 1 byte (leave it out for no limit)");
 	}
 	return 0;
 }
@@ -949,8 +967,11 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 	if (errlen)
 		err[0] = '\0';
 	root = toml_parse(src, len, name, err, errlen);
-	if (!root)
+	if (!root) {
+		/* the defaults hold allocated strings too */
+		config_free(cfg);
 		return -1;
+	}
 	/* top level: only known tables */
 	for (size_t i = 0; i < root->n; i++) {
 		const struct toml_kv *kv = &root->kv[i];

@@ -85,6 +85,8 @@ struct vm_config {
 	char *firmware_path;          /* resolved path */
 	enum serial_sink serial;
 	char *serial_path;            /* for SERIAL_FILE */
+	uint64_t serial_max_size;     /* [serial] max_size: bytes written to the file at
+	                                 most, later output dropped; 0: no limit */
 	bool debug_exit;
 	uint16_t debug_exit_port;
 	char *log_path;               /* [log] file: event log, default stderr */
