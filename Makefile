@@ -87,12 +87,13 @@ unit-san: $(UNIT_BINS_SAN)
 fuzz: $(FUZZ_BINS)
 
 -include tests/guest/guest.mk
+-include tests/uefi/uefi.mk
 
 deps:
 	@sh tools/deps.sh
 
 test: deps
-	$(MAKE) all unit unit-san fuzz guests $(BUILD)/fukivmm-san
+	$(MAKE) all unit unit-san fuzz guests uefi $(BUILD)/fukivmm-san
 	sh tests/run.sh
 
 # the include arrows of docs/architecture.md ("Layers"), checked over the sources
