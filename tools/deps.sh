@@ -6,7 +6,7 @@ set -e
 PKGS="gcc make clang libc6-dev linux-libc-dev binutils pkg-config
 libcbor-dev libssl-dev liburing-dev libcriterion-dev
 qemu-system-x86 qemu-system-data seabios ovmf fio hyperfine python3
-fwupd systemd-boot-efi busybox-static cpio"
+fwupd systemd-boot-efi busybox-static cpio gnu-efi mtools dosfstools"
 
 missing=""
 for p in $PKGS; do
