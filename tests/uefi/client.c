@@ -736,6 +736,7 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 	uint8_t fw_sha1[FK_SHA1_LEN];
 	struct shmem ctl, img;
 	struct doorbell db;
+	uint8_t now[DB_SIZE];
 	UINT16 sel = 0;
 	UINT32 nfiles = 0;
 	UINT64 control;
@@ -761,21 +762,11 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 		return V_BOOT;
 	}
 	say("doorbell: fw_cfg file " DB_FILE " at selector 0x%x (%u files)", sel, nfiles);
-	if (sh_alloc(&ctl, EFI_PAGE_SIZE, true) != EFI_SUCCESS) {
-		boot_on("no memory for the doorbell buffers");
-		return V_BOOT;
-	}
-	say("doorbell buffers: %s memory at 0x%lx", iommu ? "shared (IOMMU protocol)" : "plain",
-	    (uint64_t)ctl.dev);
-	r = fw_dma(&ctl, sel, FW_DMA_READ);
-	if (r) {
-		boot_on(r == -1 ? "fw_cfg DMA read of " DB_FILE " failed (error bit)"
-				: "fw_cfg DMA read of " DB_FILE " got no answer");
-		if (r == -1)
-			sh_free(&ctl);
-		return V_BOOT;
-	}
-	db_decode(ctl.host + SH_DOORBELL, &db);
+	/* Read it by PIO first: nothing is allocated before the hand-over
+	 * record a previous swap left is copied (it may lie just where the
+	 * control page would go). */
+	fw_read(sel, true, now, DB_SIZE);
+	db_decode(now, &db);
 	say("doorbell: version %u, status %u %s, capabilities 0x%lx, control 0x%lx, opaque 0x%lx+0x%lx",
 	    db.version, db.status, status_name(db.status), db.caps, db.control, db.opaque_addr,
 	    db.opaque_size);
@@ -863,7 +854,14 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 	}
 
 	/* 3. hand it over */
+	if (sh_alloc(&ctl, EFI_PAGE_SIZE, true) != EFI_SUCCESS) {
+		boot_on("no memory for the doorbell buffers");
+		goto keep;
+	}
+	say("doorbell buffers: %s memory at 0x%lx", iommu ? "shared (IOMMU protocol)" : "plain",
+	    (uint64_t)ctl.dev);
 	if (sh_alloc(&img, fw->payload_len, false) != EFI_SUCCESS) {
+		sh_free(&ctl);
 		boot_on("no memory for the image");
 		goto keep;
 	}
@@ -893,6 +891,7 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 		    " (a read-only file: no vm-launch-update device?)");
 		boot_on("request refused");
 		sh_free(&img);
+		sh_free(&ctl);
 		goto keep;
 	}
 	r = fw_dma(&ctl, sel, FW_DMA_READ);
@@ -906,6 +905,7 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 		    status_name(db.status));
 		boot_on("request refused");
 		sh_free(&img);
+		sh_free(&ctl);
 		goto keep;
 	}
 	if (db.image_addr || db.image_size) {
@@ -916,8 +916,6 @@ static enum verdict decide(const struct fk_choice *c, const struct options *o)
 	say("the host accepted firmware \"%s\": resetting into it", fw->fwid);
 	return V_RESET;
 keep:
-	/* the control page stays allocated: cheap, and never freed while a
-	 * request may be pending */
 	return V_BOOT;
 }
 
