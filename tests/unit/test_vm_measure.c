@@ -266,7 +266,9 @@ static void setup(void)
 	log_set_level(LOG_ERR);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fuki-vmm-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
-	cr_assert_eq(events_open("/dev/null"), 0);
+	/* FUKI_TEST_EVENT_LOG=PATH keeps the event log (e.g. to read measure_ms) */
+	cr_assert_eq(events_open(getenv("FUKI_TEST_EVENT_LOG") ? getenv("FUKI_TEST_EVENT_LOG") :
+				 "/dev/null"), 0);
 	cr_assert_geq(events_subscribe(on_event, NULL), 0);
 	nrec = 0;
 }
