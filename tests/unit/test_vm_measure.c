@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@
 #include "tests/unit/igvm_build.h"
 #include "vmm/api/api.h"
 #include "vmm/base/events.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/log.h"
+#include "vmm/cli/ctl.h"
 #include "vmm/config/config.h"
 #include "vmm/launch/launch.h"
 #include "vmm/vm/vm_internal.h"
@@ -788,4 +791,63 @@ Test(vm_measure, snp_mismatch_is_reported)
 	cr_assert_neq(memcmp(mv, want.value, 48), 0);
 	tvm_stop(&t);
 	free(img);
+}
+
+/* `fukivmm ctl SOCK status` and `measure-pending` print the digests as hex,
+ * over the VM's real control socket. */
+static void ctl_capture(const char *sock, const char *cmd, char *out, size_t n)
+{
+	char path[128];
+	FILE *f;
+	size_t got;
+	int saved, fd;
+
+	snprintf(path, sizeof(path), "%s/ctl.out", tmpdir);
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(saved >= 0 && fd >= 0);
+	dup2(fd, 1);
+	close(fd);
+	int rc = ctl_main(3, (char *[]){ "ctl", (char *)sock, (char *)cmd, NULL });
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	cr_assert_eq(rc, 0, "ctl %s: %d", cmd, rc);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	got = fread(out, 1, n - 1, f);
+	out[got] = '\0';
+	fclose(f);
+}
+
+Test(vm_measure, ctl_prints_the_hex_digests)
+{
+	size_t hlen, glen;
+	uint8_t *h = make_snp_igvm(3, &hlen), *g = make_snp_igvm(4, &glen);
+	struct launch_measurement want;
+	char doc[2048], extra[256], sock[128], out[4096], hex[97], key[128];
+	uint8_t mv[48];
+	struct tvm t;
+
+	snprintf(sock, sizeof(sock), "%s/vm.sock", tmpdir);
+	snprintf(extra, sizeof(extra), "[api]\nsocket = \"%s\"\n", sock);
+	snprintf(doc, sizeof(doc), "%s", snp_doc(2, "gce", put_file("fw.igvm", h, hlen), extra));
+	tvm_start(&t, doc);
+	model_value(&t, mv);
+	ctl_capture(sock, "status", out, sizeof(out));
+	snprintf(key, sizeof(key), "\"measurement\":\"%s\"", hex_encode(hex, mv, 48));
+	cr_assert(strstr(out, key), "status: %s", out);
+	ctl_capture(sock, "measure-pending", out, sizeof(out));
+	cr_assert_str_eq(out, "{\"pending\":false}\n");
+	predict(&t, g, glen, &want);
+	cr_assert_eq(guest_ring(&t, DOORBELL_FORMAT_IGVM, g, glen), DOORBELL_SUCCESS);
+	wait_event("swap-accepted", 1);
+	ctl_capture(sock, "measure-pending", out, sizeof(out));
+	snprintf(key, sizeof(key), "\"measurement\":\"%s\"", hex_encode(hex, want.value, 48));
+	cr_assert(strstr(out, "\"pending\":true,\"firmware\":\"guest\",\"sha384\":\""), "%s", out);
+	cr_assert(strstr(out, key), "measure-pending: %s", out);
+	tvm_stop(&t);
+	free(h);
+	free(g);
 }
