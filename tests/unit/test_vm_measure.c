@@ -697,6 +697,16 @@ Test(vm_measure, snp_doorbell_igvm_then_raw_rom)
 		cr_assert(pending(&t, &p));
 		cr_assert(p.has_measurement);
 		cr_assert_eq(memcmp(p.measurement, want.value, 48), 0);
+		/* a host lock would drop it at the reset: nothing is pending then */
+		struct doorbell_policy pol;
+
+		cr_assert_eq(vm_api_ops.policy_get(t.vm, &pol), 0);
+		pol.locked = true;
+		cr_assert_eq(vm_api_ops.policy_set(t.vm, &pol), 0);
+		cr_assert_not(pending(&t, &p));
+		pol.locked = false;
+		cr_assert_eq(vm_api_ops.policy_set(t.vm, &pol), 0);
+		cr_assert(pending(&t, &p));
 	}
 	cr_assert_eq(count_events("measurement-mismatch"), 0);
 	tvm_stop(&t);
