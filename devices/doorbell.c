@@ -708,6 +708,25 @@ bool doorbell_pending_digest(struct doorbell *db, uint8_t sha384[48])
 	return have;
 }
 
+enum doorbell_fw_choice doorbell_peek_next(struct doorbell *db, uint8_t sha384[48])
+{
+	enum doorbell_fw_choice ch = DOORBELL_FW_UNCHANGED;
+	bool pending;
+
+	pthread_mutex_lock(&db->lock);
+	/* the same order as doorbell_take_pending() */
+	pending = db->pending && db->pol.enabled && !db->pol.locked;
+	if (db->restore_armed) {
+		if (db->current)
+			ch = DOORBELL_FW_HOST;
+	} else if (pending) {
+		ch = DOORBELL_FW_GUEST;
+		memcpy(sha384, db->pending->sha384, 48);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return ch;
+}
+
 const char *doorbell_status_name(unsigned status)
 {
 	static const char *const names[] = {

@@ -181,6 +181,13 @@ bool doorbell_is_disabled(struct doorbell *db);
 void doorbell_get_opaque(struct doorbell *db, uint64_t *addr, uint64_t *size);
 /* Copies the pending image's digest; false if none is pending. */
 bool doorbell_pending_digest(struct doorbell *db, uint8_t sha384[48]);
+/* What the next reset will build if nothing changes before it, as
+ * doorbell_take_pending() would decide it now: DOORBELL_FW_GUEST with the
+ * pending image's digest in @sha384, DOORBELL_FW_HOST when it goes back to
+ * the host's firmware (a one-shot image runs, or CTL_HOST_IGVM was
+ * written), DOORBELL_FW_UNCHANGED when the firmware stays (nothing pending,
+ * or a pending image the host policy would drop).  Changes nothing. */
+enum doorbell_fw_choice doorbell_peek_next(struct doorbell *db, uint8_t sha384[48]);
 
 const char *doorbell_status_name(unsigned status);
 const char *doorbell_event_name(enum doorbell_event_kind kind);

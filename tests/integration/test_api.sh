@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_kvm api-status api-reset api-shutdown api-sigterm api-events-swap-story \
-	api-policy-lock || exit 0
+	api-policy-lock api-plain-no-measurement api-events-plain-no-measurement || exit 0
 
 SOCK=$TMP/vm.sock
 CTL="$FUKIVMM ctl $SOCK"
@@ -54,6 +54,14 @@ if start_vm "$CONFIGS/api-idle.toml" && wait_out "idle: ready" 30; then
 	*'"state":"running"'*'"vcpus":1'*) pass api-status ;;
 	*) fail api-status "$st" ;;
 	esac
+	# a plain guest has no hardware launch measurement: none is reported,
+	# nor is one pending
+	mp=$($CTL measure-pending)
+	case "$st:$mp" in
+	*'"measurement"'*) fail api-plain-no-measurement "$st $mp" ;;
+	*'"firmware_sha384":"'*:'{"pending":false}') pass api-plain-no-measurement ;;
+	*) fail api-plain-no-measurement "$st $mp" ;;
+	esac
 	# reset via the socket: the guest boots again (boot 2)
 	$CTL reset >/dev/null
 	if wait_out "idle: ready, boot 2" 30 && grep -q "event=reset .*reason=host" "$TMP/vm.err"; then
@@ -91,6 +99,14 @@ if start_vm "$CONFIGS/api-wait.toml"; then
 		if [ "$VM_STATUS" = $GUEST_PASS ]; then pass api-events-swap-story; else fail api-events-swap-story "guest status $VM_STATUS"; fi ;;
 	*) fail api-events-swap-story "events: $order" ;;
 	esac
+	# plain: booted and swap-accepted carry no measurement, rebuilt an empty one
+	if grep '"event":"\(booted\|swap-accepted\)"' "$TMP/events.json" | grep -q '"measurement"'; then
+		fail api-events-plain-no-measurement "$(grep -m1 '"measurement":"[0-9a-f]' "$TMP/events.json")"
+	elif grep '"event":"rebuilt"' "$TMP/events.json" | grep -q '"measurement":""'; then
+		pass api-events-plain-no-measurement
+	else
+		fail api-events-plain-no-measurement "$(grep '"event":"rebuilt"' "$TMP/events.json")"
+	fi
 else
 	fail api-events-swap-story "VM did not come up"
 fi

@@ -6,10 +6,12 @@
 #include "tests/model/model.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -84,6 +86,10 @@ static void iset_free(struct iset *s)
 }
 
 /* ---------------- state ---------------- */
+/* The exit queues, handled-counters and g_last_vm may be used from several
+ * threads (a VMM's vCPU threads, its reapers, a test driving the guest). */
+static pthread_mutex_t g_qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_qcond = PTHREAD_COND_INITIALIZER;
 static struct model_opts g_opts;
 static bool g_opts_set;
 static char g_err[256];
@@ -161,6 +167,7 @@ struct hv_vcpu {
 	uint64_t ret, out[5];
 	uint64_t last_ret, last_out[5];
 	bool pending;
+	uint64_t pushed, taken, handled;   /* exit sequence numbers (g_qlock) */
 };
 
 void model_opts_default(struct model_opts *o)
@@ -177,7 +184,15 @@ void model_set_opts(const struct model_opts *o)
 }
 
 const char *model_last_error(void) { return g_err; }
-struct hv_vm *model_last_vm(void) { return g_last_vm; }
+struct hv_vm *model_last_vm(void)
+{
+	struct hv_vm *vm;
+
+	pthread_mutex_lock(&g_qlock);
+	vm = g_last_vm;
+	pthread_mutex_unlock(&g_qlock);
+	return vm;
+}
 
 /* ---------------- hv_ops ---------------- */
 static int m_open(struct hv **out, char *err, size_t errlen)
@@ -209,7 +224,9 @@ static int m_vm_create(struct hv *hv, const struct hv_vm_params *p, struct hv_vm
 	vm->hv = hv;
 	vm->platform = p->platform;
 	vm->nvcpus_param = p->nvcpus;
+	pthread_mutex_lock(&g_qlock);
 	g_last_vm = vm;
+	pthread_mutex_unlock(&g_qlock);
 	*out = vm;
 	return 0;
 }
@@ -247,8 +264,10 @@ static void m_vm_destroy(struct hv_vm *vm)
 	free(vm->vmsa);
 	if (vm->mrtd_ctx)
 		EVP_MD_CTX_free(vm->mrtd_ctx);
+	pthread_mutex_lock(&g_qlock);
 	if (g_last_vm == vm)
 		g_last_vm = NULL;
+	pthread_mutex_unlock(&g_qlock);
 	free(vm);
 }
 
@@ -342,13 +361,30 @@ static int m_vcpu_run(struct hv_vcpu *v, struct hv_exit *ex)
 		v->pending = false;
 	}
 	memset(ex, 0, sizeof(*ex));
+	pthread_mutex_lock(&g_qlock);
+	if (v->handled != v->taken) {
+		v->handled = v->taken;          /* the VMM came back: the exit is handled */
+		pthread_cond_broadcast(&g_qcond);
+	}
+	if (!v->nq && v->vm->hv->o.idle_wait_us) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)v->vm->hv->o.idle_wait_us * 1000;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&g_qcond, &g_qlock, &ts);
+	}
 	if (!v->nq) {
+		pthread_mutex_unlock(&g_qlock);
 		ex->reason = HV_EXIT_INTR;
 		return 0;
 	}
 	*ex = v->q[0];
 	memmove(&v->q[0], &v->q[1], (v->nq - 1) * sizeof(v->q[0]));
 	v->nq--;
+	v->taken++;
+	pthread_mutex_unlock(&g_qlock);
 	v->ret = 0;
 	memset(v->out, 0, sizeof(v->out));
 	switch (ex->reason) {
@@ -374,7 +410,12 @@ static int m_vcpu_run(struct hv_vcpu *v, struct hv_exit *ex)
 	return 0;
 }
 
-static void m_vcpu_kick(struct hv_vcpu *v) { }
+static void m_vcpu_kick(struct hv_vcpu *v)
+{
+	pthread_mutex_lock(&g_qlock);
+	pthread_cond_broadcast(&g_qcond);
+	pthread_mutex_unlock(&g_qlock);
+}
 static void m_vcpu_dump(struct hv_vcpu *v, char *buf, size_t len)
 {
 	snprintf(buf, len, "model vCPU %u rip=%llx", v->index, (unsigned long long)v->regs.rip);
@@ -1236,10 +1277,36 @@ bool model_vm_gmem_populated(struct hv_vm *vm, uint64_t gpa)
 
 uint64_t model_vcpu_tdx_rcx(struct hv_vcpu *v) { return v->rcx; }
 
-void model_vcpu_push_exit(struct hv_vcpu *v, const struct hv_exit *ex)
+uint64_t model_vcpu_push_exit(struct hv_vcpu *v, const struct hv_exit *ex)
 {
-	if (v->nq < MAX_EXITS)
+	uint64_t seq = 0;
+
+	pthread_mutex_lock(&g_qlock);
+	if (v->nq < MAX_EXITS) {
 		v->q[v->nq++] = *ex;
+		seq = ++v->pushed;
+		pthread_cond_broadcast(&g_qcond);
+	}
+	pthread_mutex_unlock(&g_qlock);
+	return seq;
+}
+
+int model_vcpu_wait_handled(struct hv_vcpu *v, uint64_t seq, unsigned timeout_ms)
+{
+	struct timespec ts;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&g_qlock);
+	while (v->handled < seq && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&g_qcond, &g_qlock, &ts);
+	r = v->handled >= seq ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&g_qlock);
+	return r;
 }
 
 uint64_t model_vcpu_last_ret(struct hv_vcpu *v) { return v->last_ret; }

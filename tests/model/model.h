@@ -30,6 +30,9 @@ struct model_opts {
 	bool tdx_two_pass;           /* legacy KVM MRTD order */
 	unsigned tdx_chunk;          /* TDX pages per INIT_MEM_REGION call (0 = all);
 	                                a short call returns EINTR with progress */
+	unsigned idle_wait_us;       /* vcpu_run with no queued exit waits this long
+	                                for one (or a kick) before it returns
+	                                HV_EXIT_INTR (0: returns at once) */
 };
 void model_opts_default(struct model_opts *o);
 /* Options for the next model_ops.open(). */
@@ -60,8 +63,13 @@ bool model_vm_page_launched(struct hv_vm *vm, uint64_t gpa);
 /* vCPUs */
 uint64_t model_vcpu_tdx_rcx(struct hv_vcpu *vcpu);
 /* Queue an exit vcpu_run will return; the pointers the handler writes
- * through (hypercall.ret, tdx.ret/out, ...) are set by the model. */
-void model_vcpu_push_exit(struct hv_vcpu *vcpu, const struct hv_exit *ex);
+ * through (hypercall.ret, tdx.ret/out, ...) are set by the model.  Safe
+ * against a vCPU thread running the vCPU.  Returns the exit's sequence
+ * number (from 1), 0 if the queue is full. */
+uint64_t model_vcpu_push_exit(struct hv_vcpu *vcpu, const struct hv_exit *ex);
+/* Wait until the VMM has handled exit @seq of @vcpu (its thread came back
+ * into vcpu_run after taking it): 0, or -ETIMEDOUT after @timeout_ms. */
+int model_vcpu_wait_handled(struct hv_vcpu *vcpu, uint64_t seq, unsigned timeout_ms);
 /* What the VMM wrote back for the last exit, as KVM would read it on the
  * next KVM_RUN: ret and the 5 output values. */
 uint64_t model_vcpu_last_ret(struct hv_vcpu *vcpu);

@@ -29,6 +29,15 @@ struct api_status {
 	struct doorbell_policy policy;
 };
 
+/* What "measure-pending" reports: the firmware the next reset builds. */
+struct api_pending {
+	const char *firmware;       /* "guest" (the doorbell's image) or "host" */
+	uint8_t sha384[48];         /* that image's SHA-384 */
+	bool has_measurement;       /* SEV-SNP / TDX, measured */
+	uint8_t measurement[48];    /* its launch measurement (SNP digest, TDX MRTD) */
+	const char *fwid;           /* the [uki] fwid naming a guest image, or NULL */
+};
+
 /* The VM side.  Every op is called in the server thread, never with a
  * server lock held, one at a time; it must be quick (no waiting for the
  * guest) and thread-safe against the vCPU and VM threads.  An op may call
@@ -48,6 +57,10 @@ struct api_ops {
 	 * nothing pending.  0 with *has = false: an image is pending but no
 	 * measurement can be computed for it (e.g. no confidential platform). */
 	int (*measure_pending)(void *opaque, uint8_t out[48], bool *has);
+	/* The same with what the reply says besides (preferred when set):
+	 * the firmware the next reset builds when it differs from the
+	 * current one.  -ENOENT: the next reset keeps the firmware. */
+	int (*pending)(void *opaque, struct api_pending *p);
 };
 
 /* Limits (docs/api.md "Limits"); a zero field takes the default. */

@@ -294,6 +294,40 @@ static cbor_item_t *api_do_status(const struct api_status *st)
 	return ok ? m : NULL;
 }
 
+/* measure-pending through the pending op: {"pending": false}, or
+ * {"pending": true, "firmware", "sha384", ? "measurement", ? "fwid"}. */
+static cbor_item_t *api_do_pending(struct api_server *s, uint64_t id)
+{
+	struct api_pending p;
+	char msg[160];
+	cbor_item_t *m;
+	bool ok;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	rc = s->ops.pending(s->opaque, &p);
+	if (rc && rc != -ENOENT) {
+		snprintf(msg, sizeof(msg), "measure-pending: %s", strerror(-rc));
+		return api_reply_error(true, id, api_errno_code(rc), msg);
+	}
+	m = api_map_new(5);
+	ok = m && api_map_put_bool(m, "pending", rc == 0);
+	if (ok && rc == 0) {
+		ok = api_map_put_str(m, "firmware", p.firmware ? p.firmware : "guest") &&
+		     api_map_put_bytes(m, "sha384", p.sha384, 48);
+		if (ok && p.has_measurement)
+			ok = api_map_put_bytes(m, "measurement", p.measurement, 48);
+		if (ok && p.fwid && p.fwid[0])
+			ok = api_map_put_str(m, "fwid", p.fwid);
+	}
+	if (!ok) {
+		if (m)
+			cbor_decref(&m);
+		return NULL;
+	}
+	return api_reply_ok(id, m);
+}
+
 /* Run @req; returns the reply item (NULL: out of memory). */
 static cbor_item_t *api_dispatch(struct api_server *s, struct api_conn *c,
 				 const struct api_request *req, bool *subscribe)
@@ -378,6 +412,8 @@ static cbor_item_t *api_dispatch(struct api_server *s, struct api_conn *c,
 		bool has = false;
 		cbor_item_t *m;
 
+		if (o->pending)
+			return api_do_pending(s, req->id);
 		if (!o->measure_pending)
 			break;
 		rc = o->measure_pending(s->opaque, d, &has);

@@ -28,8 +28,12 @@ static int vm_api_status(void *opaque, struct api_status *st)
 	st->uptime_s = (clock_now_ns() - vm->start_ns) / 1e9;
 	pthread_mutex_lock(&vm->info_lock);
 	memcpy(st->fw_sha384, vm->cur_fw_sha384, 48);
+	/* SEV-SNP / TDX: the current build's launch measurement; a plain
+	 * guest has none */
+	st->has_measurement = vm->cur_m.has;
+	if (vm->cur_m.has)
+		memcpy(st->measurement, vm->cur_m.value, 48);
 	pthread_mutex_unlock(&vm->info_lock);
-	st->has_measurement = false;   /* no launch measurement is reported */
 	doorbell_get_stats(vm->dev->doorbell, &ds);
 	st->swaps_accepted = ds.accepted;
 	st->swaps_rejected = ds.rejected;
@@ -71,16 +75,36 @@ static int vm_api_shutdown(void *opaque)
 	return 0;
 }
 
-static int vm_api_measure_pending(void *opaque, uint8_t out[48], bool *has)
+/* The firmware the next reset builds when it changes: the doorbell's
+ * pending image, or the host's after a one-shot image (or CTL_HOST_IGVM).
+ * Its launch measurement was computed once (at the image's validation, at
+ * the host firmware's first boot): this only reads it.  A plain guest has
+ * none; an image accepted a moment ago may not have it yet. */
+static int vm_api_pending(void *opaque, struct api_pending *p)
 {
 	struct vm *vm = opaque;
-	uint8_t digest[48];
+	struct swap_measured k;
+	bool have;
 
-	if (!doorbell_pending_digest(vm->dev->doorbell, digest))
+	memset(p, 0, sizeof(*p));
+	switch (doorbell_peek_next(vm->dev->doorbell, p->sha384)) {
+	case DOORBELL_FW_GUEST:
+		p->firmware = "guest";
+		p->fwid = swap_uki_fwid(&vm->swap, p->sha384);
+		have = swap_guest_measurement(&vm->swap, p->sha384, &k);
+		break;
+	case DOORBELL_FW_HOST:
+		p->firmware = "host";
+		memcpy(p->sha384, vm->swap.host_fw_sha384, 48);
+		have = swap_measurement_get(&vm->swap, &(struct swap_choice){ .guest = false }, &k);
+		break;
+	default:
 		return -ENOENT;
-	/* the pending image's launch measurement is not computed */
-	*has = false;
-	memset(out, 0, 48);
+	}
+	if (have && k.m.has) {
+		p->has_measurement = true;
+		memcpy(p->measurement, k.m.value, 48);
+	}
 	return 0;
 }
 
@@ -90,5 +114,5 @@ const struct api_ops vm_api_ops = {
 	.policy_set = vm_api_policy_set,
 	.reset = vm_api_reset,
 	.shutdown = vm_api_shutdown,
-	.measure_pending = vm_api_measure_pending,
+	.pending = vm_api_pending,
 };

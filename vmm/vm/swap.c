@@ -16,6 +16,7 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 	int r;
 
 	s->cfg = cfg;
+	pthread_mutex_init(&s->mlock, NULL);
 	r = file_map(cfg->firmware_path, CFG_FW_MAX, &s->host_fw_map, err, errlen);
 	if (r)
 		return r;
@@ -58,6 +59,7 @@ void swap_close(struct swap *s)
 	free(s->uki_fw);
 	s->uki_fw = NULL;
 	s->n_uki_fw = 0;
+	pthread_mutex_destroy(&s->mlock);
 }
 
 const char *swap_format_name(uint64_t format)
@@ -75,6 +77,100 @@ const char *swap_uki_fwid(const struct swap *s, const uint8_t sha384[48])
 		if (!memcmp(s->uki_fw[i].sha384, sha384, 48))
 			return s->uki_fw[i].fwid;
 	return "";
+}
+
+/* The measurement of the image this thread validated last, kept until the
+ * doorbell reports that write: the doorbell validates an image and then
+ * emits its swap-accepted or swap-rejected event in one call on the
+ * writing thread, so the event finds here what the validation measured. */
+static _Thread_local struct {
+	const struct swap *s;
+	bool valid;
+	size_t len;
+	struct launch_measurement m;
+} swap_validated;
+
+/* A doorbell image's plan @p (built for this VM by the validation): its
+ * launch measurement, for swap-accepted, measure-pending and the rebuild.
+ * Plain plans are not measured. */
+static void swap_measure_validated(const struct swap *s, const struct launch_plan *p, size_t len)
+{
+	char err[160];
+
+	swap_validated.valid = false;
+	if (p->platform == PLAN_PLAIN)
+		return;
+	if (launch_measure(p, NULL, &swap_validated.m, err, sizeof(err)))
+		log_warn("doorbell image: no launch measurement: %s", err);
+	swap_validated.s = s;
+	swap_validated.len = len;
+	swap_validated.valid = true;
+}
+
+/* At swap-accepted: the image just validated on this thread is the pending
+ * one.  Returns its measurement, or NULL (plain, or not measured). */
+static const struct launch_measurement *swap_accepted(struct swap *s, const struct doorbell_event *ev)
+{
+	const struct launch_measurement *m = NULL;
+
+	if (!swap_validated.valid || swap_validated.s != s || swap_validated.len != ev->size ||
+	    !ev->has_digest)
+		return NULL;
+	pthread_mutex_lock(&s->mlock);
+	s->guest_m = (struct swap_measured){ .valid = true, .m = swap_validated.m };
+	memcpy(s->guest_m.sha384, ev->sha384, 48);
+	pthread_mutex_unlock(&s->mlock);
+	swap_validated.valid = false;
+	if (swap_validated.m.has)
+		m = &swap_validated.m;
+	return m;
+}
+
+bool swap_guest_measurement(struct swap *s, const uint8_t sha384[48], struct swap_measured *out)
+{
+	const struct swap_measured *src = NULL;
+
+	pthread_mutex_lock(&s->mlock);
+	if (s->guest_m.valid && !memcmp(s->guest_m.sha384, sha384, 48))
+		src = &s->guest_m;
+	else if (s->run_m.valid && !memcmp(s->run_m.sha384, sha384, 48))
+		src = &s->run_m;
+	if (src)
+		*out = *src;
+	pthread_mutex_unlock(&s->mlock);
+	return src != NULL;
+}
+
+bool swap_measurement_get(struct swap *s, const struct swap_choice *ch,
+			  struct swap_measured *out)
+{
+	bool have;
+
+	if (ch->guest)
+		return swap_guest_measurement(s, ch->sha384, out);
+	pthread_mutex_lock(&s->mlock);
+	have = s->host_m.valid;
+	if (have)
+		*out = s->host_m;
+	pthread_mutex_unlock(&s->mlock);
+	return have;
+}
+
+void swap_measurement_put(struct swap *s, const struct swap_choice *ch,
+			  const struct launch_measurement *m)
+{
+	struct swap_measured v = { .valid = true, .launched = true, .m = *m };
+
+	memcpy(v.sha384, ch->sha384, 48);
+	pthread_mutex_lock(&s->mlock);
+	if (!ch->guest) {
+		s->host_m = v;
+	} else {
+		s->run_m = v;
+		if (s->guest_m.valid && !memcmp(s->guest_m.sha384, ch->sha384, 48))
+			s->guest_m = v;
+	}
+	pthread_mutex_unlock(&s->mlock);
 }
 
 /* The doorbell's check of an image copy: is it what its format bit says,
@@ -98,6 +194,8 @@ int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, si
 	memset(&p, 0, sizeof(p));
 	r = planbuild_from_config(&p, s->cfg, img, len, s->khash_ok ? &s->khash : NULL,
 				  why, whylen);
+	if (!r)
+		swap_measure_validated(s, &p, len);
 	plan_free(&p);
 	return r;
 }
@@ -115,16 +213,28 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 	};
 	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
 			   names[ev->kind] ? names[ev->kind] : "doorbell";
+	const struct launch_measurement *m = NULL;
 
-	EVENTS_EMIT(name,
-		    EVF_STR("format", swap_format_name(ev->format)),
-		    EVF_U64("addr", ev->addr),
-		    EVF_U64("size", ev->size),
-		    EVF_BYTES("sha384", ev->has_digest ? ev->sha384 : NULL, ev->has_digest ? 48 : 0),
-		    EVF_U64("status", ev->status),
-		    EVF_STR("status_name", doorbell_status_name(ev->status)),
-		    EVF_STR("reason", ev->reason ? ev->reason : ""),
-		    EVF_STR("fwid", swap_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
+	if (ev->kind == DOORBELL_EV_ACCEPTED)
+		m = swap_accepted(opaque, ev);
+	else if (ev->kind == DOORBELL_EV_REJECTED)
+		swap_validated.valid = false;
+
+	/* swap-accepted of a SEV-SNP / TDX image also carries the launch
+	 * measurement the next build will have */
+	const struct event_field f[] = {
+		EVF_STR("format", swap_format_name(ev->format)),
+		EVF_U64("addr", ev->addr),
+		EVF_U64("size", ev->size),
+		EVF_BYTES("sha384", ev->has_digest ? ev->sha384 : NULL, ev->has_digest ? 48 : 0),
+		EVF_U64("status", ev->status),
+		EVF_STR("status_name", doorbell_status_name(ev->status)),
+		EVF_STR("reason", ev->reason ? ev->reason : ""),
+		EVF_STR("fwid", swap_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)),
+		EVF_BYTES("measurement", m ? m->value : NULL, m ? LAUNCH_MEASUREMENT_LEN : 0),
+	};
+
+	events_emit(name, f, sizeof(f) / sizeof(f[0]) - (m ? 0 : 1));
 }
 
 static int swap_plan(const struct swap *s, struct swap_choice *ch)

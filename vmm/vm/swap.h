@@ -3,10 +3,12 @@
  * its digest, the SHA-256 of the [kernel] bytes every plan's kernel hashes
  * use, the [uki]'s firmware table (to name swapped-in images), the
  * doorbell's validation and event callbacks, and the choice at every reset
- * between the doorbell's image and the host's. */
+ * between the doorbell's image and the host's; the launch measurements
+ * of those images (SEV-SNP / TDX), each computed once per plan. */
 #ifndef FUKI_SWAP_H
 #define FUKI_SWAP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,11 +17,20 @@
 #include "loader/plan.h"
 #include "vmm/base/fileio.h"
 #include "vmm/config/config.h"
+#include "vmm/launch/launch.h"
 #include "vmm/launch/planbuild.h"
 
 struct swap_uki_fw {
 	char *fwid;
 	uint8_t sha384[48];
+};
+
+/* A launch measurement kept with the image it belongs to. */
+struct swap_measured {
+	bool valid;
+	bool launched;                 /* measured from a plan handed to launch_build */
+	uint8_t sha384[48];            /* the image's SHA-384 */
+	struct launch_measurement m;
 };
 
 struct swap {
@@ -35,6 +46,13 @@ struct swap {
 	/* [uki]: the firmware images a UKI carries */
 	struct swap_uki_fw *uki_fw;
 	unsigned n_uki_fw;
+	/* SEV-SNP / TDX launch measurements, each computed once per plan: the
+	 * host firmware's (its plan's inputs do not change while the VM
+	 * lives) and the last accepted guest image's (at its validation) */
+	pthread_mutex_t mlock;
+	struct swap_measured host_m;
+	struct swap_measured guest_m;  /* the last accepted guest image's */
+	struct swap_measured run_m;    /* the last guest image launched */
 };
 
 /* A build's firmware and the plan made from it. */
@@ -70,5 +88,17 @@ int swap_host(const struct swap *s, struct swap_choice *ch);
  * host's firmware (and tells the doorbell).  0, or the plan builder's error,
  * logged. */
 int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *ch);
+
+/* The launch measurement of @ch's image as far as it is known: the host
+ * firmware's, or the accepted guest image with @ch's digest.  false if
+ * none is kept (a plain VM keeps none). */
+bool swap_measurement_get(struct swap *s, const struct swap_choice *ch,
+			  struct swap_measured *out);
+/* Keep @m as the measurement of @ch's image, measured from the plan that
+ * was launched. */
+void swap_measurement_put(struct swap *s, const struct swap_choice *ch,
+			  const struct launch_measurement *m);
+/* The guest image with @sha384's measurement, if it is the accepted one. */
+bool swap_guest_measurement(struct swap *s, const uint8_t sha384[48], struct swap_measured *out);
 
 #endif

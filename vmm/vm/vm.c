@@ -268,6 +268,86 @@ struct vm_reset_times {
 	uint64_t t0, stop, plan, retire;
 };
 
+/* The launch measurement of the plan just built (vm->plan), SEV-SNP / TDX
+ * only.  Each plan is measured once: a guest image's at its doorbell
+ * validation, the host firmware's at the first boot; a known one is reused.
+ * *@check: it was measured from the validation's plan, not from this one
+ * (vm_check_measurement measures the launched plan once its vCPUs run).
+ * A plan nobody measured yet is measured now. */
+static void vm_measurement(struct vm *vm, const struct swap_choice *ch,
+			   struct launch_measurement *m, bool *check)
+{
+	struct swap_measured k;
+	char err[160];
+
+	memset(m, 0, sizeof(*m));
+	*check = false;
+	if (vm->plan.platform == PLAN_PLAIN)
+		return;
+	if (swap_measurement_get(&vm->swap, ch, &k)) {
+		*m = k.m;
+		*check = !k.launched;
+		return;
+	}
+	if (launch_measure(&vm->plan, NULL, m, err, sizeof(err)))
+		log_err("launch measurement: %s", err);
+	swap_measurement_put(&vm->swap, ch, m);
+}
+
+/* Measure the plan that was launched and compare it with what was expected
+ * of it (@expected, from the doorbell's validation): a difference is a bug,
+ * reported as a measurement-mismatch event; status then reports what was
+ * launched.  Runs after the vCPUs resume, off the rebuild's critical path. */
+static void vm_check_measurement(struct vm *vm, const struct swap_choice *ch,
+				 const struct launch_measurement *expected)
+{
+	struct launch_measurement m;
+	char err[160];
+
+	if (launch_measure(&vm->plan, NULL, &m, err, sizeof(err))) {
+		log_err("launch measurement of the rebuilt plan: %s", err);
+		return;
+	}
+	swap_measurement_put(&vm->swap, ch, &m);
+	if (m.has == expected->has && !memcmp(m.value, expected->value, LAUNCH_MEASUREMENT_LEN)) {
+		log_debug("reset %llu: launched plan measured in %.3f ms, as expected",
+			  (unsigned long long)vm->resets, m.ns / 1e6);
+		return;
+	}
+	pthread_mutex_lock(&vm->info_lock);
+	vm->cur_m = m;
+	pthread_mutex_unlock(&vm->info_lock);
+	if (!expected->has)
+		return;   /* nothing was expected: the validation could not measure */
+	log_err("reset %llu: the launched plan's measurement differs from the one expected at "
+		"the doorbell's validation", (unsigned long long)vm->resets);
+	EVENTS_EMIT("measurement-mismatch", EVF_U64("n", vm->resets),
+		    EVF_STR("firmware", ch->guest ? "guest" : "host"),
+		    EVF_BYTES("sha384", ch->sha384, 48),
+		    EVF_BYTES("expected", expected->value, LAUNCH_MEASUREMENT_LEN),
+		    EVF_BYTES("measurement", m.value, LAUNCH_MEASUREMENT_LEN));
+}
+
+/* The measurement fields of a booted event, written at @f: the launch
+ * measurement, what computing it cost and, for a TDVF plan, the RTMR[0]
+ * event digests fukivmm determines.  None for a plain plan (or one that
+ * could not be measured). */
+#define VM_MEASUREMENT_FIELDS 4
+static unsigned vm_measurement_fields(const struct launch_measurement *m, struct event_field *f)
+{
+	unsigned n = 0;
+
+	if (!m->has)
+		return 0;
+	f[n++] = (struct event_field)EVF_BYTES("measurement", m->value, LAUNCH_MEASUREMENT_LEN);
+	f[n++] = (struct event_field)EVF_F64("measure_ms", m->ns / 1e6);
+	if (m->has_rtmr0_events) {
+		f[n++] = (struct event_field)EVF_BYTES("rtmr0_td_hob", m->td_hob, 48);
+		f[n++] = (struct event_field)EVF_BYTES("rtmr0_cfv", m->cfv, 48);
+	}
+	return n;
+}
+
 /* The one way to boot, at start-up (@rt NULL) and after every reset (@rt its
  * timings): build a hypervisor VM from @ch's plan, point the doorbell at the
  * new firmware, report, and let the vCPU threads run it.  A reset reports
@@ -276,6 +356,9 @@ struct vm_reset_times {
 static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_times *rt)
 {
 	struct procstat ps;
+	struct launch_measurement lm;
+	struct event_field bf[9 + VM_MEASUREMENT_FIELDS];
+	bool check = false;
 	uint64_t dt = 0;
 	int r = vm_build(vm, &ch->plan);
 
@@ -283,12 +366,16 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 		plan_free(&ch->plan);
 		return r;
 	}
+	memset(&lm, 0, sizeof(lm));
+	if (rt)
+		vm_measurement(vm, ch, &lm, &check);
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	if (rt)
 		doorbell_on_rebuilt(vm->dev->doorbell, 0);
 	atomic_store(&vm->dev->first_output, true);
 	pthread_mutex_lock(&vm->info_lock);
 	memcpy(vm->cur_fw_sha384, ch->sha384, 48);
+	vm->cur_m = lm;
 	pthread_mutex_unlock(&vm->info_lock);
 	if (rt) {
 		dt = clock_now_ns() - rt->t0;
@@ -303,27 +390,47 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 			    EVF_U64("size", ch->len),
 			    EVF_BYTES("sha384", ch->sha384, 48),
 			    EVF_STR("fwid", ch->guest ? swap_uki_fwid(&vm->swap, ch->sha384) : ""),
-			    EVF_BYTES("measurement", NULL, 0),
+			    EVF_BYTES("measurement", lm.has ? lm.value : NULL,
+				      lm.has ? LAUNCH_MEASUREMENT_LEN : 0),
 			    EVF_U64("fds", ps.fds), EVF_U64("rss_kib", ps.rss_kib),
 			    EVF_U64("heap_kib", ps.heap_kib));
-		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-			    EVF_STR("firmware", ch->guest ? "guest" : "host"), EVF_U64("size", ch->len),
-			    EVF_BYTES("sha384", ch->sha384, 48),
-			    EVF_F64("build_ms", vm->last_build_ns / 1e6));
+		const struct event_field b[] = {
+			EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
+			EVF_STR("firmware", ch->guest ? "guest" : "host"), EVF_U64("size", ch->len),
+			EVF_BYTES("sha384", ch->sha384, 48),
+			EVF_F64("build_ms", vm->last_build_ns / 1e6),
+		};
+		unsigned n = sizeof(b) / sizeof(b[0]);
+
+		memcpy(bf, b, sizeof(b));
+		events_emit("booted", bf, n + vm_measurement_fields(&lm, bf + n));
 	}
 	vm_set_state(vm, VM_STATE_RUNNING);
 	vcpu_pool_resume(&vm->vcpus, vm->vcpu);
 	if (rt) {
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
+		if (check)
+			vm_check_measurement(vm, ch, &lm);
 	} else {
+		/* the first boot's plan is measured once its vCPUs run */
+		vm_measurement(vm, ch, &lm, &check);
+		pthread_mutex_lock(&vm->info_lock);
+		vm->cur_m = lm;
+		pthread_mutex_unlock(&vm->info_lock);
 		procstat_read(&ps);
-		EVENTS_EMIT("booted", EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
-			    EVF_STR("firmware", ch->guest ? "guest" : "host"), EVF_U64("size", ch->len),
-			    EVF_BYTES("sha384", ch->sha384, 48),
-			    EVF_F64("build_ms", vm->last_build_ns / 1e6),
-			    EVF_U64("fds", ps.fds), EVF_U64("rss_kib", ps.rss_kib),
-			    EVF_U64("heap_kib", ps.heap_kib));
+		const struct event_field b[] = {
+			EVF_U64("vcpus", vm->nvcpus), EVF_U64("memory", vm->ram_size),
+			EVF_STR("firmware", ch->guest ? "guest" : "host"), EVF_U64("size", ch->len),
+			EVF_BYTES("sha384", ch->sha384, 48),
+			EVF_F64("build_ms", vm->last_build_ns / 1e6),
+			EVF_U64("fds", ps.fds), EVF_U64("rss_kib", ps.rss_kib),
+			EVF_U64("heap_kib", ps.heap_kib),
+		};
+		unsigned n = sizeof(b) / sizeof(b[0]);
+
+		memcpy(bf, b, sizeof(b));
+		events_emit("booted", bf, n + vm_measurement_fields(&lm, bf + n));
 	}
 	return 0;
 }

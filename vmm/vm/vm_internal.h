@@ -85,7 +85,8 @@ struct vm {
 	struct api_server *api;
 	atomic_int state;              /* enum vm_state */
 	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
-	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 */
+	struct launch_measurement cur_m;   /* the current build's (SEV-SNP / TDX) */
+	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 and cur_m */
 
 	/* statistics */
 	_Atomic uint64_t resets;
