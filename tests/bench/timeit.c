@@ -15,6 +15,12 @@
  *   -j K   each run starts K copies of the command at once and ends when
  *          the last has exited; CPU is their sum, MAXRSS the largest,
  *          STATUS 254 when the copies did not all exit alike.
+ *   -k R   each run is R such rounds, one after the other.
+ *   -r     this process is a child subreaper: after each run it also waits
+ *          for what the command left behind (a helper that outlives it),
+ *          and CPU is everything its descendants used (RUSAGE_CHILDREN),
+ *          the helpers included.  The wall time still ends with the
+ *          command itself.
  *
  * The p90 is the value at rank ceil(0.9 N) of the sorted runs. */
 #define _GNU_SOURCE
@@ -26,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -145,32 +152,48 @@ static int run_serial(char **argv, int timeout, double t0, double *first, double
 	return 0;
 }
 
+static double children_cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return cpu_ms(&ru);
+}
+
 int main(int argc, char **argv)
 {
-	int n, timeout, status = 0, jobs = 1, a = 1, nfirst = 0;
-	bool serial = false;
+	int n, timeout, status = 0, jobs = 1, rounds = 1, a = 1, nfirst = 0;
+	bool serial = false, reaper = false;
 	long maxrss = 0;
 	double *t, *cpu, *first;
+	pid_t *pids;
 
 	for (; a < argc && argv[a][0] == '-' && strcmp(argv[a], "--"); a++) {
 		if (!strcmp(argv[a], "-s"))
 			serial = true;
+		else if (!strcmp(argv[a], "-r"))
+			reaper = true;
 		else if (!strcmp(argv[a], "-j") && a + 1 < argc && (jobs = atoi(argv[a + 1])) >= 1)
+			a++;
+		else if (!strcmp(argv[a], "-k") && a + 1 < argc && (rounds = atoi(argv[a + 1])) >= 1)
 			a++;
 		else
 			goto usage;
 	}
 	if (argc - a < 4 || (n = atoi(argv[a])) < 1 || (timeout = atoi(argv[a + 1])) < 1 ||
-	    strcmp(argv[a + 2], "--") || (serial && jobs > 1))
+	    strcmp(argv[a + 2], "--") || (serial && (jobs > 1 || rounds > 1)))
 		goto usage;
 	argv += a + 3;
 	t = calloc((size_t)n, sizeof(*t));
 	cpu = calloc((size_t)n, sizeof(*cpu));
 	first = calloc((size_t)n, sizeof(*first));
-	if (!t || !cpu || !first)
+	pids = calloc((size_t)jobs, sizeof(*pids));
+	if (!t || !cpu || !first || !pids)
+		return 1;
+	if (reaper && prctl(PR_SET_CHILD_SUBREAPER, 1))
 		return 1;
 	for (int i = 0; i < n; i++) {
-		double t0 = now_ms(), end = 0, f = -1;
+		double t0 = now_ms(), end = 0, f = -1, c0 = children_cpu_ms();
 		struct rusage ru;
 		int st = 0;
 
@@ -183,26 +206,32 @@ int main(int argc, char **argv)
 				maxrss = ru.ru_maxrss;
 			if (f >= 0)
 				first[nfirst++] = f;
+			status = status_of(st);
 		} else {
-			for (int j = 0; j < jobs; j++)
-				if (spawn(argv, timeout, -1) < 0)
-					return 1;
-			for (int j = 0; j < jobs; j++) {
-				if (wait4(-1, &st, 0, &ru) < 0)
-					return 1;
-				cpu[i] += cpu_ms(&ru);
-				if (ru.ru_maxrss > maxrss)
-					maxrss = ru.ru_maxrss;
-				if (j == 0)
-					status = status_of(st);
-				else if (status_of(st) != status)
-					status = 254;   /* the copies did not agree */
+			for (int r = 0; r < rounds; r++) {
+				for (int j = 0; j < jobs; j++)
+					if ((pids[j] = spawn(argv, timeout, -1)) < 0)
+						return 1;
+				for (int j = 0; j < jobs; j++) {
+					if (wait4(pids[j], &st, 0, &ru) < 0)
+						return 1;
+					cpu[i] += cpu_ms(&ru);
+					if (ru.ru_maxrss > maxrss)
+						maxrss = ru.ru_maxrss;
+					if (r == 0 && j == 0)
+						status = status_of(st);
+					else if (status_of(st) != status)
+						status = 254;   /* the copies did not agree */
+				}
 			}
 			end = now_ms();
 		}
 		t[i] = end - t0;
-		if (serial)
-			status = status_of(st);
+		if (reaper) {
+			while (wait4(-1, NULL, 0, NULL) > 0 || errno == EINTR)
+				;
+			cpu[i] = children_cpu_ms() - c0;
+		}
 	}
 	double med = median(t, n), cmed = median(cpu, n);
 
@@ -217,6 +246,6 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: timeit [-s] [-j K] N TIMEOUT_S -- CMD [ARG...]\n");
+	fprintf(stderr, "usage: timeit [-s] [-r] [-j K] [-k R] N TIMEOUT_S -- CMD [ARG...]\n");
 	return 2;
 }
