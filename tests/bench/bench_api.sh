@@ -12,4 +12,7 @@ fi
 cc -O2 -g -std=gnu11 -I. -D_GNU_SOURCE -o "$BTMP/api_bench" tests/bench/api_bench.c \
 	build/libfuki.a -lpthread -lcrypto -lcbor -luring || exit 1
 say "control socket, fake backend, $(nproc) CPUs"
-"$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}" | while IFS= read -r l; do say "$l"; done
+out=$("$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}")
+rc=$?
+printf '%s\n' "$out" | while IFS= read -r l; do say "$l"; done
+exit $rc
