@@ -16,6 +16,7 @@
  *          the last has exited; CPU is their sum, MAXRSS the largest,
  *          STATUS 254 when the copies did not all exit alike.
  *   -k R   each run is R such rounds, one after the other.
+ *   -o F   append one line per run to file F: "WALL_MS CPU_MS".
  *   -r     this process is a child subreaper: after each run it also waits
  *          for what the command left behind (a helper that outlives it),
  *          and CPU is everything its descendants used (RUSAGE_CHILDREN),
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
 {
 	int n, timeout, status = 0, jobs = 1, rounds = 1, a = 1, nfirst = 0;
 	bool serial = false, reaper = false;
+	FILE *raw = NULL;
 	long maxrss = 0;
 	double *t, *cpu, *first;
 	pid_t *pids;
@@ -176,6 +178,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[a], "-j") && a + 1 < argc && (jobs = atoi(argv[a + 1])) >= 1)
 			a++;
 		else if (!strcmp(argv[a], "-k") && a + 1 < argc && (rounds = atoi(argv[a + 1])) >= 1)
+			a++;
+		else if (!strcmp(argv[a], "-o") && a + 1 < argc && (raw = fopen(argv[a + 1], "ae")))
 			a++;
 		else
 			goto usage;
@@ -232,7 +236,11 @@ int main(int argc, char **argv)
 				;
 			cpu[i] = children_cpu_ms() - c0;
 		}
+		if (raw)
+			fprintf(raw, "%.3f %.3f\n", t[i], cpu[i]);
 	}
+	if (raw)
+		fclose(raw);
 	double med = median(t, n), cmed = median(cpu, n);
 
 	printf("%.3f %.3f %ld %d %.3f %.3f %.3f %.3f", med, t[0], maxrss, status, p90(t, n), t[n - 1],
@@ -246,6 +254,6 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: timeit [-s] [-r] [-j K] [-k R] N TIMEOUT_S -- CMD [ARG...]\n");
+	fprintf(stderr, "usage: timeit [-s] [-r] [-o FILE] [-j K] [-k R] N TIMEOUT_S -- CMD [ARG...]\n");
 	return 2;
 }
