@@ -18,9 +18,6 @@
 #define MR_BLOCK   128      /* TDX module: MRTD is updated in 128-byte blocks */
 #define MR_CHUNK   256      /* TDH.MR.EXTEND granularity (KVM TDX_EXTENDMR_CHUNKSIZE) */
 
-/* Intel TDX module base architecture spec #344425, TDH.MEM.PAGE.ADD and
- * TDH.MR.EXTEND: the operation name in ASCII, zero-padded to 16 bytes, the
- * GPA as u64 at offset 16, zero up to 128 bytes. */
 /* SHA-384 fetched once for the process (EVP_sha384() with
  * EVP_DigestInit_ex fetches it by name on every init).  Never freed. */
 static EVP_MD *sha384_md;
@@ -31,6 +28,9 @@ static void sha384_fetch(void)
 	sha384_md = EVP_MD_fetch(NULL, "SHA384", NULL);
 }
 
+/* Intel TDX module base architecture spec #344425, TDH.MEM.PAGE.ADD and
+ * TDH.MR.EXTEND: the operation name in ASCII, zero-padded to 16 bytes, the
+ * GPA as u64 at offset 16, zero up to 128 bytes. */
 static int mr_op(EVP_MD_CTX *c, const char *name, uint64_t gpa)
 {
 	uint8_t b[MR_BLOCK];
