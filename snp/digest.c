@@ -4,6 +4,7 @@
 #include "snp/snp.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -21,12 +22,29 @@
 
 struct folder {
 	EVP_MD_CTX *ctx;
-	EVP_MD *md;
+	const EVP_MD *md;
 	uint8_t ld[SNP_DIGEST_LEN];
 	const uint8_t *prev;          /* last page hashed and its digest */
 	uint8_t prev_hash[SNP_DIGEST_LEN];
 	bool have_prev;
 };
+
+/* SHA-384, fetched from the provider once for the process: a fetch looks
+ * the algorithm up by name every time, and the first one initialises the
+ * provider.  Never freed. */
+static EVP_MD *sha384_md;
+static pthread_once_t sha384_once = PTHREAD_ONCE_INIT;
+
+static void sha384_fetch(void)
+{
+	sha384_md = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
+static const EVP_MD *sha384(void)
+{
+	pthread_once(&sha384_once, sha384_fetch);
+	return sha384_md;
+}
 
 static int hash(struct folder *f, const void *data, size_t len, uint8_t out[SNP_DIGEST_LEN])
 {
@@ -127,14 +145,13 @@ int snp_digest_fold(uint8_t ld[SNP_DIGEST_LEN], const uint8_t contents[SNP_DIGES
 	int ret = -EIO;
 
 	f.ctx = EVP_MD_CTX_new();
-	f.md = EVP_MD_fetch(NULL, "SHA384", NULL);
+	f.md = sha384();
 	if (f.ctx && f.md) {
 		memcpy(f.ld, ld, SNP_DIGEST_LEN);
 		ret = fold(&f, contents, page_type, gpa);
 		if (!ret)
 			memcpy(ld, f.ld, SNP_DIGEST_LEN);
 	}
-	EVP_MD_free(f.md);
 	EVP_MD_CTX_free(f.ctx);
 	return ret;
 }
@@ -153,7 +170,7 @@ static int measure(const struct launch_plan *p, const uint8_t *seed,
 		return -EINVAL;
 	}
 	f.ctx = EVP_MD_CTX_new();
-	f.md = EVP_MD_fetch(NULL, "SHA384", NULL);
+	f.md = sha384();
 	if (!f.ctx || !f.md) {
 		log_err("snp: measure: OpenSSL has no SHA-384");
 		goto out;
@@ -190,7 +207,6 @@ static int measure(const struct launch_plan *p, const uint8_t *seed,
 out:
 	if (ret == -EIO)
 		log_err("snp: measure: SHA-384 failed");
-	EVP_MD_free(f.md);
 	EVP_MD_CTX_free(f.ctx);
 	return ret;
 }

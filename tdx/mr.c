@@ -5,6 +5,7 @@
 #include "tdx/tdx.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -16,6 +17,16 @@
 
 #define MR_BLOCK   128      /* TDX module: MRTD is updated in 128-byte blocks */
 #define MR_CHUNK   256      /* TDH.MR.EXTEND granularity (KVM TDX_EXTENDMR_CHUNKSIZE) */
+
+/* SHA-384 fetched once for the process (EVP_sha384() with
+ * EVP_DigestInit_ex fetches it by name on every init).  Never freed. */
+static EVP_MD *sha384_md;
+static pthread_once_t sha384_once = PTHREAD_ONCE_INIT;
+
+static void sha384_fetch(void)
+{
+	sha384_md = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
 
 /* Intel TDX module base architecture spec #344425, TDH.MEM.PAGE.ADD and
  * TDH.MR.EXTEND: the operation name in ASCII, zero-padded to 16 bytes, the
@@ -93,7 +104,8 @@ int tdx_measure_mrtd(const struct launch_plan *p, uint8_t mrtd[48])
 		return -EINVAL;
 	}
 	c = EVP_MD_CTX_new();
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha384(), NULL)) {
+	pthread_once(&sha384_once, sha384_fetch);
+	if (!c || !sha384_md || !EVP_DigestInit_ex2(c, sha384_md, NULL)) {
 		EVP_MD_CTX_free(c);
 		log_err("tdx: cannot start SHA-384");
 		return -EIO;

@@ -11,5 +11,8 @@ if [ ! -f build/libfuki.a ]; then
 fi
 cc -O2 -g -std=gnu11 -I. -D_GNU_SOURCE -o "$BTMP/api_bench" tests/bench/api_bench.c \
 	build/libfuki.a -lpthread -lcrypto -lcbor -luring || exit 1
-echo "control socket, fake backend, $(nproc) CPUs"
-"$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}"
+say "control socket, fake backend, $(nproc) CPUs"
+out=$("$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}")
+rc=$?
+printf '%s\n' "$out" | while IFS= read -r l; do say "$l"; done
+exit $rc

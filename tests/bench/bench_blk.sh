@@ -40,13 +40,13 @@ for w in "rand4k randread 4k 32" "seq128k read 128k 32"; do
 	vi=$(echo "$v" | awk '{print $2}')
 	vm=$(echo "$v" | awk '{print $4}')
 	vc=$(echo "$v" | awk '{print $6}')
-	echo "virtio-blk $1 qd$4: $vi IOPS, $vm MiB/s, $vc us CPU per request (VMM side incl. the driver loop)"
+	say "virtio-blk $1 qd$4: $vi IOPS, $vm MiB/s, $vc us CPU per request (VMM side incl. the driver loop)"
 	if [ "$HAVE_FIO" = 1 ]; then
 		f=$(fio_run "$2" "$3" "$4")
 		fi_=$(echo "$f" | awk '{print $1}')
 		fm=$(echo "$f" | awk '{print $2}')
 		fc=$(echo "$f" | awk '{print $3}')
-		echo "fio        $1 qd$4: $fi_ IOPS, $fm MiB/s, $fc us CPU per request"
-		echo "ratio      $1: virtio-blk/fio IOPS $(ratio "$vi" "$fi_")"
+		say "fio        $1 qd$4: $fi_ IOPS, $fm MiB/s, $fc us CPU per request"
+		say "ratio      $1: virtio-blk/fio IOPS $(ratio "$vi" "$fi_")"
 	fi
 done

@@ -39,7 +39,7 @@ T
 		echo "$rom: no swap observed"
 		continue
 	fi
-	echo "$rom: doorbell write -> tenant first byte, median of $(wc -l <"$BTMP/swaps"): $(awk '{print $1}' "$BTMP/swaps" | median) ms" \
+	say "$rom: doorbell write -> tenant first byte, median of $(wc -l <"$BTMP/swaps"): $(awk '{print $1}' "$BTMP/swaps" | median) ms" \
 	     "(copy+hash+validate $(awk '{print $2}' "$BTMP/swaps" | median) ms, rebuilt -> first byte $(awk '{print $3}' "$BTMP/swaps" | median) ms)"
 	rm -f "$BTMP"/ev.*
 done

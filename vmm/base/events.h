@@ -42,6 +42,9 @@ struct event {
 
 /* NULL path: stderr.  Returns 0 or -errno (then stderr is used). */
 int events_open(const char *path);
+/* Write the log to FD, which stays the caller's (events_close leaves it
+ * open).  Each event is one write(2) of its whole line. */
+int events_open_fd(int fd);
 void events_close(void);
 /* Write the line and call every subscriber (in the caller's thread: a
  * subscriber must not block; it copies what it needs). */

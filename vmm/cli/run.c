@@ -4,12 +4,15 @@
 #include "vmm/cli/run.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm/base/events.h"
@@ -32,27 +35,48 @@ static int parse_level(const char *s, enum log_level *out)
 	return -1;
 }
 
-/* Closing a KVM VM with an in-kernel irqchip takes tens of milliseconds.
- * Leave at once and let a process sharing our file table and memory close
- * the descriptors: the VM is destroyed right after, off the caller's path. */
+/* Closing a KVM VM with an in-kernel irqchip takes tens of milliseconds
+ * (the PIT thread is stopped, KVM waits for grace periods), and it happens
+ * where the last reference goes: not only the VM and vCPU descriptors but
+ * also each vCPU's mmap of its run area, so the VM dies with the last user
+ * of our address space.  A helper that shares the file table and the memory
+ * closes the descriptors (the caller sees EOF on stdout and stderr at once)
+ * and then waits, through a pidfd, until every thread of this process has
+ * exited: it is then the last user of the memory, and the VM is destroyed on
+ * its exit, after the caller's wait for us has returned. */
 static int teardown_child(void *arg)
 {
-	(void)arg;
+	int pidfd = (int)(intptr_t)arg;
+
 	close(STDOUT_FILENO);
 	close(STDERR_FILENO);
 	close(STDIN_FILENO);
-	close_range(3, ~0U, 0);
+	if (pidfd < 0) {
+		close_range(3, ~0U, 0);
+		return 0;
+	}
+	if (pidfd > 3)
+		close_range(3, (unsigned)pidfd - 1, 0);
+	close_range((unsigned)pidfd + 1, ~0U, 0);
+	for (;;) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		if (poll(&p, 1, -1) >= 0 || errno != EINTR)
+			break;
+	}
 	return 0;
 }
 
 static void fast_exit(int status)
 {
 	static char stack[16384] __attribute__((aligned(16)));
+	int pidfd;
 
 	fflush(stdout);
 	fflush(stderr);
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (clone(teardown_child, stack + sizeof(stack), CLONE_VM | CLONE_FILES | SIGCHLD,
-		  NULL) < 0) {
+		  (void *)(intptr_t)pidfd) < 0) {
 		/* no helper: exit the slow way, the kernel closes everything */
 	}
 	_exit(status);
