@@ -220,16 +220,16 @@ bool gm_range_is_ram(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 	return ok;
 }
 
-int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
+/* Copy between guest memory and @buf (to the guest when @to_guest), region
+ * by region.  Everything is validated first, so a refused access copies
+ * nothing; the table cannot change between the check and the copy. */
+static int gm_copy(const struct guestmem *gm, uint64_t gpa, uint8_t *buf, size_t len,
+		   bool to_guest)
 {
-	uint8_t *out = dst;
-
 	if (len == 0)
 		return 0;
-	/* Validate everything first: a failed read copies nothing.  The table
-	 * cannot change between the check and the copy. */
 	gm_rdlock(gm);
-	if (!range_walk(gm, gpa, len, region_readable)) {
+	if (!range_walk(gm, gpa, len, to_guest ? region_writable : region_readable)) {
 		gm_unlock(gm);
 		return -EFAULT;
 	}
@@ -239,8 +239,11 @@ int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 
 		if (n > len)
 			n = len;
-		memcpy(out, r->host + (gpa - r->gpa), n);
-		out += n;
+		if (to_guest)
+			memmove(r->host + (gpa - r->gpa), buf, n);
+		else
+			memcpy(buf, r->host + (gpa - r->gpa), n);
+		buf += n;
 		gpa += n;
 		len -= n;
 	}
@@ -248,30 +251,13 @@ int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 	return 0;
 }
 
-int gm_write(const struct guestmem *gm, uint64_t gpa, const void *src,
-	     size_t len)
+int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 {
-	const uint8_t *in = src;
+	return gm_copy(gm, gpa, dst, len, false);
+}
 
-	if (len == 0)
-		return 0;
-	/* Validate everything first: a refused write changes nothing. */
-	gm_rdlock(gm);
-	if (!range_walk(gm, gpa, len, region_writable)) {
-		gm_unlock(gm);
-		return -EFAULT;
-	}
-	while (len) {
-		const struct gm_region *r = gm_find_locked(gm, gpa);
-		uint64_t n = region_left(r, gpa);
-
-		if (n > len)
-			n = len;
-		memmove(r->host + (gpa - r->gpa), in, n);
-		in += n;
-		gpa += n;
-		len -= n;
-	}
-	gm_unlock(gm);
-	return 0;
+int gm_write(const struct guestmem *gm, uint64_t gpa, const void *src, size_t len)
+{
+	/* the bytes are only read: the cast lets one walker serve both ways */
+	return gm_copy(gm, gpa, (uint8_t *)(uintptr_t)src, len, true);
 }
