@@ -20,7 +20,7 @@ GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
 
 GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
 		 provider provider-oneshot provider-big provider-cycle provider-toctou \
-		 provider-wait tenant-cycle doorbell-hostile igvm-hostile idle irq vblk probe
+		 provider-wait tenant-cycle tenant-wait doorbell-hostile igvm-hostile idle irq vblk probe
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
@@ -50,6 +50,11 @@ $(GUEST_OBJ)/tenant-cycle.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
 
+$(GUEST_OBJ)/tenant-wait.o: GUEST_DEFS := -DTENANT_WAIT_S=2
+$(GUEST_OBJ)/tenant-wait.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
 $(GUEST_OBJ)/provider-oneshot.o: GUEST_DEFS := -DPROVIDER_ONESHOT=1
 $(GUEST_OBJ)/provider-cycle.o: GUEST_DEFS := -DPROVIDER_CYCLE=50
 $(GUEST_OBJ)/provider-toctou.o: GUEST_DEFS := -DPROVIDER_TOCTOU=1
@@ -75,9 +80,9 @@ $(GUEST_OBJ)/payload-tenant-2m.o: $(GUEST_OUT)/tenant.rom
 $(GUEST_OUT)/mkigvm: $(GUEST_DIR)/mkigvm.c tests/unit/igvm_build.h $(BUILD)/libfuki.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
-$(GUEST_OUT)/igvm/sizes.h: $(GUEST_OUT)/mkigvm $(GUEST_OUT)/tenant.rom
+$(GUEST_OUT)/igvm/sizes.h: $(GUEST_OUT)/mkigvm $(GUEST_OUT)/tenant-wait.rom
 	@mkdir -p $(dir $@)
-	$(GUEST_OUT)/mkigvm $(GUEST_OUT)/igvm $(GUEST_OUT)/tenant.rom > $@.tmp
+	$(GUEST_OUT)/mkigvm $(GUEST_OUT)/igvm $(GUEST_OUT)/tenant-wait.rom > $@.tmp
 	@mv $@.tmp $@
 $(GUEST_OBJ)/igvm-payloads.o: $(GUEST_DIR)/igvm-payloads.S $(GUEST_OUT)/igvm/sizes.h
 	@mkdir -p $(dir $@)
@@ -110,6 +115,7 @@ $(eval $(call GUEST_IMAGE,provider,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_O
 $(eval $(call GUEST_IMAGE,provider-oneshot,$(GUEST_RT) $(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/payload-tenant-reset.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-big,$(GUEST_RT) $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/payload-tenant-2m.o,0x210000))
 $(eval $(call GUEST_IMAGE,tenant-cycle,$(GUEST_RT) $(GUEST_OBJ)/tenant-cycle.o,0x10000))
+$(eval $(call GUEST_IMAGE,tenant-wait,$(GUEST_RT) $(GUEST_OBJ)/tenant-wait.o,0x10000))
 $(eval $(call GUEST_IMAGE,provider-cycle,$(GUEST_RT) $(GUEST_OBJ)/provider-cycle.o $(GUEST_OBJ)/payload-tenant-cycle.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-toctou,$(GUEST_RT) $(GUEST_OBJ)/provider-toctou.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-wait,$(GUEST_RT) $(GUEST_OBJ)/provider-wait.o $(GUEST_OBJ)/payload-tenant.o,0x20000))

@@ -7,8 +7,8 @@
  * overlapping the end of RAM).  Each is copied to its own place in RAM,
  * requested with one DMA write and answered with "case NAME status S"
  * (decimal; the host-side test judges them).  Last, an accepted image:
- * tenant.rom at the top of 4 GiB plus 58 MiB of zero pages over RAM; the
- * guest resets into it and the tenant PASSes. */
+ * tenant-wait.rom at the top of 4 GiB plus 58 MiB of zero pages over RAM;
+ * the guest resets into it and the tenant PASSes two seconds later. */
 #include "vlu.h"
 #include "sizes.h"
 

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	ib_page(&b, (64ULL << 20) - 0x1000, M_NATIVE, 0, 0, page);
 	ib_page(&b, 64ULL << 20, M_NATIVE, 0, 0, page);
 	emit(&b, "overlap", "OVERLAP");
-	/* accepted: tenant.rom at the top of 4 GiB, and 58 MiB of 2 MiB zero
+	/* accepted: the tenant (tenant-wait.rom) at the top of 4 GiB, and 58 MiB of 2 MiB zero
 	 * pages over the guest's RAM */
 	native(&b);
 	for (unsigned i = 0; i < 16; i++)
