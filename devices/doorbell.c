@@ -335,6 +335,17 @@ static struct doorbell_event *image_event(struct evq *q, enum doorbell_event_kin
 	return ev;
 }
 
+/* The status for a validate callback's error (doorbell.h). */
+static int validate_status(int err)
+{
+	switch (err) {
+	case -ERANGE: return DOORBELL_BAD_RANGE;
+	case -E2BIG: return DOORBELL_TOO_LARGE;
+	case -ENOMEM: return DOORBELL_LOAD_FAIL;
+	default: return DOORBELL_MALFORMED;
+	}
+}
+
 /* An image write that got past the cheap checks: policy, ranges, rate,
  * then one copy, its digest and the VMM's validation. */
 static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
@@ -412,14 +423,15 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 		ev->addr = r->addr;
 	if (db->validate) {
 		char vwhy[WHY_LEN] = "";
+		int vr = db->validate(db->validate_opaque, fmt, img->data, img->len,
+				      vwhy, sizeof(vwhy));
 
-		if (db->validate(db->validate_opaque, fmt, img->data, img->len,
-				 vwhy, sizeof(vwhy)) < 0) {
+		if (vr < 0) {
 			vwhy[sizeof(vwhy) - 1] = '\0';
 			snprintf(why, WHY_LEN, "%s image rejected: %s",
 				 format_name(fmt), vwhy[0] ? vwhy : "invalid");
 			image_free(img);
-			return DOORBELL_MALFORMED;
+			return validate_status(vr);
 		}
 	}
 

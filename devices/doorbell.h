@@ -72,10 +72,13 @@ struct doorbell_policy {
 	bool locked;                    /* host lock: swaps DENIED */
 };
 
-/* The VMM's check of an image copy (IGVM parse, OVMF metadata...).  0 to
- * accept; negative to reject, with a short reason in @why.  Runs on the
- * writing vCPU's thread with the device lock held: it must not call back
- * into the doorbell. */
+/* The VMM's check of an image copy (IGVM parse, OVMF metadata, the plan
+ * laid out against the memory map...).  0 to accept; a negative errno code
+ * to reject, with a short reason in @why: -ERANGE gives BAD_RANGE (a region
+ * outside what the memory map allows), -E2BIG TOO_LARGE (over a host
+ * limit: the memory budget, the memory map's table), -ENOMEM LOAD_FAIL,
+ * anything else MALFORMED.  Runs on the writing vCPU's thread with the
+ * device lock held: it must not call back into the doorbell. */
 typedef int (*doorbell_validate_fn)(void *opaque, uint64_t format,
 				    const uint8_t *img, size_t len,
 				    char *why, size_t whylen);

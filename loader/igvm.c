@@ -721,6 +721,13 @@ int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, si
 /* plan builder                                                        */
 
 #define IGVM_MAX_PARAM_TOTAL (64u << 20)   /* all parameter areas together */
+/* The plan's buffers (page data copies and parameter areas) may total the
+ * file's size plus this much: a page directive of a few bytes cannot make
+ * the builder allocate megabytes (a file may point many pages at the same
+ * data, or declare parameter areas it never fills). */
+#define IGVM_BUILD_SLACK (4u << 20)
+/* Plan regions one file may produce (64 bytes each). */
+#define IGVM_MAX_REGIONS 65536u
 #define IGVM_MAX_VCPUS 1024
 
 /* SEV-SNP VMSA SEV_FEATURES (AMD APM vol. 2 Table B-4, offset 0x3B0). */
@@ -737,9 +744,10 @@ struct bparea {
 	bool inserted;
 };
 
+/* A data page of the run being coalesced (zero pages need no entry). */
 struct bpage {
-	uint64_t gpa, size;
-	const uint8_t *data;     /* NULL = zeros */
+	uint64_t size;
+	const uint8_t *data;
 };
 
 struct builder {
@@ -753,10 +761,16 @@ struct builder {
 	struct bparea areas[IGVM_MAX_PARAM_AREAS];
 	unsigned nareas;
 	uint64_t area_total;
-	/* the run of PAGE_DATA pages being coalesced */
+	/* the run of PAGE_DATA pages being coalesced: its data pages first
+	 * (run[]), then zero pages (zero_tail); a data page after a zero page
+	 * starts a new run, so a region's buffer holds file bytes only */
+	bool in_run, zero_tail;
 	struct bpage *run;
 	size_t nrun, run_cap;
 	struct plan_region kind; /* gpa/size of the run, type, flags, what */
+	/* bytes of plan buffers allocated so far, and their limit: the file's
+	 * size plus IGVM_BUILD_SLACK */
+	uint64_t charged, budget;
 	bool have_policy, have_id_block, vmsa_seen, vmsa_warned;
 	uint8_t *vp_done;        /* per vCPU: VMSA came from the file */
 };
@@ -778,36 +792,59 @@ static bool applies(const struct builder *b, const struct igvm_header *h)
 	return !h->has_mask || (h->mask & b->sel);
 }
 
+/* Account for @n more bytes of plan buffers: -E2BIG past the budget. */
+static int charge(struct builder *b, uint64_t n, const char *what)
+{
+	if (n > b->budget - b->charged)
+		return b_fail(b, -E2BIG,
+			      "igvm: %s of 0x%llx bytes would take the plan past 0x%llx bytes "
+			      "(file size + %u MiB)", what, (unsigned long long)n,
+			      (unsigned long long)b->budget, IGVM_BUILD_SLACK >> 20);
+	b->charged += n;
+	return 0;
+}
+
+static int add_region(struct builder *b, const struct plan_region *r)
+{
+	if (b->p->nregions >= IGVM_MAX_REGIONS)
+		return b_fail(b, -E2BIG, "igvm: more than %u plan regions", IGVM_MAX_REGIONS);
+	if (plan_add_region(b->p, r))
+		return b_fail(b, -ENOMEM, "igvm: cannot add region 0x%llx+0x%llx",
+			      (unsigned long long)r->gpa, (unsigned long long)r->size);
+	return 0;
+}
+
 static int run_flush(struct builder *b)
 {
 	struct plan_region r = b->kind;
-	bool any = false;
 	uint8_t *buf;
 	uint64_t off = 0;
+	int rc;
 
-	if (b->nrun == 0)
+	if (!b->in_run)
 		return 0;
 	for (size_t i = 0; i < b->nrun; i++)
-		any |= b->run[i].data != NULL;
+		off += b->run[i].size;
 	r.data = NULL;
-	r.data_len = 0;
-	if (any) {
-		if (r.size > SIZE_MAX || !(buf = plan_alloc(b->p, (size_t)r.size)))
+	r.data_len = off;
+	if (off) {
+		rc = charge(b, off, "page data");
+		if (rc)
+			return rc;
+		if (off > SIZE_MAX || !(buf = plan_alloc(b->p, (size_t)off)))
 			return b_fail(b, -ENOMEM, "igvm: out of memory for 0x%llx bytes of page data",
-				      (unsigned long long)r.size);
+				      (unsigned long long)off);
+		off = 0;
 		for (size_t i = 0; i < b->nrun; i++) {
-			if (b->run[i].data)
-				memcpy(buf + off, b->run[i].data, b->run[i].size);
+			memcpy(buf + off, b->run[i].data, b->run[i].size);
 			off += b->run[i].size;
 		}
 		r.data = buf;
-		r.data_len = r.size;
 	}
 	b->nrun = 0;
-	if (plan_add_region(b->p, &r))
-		return b_fail(b, -ENOMEM, "igvm: cannot add region 0x%llx+0x%llx",
-			      (unsigned long long)r.gpa, (unsigned long long)r.size);
-	return 0;
+	b->in_run = false;
+	b->zero_tail = false;
+	return add_region(b, &r);
 }
 
 /* Classify one page of data for the chosen platform into @k. */
@@ -882,31 +919,35 @@ static int do_page(struct builder *b, const struct igvm_header *h)
 	/* SECRETS pages are filled by the firmware: no bytes to carry. */
 	const uint8_t *data = k.snp_type == PLAN_SNP_SECRETS || k.snp_type == PLAN_SNP_ZERO
 				      ? NULL : h->u.page.data;
-	if (b->nrun && (b->kind.gpa + b->kind.size != h->u.page.gpa ||
-			b->kind.snp_type != k.snp_type || b->kind.flags != k.flags ||
-			b->kind.tdx_type != k.tdx_type)) {
+	if (b->in_run && (b->kind.gpa + b->kind.size != h->u.page.gpa ||
+			  b->kind.snp_type != k.snp_type || b->kind.flags != k.flags ||
+			  b->kind.tdx_type != k.tdx_type || (data && b->zero_tail))) {
 		rc = run_flush(b);
 		if (rc)
 			return rc;
 	}
-	if (b->nrun == b->run_cap) {
-		size_t cap = b->run_cap ? b->run_cap * 2 : 64;
-		struct bpage *n = realloc(b->run, cap * sizeof(*n));
-
-		if (!n)
-			return b_fail(b, -ENOMEM, "igvm: out of memory");
-		b->run = n;
-		b->run_cap = cap;
-	}
-	if (b->nrun == 0) {
+	if (!b->in_run) {
+		b->in_run = true;
 		b->kind = k;
 		b->kind.gpa = h->u.page.gpa;
 		b->kind.size = 0;
 	}
-	b->run[b->nrun].gpa = h->u.page.gpa;
-	b->run[b->nrun].size = h->u.page.size;
-	b->run[b->nrun].data = data;
-	b->nrun++;
+	if (data) {
+		if (b->nrun == b->run_cap) {
+			size_t cap = b->run_cap ? b->run_cap * 2 : 64;
+			struct bpage *n = realloc(b->run, cap * sizeof(*n));
+
+			if (!n)
+				return b_fail(b, -ENOMEM, "igvm: out of memory");
+			b->run = n;
+			b->run_cap = cap;
+		}
+		b->run[b->nrun].size = h->u.page.size;
+		b->run[b->nrun].data = data;
+		b->nrun++;
+	} else {
+		b->zero_tail = true;
+	}
 	b->kind.size += h->u.page.size;
 	if (b->vmsa_seen && !b->vmsa_warned) {
 		b->vmsa_warned = true;
@@ -927,6 +968,7 @@ static struct bparea *barea(struct builder *b, uint32_t index)
 static int do_param_area(struct builder *b, const struct igvm_header *h)
 {
 	struct bparea *a;
+	int rc;
 
 	if (b->nareas >= IGVM_MAX_PARAM_AREAS || barea(b, h->u.param_area.index))
 		return b_fail(b, -EINVAL, "igvm: parameter area %u repeated or too many",
@@ -934,6 +976,9 @@ static int do_param_area(struct builder *b, const struct igvm_header *h)
 	if (h->u.param_area.bytes > IGVM_MAX_PARAM_TOTAL - b->area_total)
 		return b_fail(b, -EINVAL, "igvm: parameter areas exceed %u bytes in total",
 			      IGVM_MAX_PARAM_TOTAL);
+	rc = charge(b, h->u.param_area.bytes, "parameter area");
+	if (rc)
+		return rc;
 	a = &b->areas[b->nareas];
 	a->index = h->u.param_area.index;
 	a->bytes = h->u.param_area.bytes;
@@ -1048,9 +1093,9 @@ static int do_insert(struct builder *b, const struct igvm_header *h)
 	else if (b->p->platform == PLAN_TDX)
 		r.tdx_type = 3;
 	snprintf(r.what, sizeof(r.what), "igvm param %u", a->index);
-	if (plan_add_region(b->p, &r))
-		return b_fail(b, -ENOMEM, "igvm: cannot add parameter region at 0x%llx",
-			      (unsigned long long)r.gpa);
+	rc = add_region(b, &r);
+	if (rc)
+		return rc;
 	a->inserted = true;
 	if (b->vmsa_seen && !b->vmsa_warned) {
 		b->vmsa_warned = true;
@@ -1332,6 +1377,7 @@ int igvm_build_plan(struct launch_plan *p, const uint8_t *file, size_t len,
 	b->p = p;
 	b->f = f;
 	b->prm = params;
+	b->budget = (uint64_t)len + IGVM_BUILD_SLACK;
 	b->err = err;
 	b->errlen = errlen;
 	rc = build(b, file, len, platform, f);

@@ -7,9 +7,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* Buffers from this size on come from mmap with MAP_POPULATE: one bulk
- * fault-in instead of one page fault per 4 KiB, which dominates the cost
- * of copying a multi-MiB firmware image on a virtualised host. */
+/* Buffers from this size on come from mmap.  A copy (plan_dup) is faulted
+ * in at once with MAP_POPULATE: every byte is written straight away, so
+ * that commits nothing more than the copy does, and one bulk fault-in is
+ * much cheaper than one page fault per 4 KiB on a virtualised host.  A
+ * zeroed buffer (plan_alloc) is mapped lazily (MAP_NORESERVE, never
+ * pre-faulted): its size may come from a guest's image, and only the pages
+ * written later cost host memory. */
 #define PLAN_MMAP_MIN (64ULL << 10)
 
 void plan_init(struct launch_plan *p, enum plan_platform platform)
@@ -48,7 +52,8 @@ static int plan_keep(struct launch_plan *p, void *buf, size_t map_len)
 }
 
 /* A page-aligned buffer of @size bytes (rounded up to pages); the bytes
- * are zero when @zero is set (mmap'ed memory always is). */
+ * are zero when @zero is set (mmap'ed memory always is).  @zero buffers
+ * are mapped lazily, copies (!@zero) pre-faulted. */
 static void *plan_get(struct launch_plan *p, size_t size, bool zero)
 {
 	void *buf = NULL;
@@ -58,7 +63,8 @@ static void *plan_get(struct launch_plan *p, size_t size, bool zero)
 		return NULL;
 	if (rounded >= PLAN_MMAP_MIN) {
 		buf = mmap(NULL, rounded, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			   MAP_PRIVATE | MAP_ANONYMOUS |
+			   (zero ? MAP_NORESERVE : MAP_POPULATE), -1, 0);
 		if (buf == MAP_FAILED)
 			return NULL;
 		if (plan_keep(p, buf, rounded)) {

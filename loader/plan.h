@@ -103,9 +103,10 @@ void plan_free(struct launch_plan *p);
 /* Append a region (copied); -EINVAL if unaligned/empty/overflowing or if
  * data_len > size, -ENOMEM. */
 int plan_add_region(struct launch_plan *p, const struct plan_region *r);
-/* A zeroed, page-aligned buffer of @size bytes owned by the plan. */
+/* A zeroed, page-aligned buffer of @size bytes owned by the plan.  Large
+ * ones are mapped lazily: pages never written cost no host memory. */
 void *plan_alloc(struct launch_plan *p, size_t size);
-/* A page-aligned copy of @data owned by the plan. */
+/* A page-aligned copy of @data owned by the plan (faulted in at once). */
 void *plan_dup(struct launch_plan *p, const void *data, size_t size);
 
 /* A page-aligned, writable copy of region @r's contents, zero-filled to

@@ -20,7 +20,7 @@ GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
 
 GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
 		 provider provider-oneshot provider-big provider-cycle provider-toctou \
-		 provider-wait tenant-cycle doorbell-hostile idle irq vblk probe
+		 provider-wait tenant-cycle tenant-wait doorbell-hostile igvm-hostile idle irq vblk probe
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
@@ -50,6 +50,11 @@ $(GUEST_OBJ)/tenant-cycle.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
 
+$(GUEST_OBJ)/tenant-wait.o: GUEST_DEFS := -DTENANT_WAIT_S=2
+$(GUEST_OBJ)/tenant-wait.o: $(GUEST_DIR)/tenant.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+
 $(GUEST_OBJ)/provider-oneshot.o: GUEST_DEFS := -DPROVIDER_ONESHOT=1
 $(GUEST_OBJ)/provider-cycle.o: GUEST_DEFS := -DPROVIDER_CYCLE=50
 $(GUEST_OBJ)/provider-toctou.o: GUEST_DEFS := -DPROVIDER_TOCTOU=1
@@ -69,6 +74,22 @@ $(GUEST_OBJ)/payload-tenant-cycle.o: $(GUEST_OUT)/tenant-cycle.rom
 # a 2 MiB tenant: 0x1F0000 zero bytes, then tenant.rom (code stays top-aligned)
 $(GUEST_OBJ)/payload-tenant-2m.o: GUEST_DEFS := -DPAYLOAD_PAD=0x1F0000
 $(GUEST_OBJ)/payload-tenant-2m.o: $(GUEST_OUT)/tenant.rom
+
+# igvm-hostile: the IGVM images it hands over come from mkigvm, a host tool
+# over tests/unit/igvm_build.h (build/guest/igvm/*.igvm and sizes.h)
+$(GUEST_OUT)/mkigvm: $(GUEST_DIR)/mkigvm.c tests/unit/igvm_build.h $(BUILD)/libfuki.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libfuki.a $(LDLIBS)
+$(GUEST_OUT)/igvm/sizes.h: $(GUEST_OUT)/mkigvm $(GUEST_OUT)/tenant-wait.rom
+	@mkdir -p $(dir $@)
+	$(GUEST_OUT)/mkigvm $(GUEST_OUT)/igvm $(GUEST_OUT)/tenant-wait.rom > $@.tmp
+	@mv $@.tmp $@
+$(GUEST_OBJ)/igvm-payloads.o: $(GUEST_DIR)/igvm-payloads.S $(GUEST_OUT)/igvm/sizes.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) -Wa,-I$(GUEST_OUT)/igvm -c -o $@ $<
+$(GUEST_OBJ)/igvm-hostile.o: $(GUEST_DIR)/igvm-hostile.c $(GUEST_HDRS) $(GUEST_OUT)/igvm/sizes.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -I$(GUEST_OUT)/igvm -c -o $@ $<
 
 # ---- images: name, objects, size in bytes (a multiple of 4 KiB) ----
 define GUEST_IMAGE
@@ -94,11 +115,13 @@ $(eval $(call GUEST_IMAGE,provider,$(GUEST_RT) $(GUEST_OBJ)/provider.o $(GUEST_O
 $(eval $(call GUEST_IMAGE,provider-oneshot,$(GUEST_RT) $(GUEST_OBJ)/provider-oneshot.o $(GUEST_OBJ)/payload-tenant-reset.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-big,$(GUEST_RT) $(GUEST_OBJ)/provider-big.o $(GUEST_OBJ)/payload-tenant-2m.o,0x210000))
 $(eval $(call GUEST_IMAGE,tenant-cycle,$(GUEST_RT) $(GUEST_OBJ)/tenant-cycle.o,0x10000))
+$(eval $(call GUEST_IMAGE,tenant-wait,$(GUEST_RT) $(GUEST_OBJ)/tenant-wait.o,0x10000))
 $(eval $(call GUEST_IMAGE,provider-cycle,$(GUEST_RT) $(GUEST_OBJ)/provider-cycle.o $(GUEST_OBJ)/payload-tenant-cycle.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-toctou,$(GUEST_RT) $(GUEST_OBJ)/provider-toctou.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,provider-wait,$(GUEST_RT) $(GUEST_OBJ)/provider-wait.o $(GUEST_OBJ)/payload-tenant.o,0x20000))
 $(eval $(call GUEST_IMAGE,idle,$(GUEST_RT) $(GUEST_OBJ)/idle.o,0x10000))
 $(eval $(call GUEST_IMAGE,doorbell-hostile,$(GUEST_RT) $(GUEST_OBJ)/doorbell-hostile.o,0x10000))
+$(eval $(call GUEST_IMAGE,igvm-hostile,$(GUEST_RT) $(GUEST_OBJ)/igvm-hostile.o $(GUEST_OBJ)/igvm-payloads.o,0x80000))
 $(eval $(call GUEST_IMAGE,irq,$(GUEST_RT) $(GUEST_OBJ)/irq.o,0x10000))
 $(eval $(call GUEST_IMAGE,vblk,$(GUEST_RT) $(GUEST_OBJ)/vblk.o,0x10000))
 $(eval $(call GUEST_IMAGE,probe,$(GUEST_RT) $(GUEST_OBJ)/probe.o,0x10000))

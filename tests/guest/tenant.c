@@ -4,7 +4,10 @@
  * region (validated: it is host-controlled).  tenant.rom then PASSes;
  * tenant-reset.rom resets once (0xCF9) so a one-shot swap can return to the
  * provider, and FAILs if it is booted a second time; tenant-cycle.rom
- * (TENANT_CYCLE) resets on every boot (provider-cycle.rom counts). */
+ * (TENANT_CYCLE) resets on every boot (provider-cycle.rom counts);
+ * tenant-wait.rom (TENANT_WAIT_S=2, inside igvm-hostile.rom's bootable IGVM
+ * image) waits that many seconds by the CMOS clock before it PASSes, so the
+ * host can watch the rebuilt VMM. */
 #include "vlu.h"
 
 #define OPAQUE_SHOW_MAX 256
@@ -67,6 +70,20 @@ void guest_main(void)
 	}
 	guest_fail("tenant: booted %u times, the host did not return to the provider", n);
 #else
+#ifdef TENANT_WAIT_S
+	gprintf("tenant: waiting %u s\n", TENANT_WAIT_S);
+	for (unsigned left = TENANT_WAIT_S + 1; left;) {   /* the first tick may come at once */
+		outb(0x70, 0x00);
+		uint8_t s0 = inb(0x71), s1;
+
+		do {
+			cpu_pause();
+			outb(0x70, 0x00);
+			s1 = inb(0x71);
+		} while (s1 == s0);
+		left--;
+	}
+#endif
 	guest_pass();
 #endif
 }

@@ -40,33 +40,61 @@ static uint64_t region_left(const struct gm_region *r, uint64_t gpa)
 	return r->size - (gpa - r->gpa);
 }
 
-static int gm_add_locked(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
-			 unsigned flags, const char *name)
+/* Whether [gpa, gpa+size) could be added: 0, -EINVAL, -EEXIST (with the
+ * region it overlaps in *@clash) or -ENOSPC.  Logs nothing. */
+static int gm_check_locked(const struct guestmem *gm, uint64_t gpa, uint64_t size,
+			   const struct gm_region **clash)
 {
-	unsigned i, pos;
-
 	if (size == 0 || gpa % GM_PAGE_SIZE || size % GM_PAGE_SIZE ||
-	    size > UINT64_MAX - gpa) {
-		log_err("guestmem: bad region %s gpa=0x%llx size=0x%llx",
-			name ? name : "?", (unsigned long long)gpa,
-			(unsigned long long)size);
+	    size > UINT64_MAX - gpa)
 		return -EINVAL;
-	}
-	for (i = 0; i < gm->n; i++) {
+	for (unsigned i = 0; i < gm->n; i++) {
 		const struct gm_region *r = &gm->r[i];
 
 		/* Both ends are representable (checked at add time). */
 		if (gpa < r->gpa + r->size && r->gpa < gpa + size) {
-			log_err("guestmem: region %s at 0x%llx overlaps %s",
-				name ? name : "?", (unsigned long long)gpa,
-				r->name ? r->name : "?");
+			if (clash)
+				*clash = r;
 			return -EEXIST;
 		}
 	}
-	if (gm->n >= GM_MAX_REGIONS) {
+	return gm->n >= GM_MAX_REGIONS ? -ENOSPC : 0;
+}
+
+int gm_check_add(const struct guestmem *gm, uint64_t gpa, uint64_t size,
+		 const struct gm_region **clash)
+{
+	int r;
+
+	gm_rdlock(gm);
+	r = gm_check_locked(gm, gpa, size, clash);
+	gm_unlock(gm);
+	return r;
+}
+
+static int gm_add_locked(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
+			 unsigned flags, const char *name)
+{
+	const struct gm_region *clash = NULL;
+	unsigned pos;
+	int rc = gm_check_locked(gm, gpa, size, &clash);
+
+	if (rc == -EINVAL) {
+		log_err("guestmem: bad region %s gpa=0x%llx size=0x%llx",
+			name ? name : "?", (unsigned long long)gpa,
+			(unsigned long long)size);
+		return rc;
+	}
+	if (rc == -EEXIST) {
+		log_err("guestmem: region %s at 0x%llx overlaps %s",
+			name ? name : "?", (unsigned long long)gpa,
+			clash->name ? clash->name : "?");
+		return rc;
+	}
+	if (rc) {
 		log_err("guestmem: region table full adding %s",
 			name ? name : "?");
-		return -ENOSPC;
+		return rc;
 	}
 	/* Keep the table sorted by address. */
 	for (pos = 0; pos < gm->n && gm->r[pos].gpa < gpa; pos++)
@@ -90,6 +118,15 @@ int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
 	r = gm_add_locked(gm, gpa, size, host, flags, name);
 	pthread_rwlock_unlock(&gm->lock);
 	return r;
+}
+
+void gm_copy(struct guestmem *dst, const struct guestmem *src)
+{
+	gm_init(dst);
+	gm_rdlock(src);
+	memcpy(dst->r, src->r, sizeof(dst->r));
+	dst->n = src->n;
+	gm_unlock(src);
 }
 
 /* Drop the regions @drop selects, keeping the others in order. */
@@ -223,8 +260,8 @@ bool gm_range_is_ram(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 /* Copy between guest memory and @buf (to the guest when @to_guest), region
  * by region.  Everything is validated first, so a refused access copies
  * nothing; the table cannot change between the check and the copy. */
-static int gm_copy(const struct guestmem *gm, uint64_t gpa, uint8_t *buf, size_t len,
-		   bool to_guest)
+static int gm_access(const struct guestmem *gm, uint64_t gpa, uint8_t *buf, size_t len,
+		     bool to_guest)
 {
 	if (len == 0)
 		return 0;
@@ -253,11 +290,11 @@ static int gm_copy(const struct guestmem *gm, uint64_t gpa, uint8_t *buf, size_t
 
 int gm_read(const struct guestmem *gm, uint64_t gpa, void *dst, size_t len)
 {
-	return gm_copy(gm, gpa, dst, len, false);
+	return gm_access(gm, gpa, dst, len, false);
 }
 
 int gm_write(const struct guestmem *gm, uint64_t gpa, const void *src, size_t len)
 {
 	/* the bytes are only read: the cast lets one walker serve both ways */
-	return gm_copy(gm, gpa, (uint8_t *)(uintptr_t)src, len, true);
+	return gm_access(gm, gpa, (uint8_t *)(uintptr_t)src, len, true);
 }

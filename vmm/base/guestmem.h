@@ -36,7 +36,8 @@ struct guestmem {
 	 * on different threads: a guest remaps the BIOS area (PAM) from a vCPU
 	 * while a device completes DMA elsewhere.  Never copy a struct
 	 * guestmem; host pointers handed out stay valid (they point into
-	 * memory that lives as long as the VM or the current build). */
+	 * memory that lives as long as the VM or the current build); for a
+	 * scratch copy use gm_copy(). */
 	pthread_rwlock_t lock;
 };
 
@@ -45,6 +46,14 @@ void gm_init(struct guestmem *gm);
  * it overlaps an existing region, -ENOSPC when the table is full. */
 int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,
 	   unsigned flags, const char *name);
+/* What gm_add() would return for [gpa, gpa+size), without adding or
+ * logging; for -EEXIST, *@clash (may be NULL) is the region it overlaps. */
+int gm_check_add(const struct guestmem *gm, uint64_t gpa, uint64_t size,
+		 const struct gm_region **clash);
+/* @dst becomes a scratch copy of @src's table (gm_init'ed here; destroy
+ * nothing: it holds no resources but its lock).  The host pointers are
+ * shared, not copied: a dry run lays a plan out on @dst. */
+void gm_copy(struct guestmem *dst, const struct guestmem *src);
 /* Remove every region whose flags intersect @mask (e.g. the firmware ROM
  * before a rebuild with another image). Host memory is not freed. */
 void gm_remove(struct guestmem *gm, unsigned mask);

@@ -98,22 +98,83 @@ static int add_slot(struct coco_vm *cv, uint64_t gpa, uint64_t size, uint8_t *ho
 	return 0;
 }
 
-static int build_memory(struct coco_vm *cv, const struct guestmem *gm, const struct launch_plan *p)
+/* RAM regions of @gm that become guest_memfd slots. */
+static bool slot_region(const struct gm_region *g)
+{
+	return (g->flags & GM_RAM) && !(g->flags & GM_ROM) && g->host;
+}
+
+int coco_plan_fits(const struct guestmem *gm, const struct launch_plan *p, char *why,
+		   size_t whylen)
 {
 	uint64_t fw_end = p->fw_gpa + p->fw_size;
-	int r;
+	unsigned nslots = p->fw_size ? 1 : 0;
 
+	if (why && whylen)
+		why[0] = '\0';
+	else
+		whylen = 0;
+	if (p->fw_size && fw_end < p->fw_gpa) {
+		snprintf(why, whylen, "firmware 0x%llx+0x%llx wraps",
+			 (unsigned long long)p->fw_gpa, (unsigned long long)p->fw_size);
+		return -ERANGE;
+	}
 	for (unsigned i = 0; i < gm->n; i++) {
 		const struct gm_region *g = &gm->r[i];
 
-		if (!(g->flags & GM_RAM) || (g->flags & GM_ROM) || !g->host)
+		if (!slot_region(g))
 			continue;
+		nslots++;
 		if (p->fw_size && g->gpa < fw_end && p->fw_gpa < g->gpa + g->size) {
-			log_err("coco: firmware 0x%llx+0x%llx overlaps RAM region %s",
-				(unsigned long long)p->fw_gpa, (unsigned long long)p->fw_size,
-				g->name ? g->name : "?");
-			return -EINVAL;
+			snprintf(why, whylen, "firmware 0x%llx+0x%llx overlaps RAM region %s",
+				 (unsigned long long)p->fw_gpa, (unsigned long long)p->fw_size,
+				 g->name ? g->name : "?");
+			return -ERANGE;
 		}
+	}
+	if (nslots > COCO_MAX_SLOTS) {
+		snprintf(why, whylen, "%u memory slots, at most %u", nslots, COCO_MAX_SLOTS);
+		return -E2BIG;
+	}
+	/* every plan region must lie in one guest_memfd slot: a RAM region
+	 * or the firmware */
+	for (size_t i = 0; i < p->nregions; i++) {
+		const struct plan_region *pr = &p->regions[i];
+		uint64_t end = pr->gpa + pr->size;
+		bool ok = pr->flags & PLAN_F_PAGE_AUG;
+
+		if (end < pr->gpa) {
+			ok = false;
+		} else {
+			if (p->fw_size && pr->gpa >= p->fw_gpa && end <= fw_end)
+				ok = true;
+			for (unsigned k = 0; k < gm->n && !ok; k++)
+				ok = slot_region(&gm->r[k]) && pr->gpa >= gm->r[k].gpa &&
+				     end <= gm->r[k].gpa + gm->r[k].size;
+		}
+		if (!ok) {
+			snprintf(why, whylen, "plan region %s 0x%llx+0x%llx is not in guest RAM or firmware",
+				 pr->what, (unsigned long long)pr->gpa, (unsigned long long)pr->size);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+static int build_memory(struct coco_vm *cv, const struct guestmem *gm, const struct launch_plan *p)
+{
+	char why[160];
+	int r = coco_plan_fits(gm, p, why, sizeof(why));
+
+	if (r) {
+		log_err("coco: %s", why);
+		return r;
+	}
+	for (unsigned i = 0; i < gm->n; i++) {
+		const struct gm_region *g = &gm->r[i];
+
+		if (!slot_region(g))
+			continue;
 		/* stale shared contents of a previous VM: the new one starts
 		 * all-private, so the shared backing is not needed */
 		madvise(g->host, g->size, MADV_DONTNEED);
@@ -134,20 +195,6 @@ static int build_memory(struct coco_vm *cv, const struct guestmem *gm, const str
 		r = add_slot(cv, p->fw_gpa, p->fw_size, cv->fw_shared);
 		if (r)
 			return r;
-	}
-	/* every plan region must lie in one guest_memfd slot */
-	for (size_t i = 0; i < p->nregions; i++) {
-		const struct plan_region *pr = &p->regions[i];
-		bool ok = false;
-
-		for (unsigned s = 0; s < cv->nslots && !ok; s++)
-			ok = pr->gpa >= cv->slot[s].gpa &&
-			     pr->gpa + pr->size <= cv->slot[s].gpa + cv->slot[s].size;
-		if (!ok && !(pr->flags & PLAN_F_PAGE_AUG)) {
-			log_err("coco: plan region %s 0x%llx+0x%llx is not in guest RAM or firmware",
-				pr->what, (unsigned long long)pr->gpa, (unsigned long long)pr->size);
-			return -EINVAL;
-		}
 	}
 	return 0;
 }

@@ -45,6 +45,14 @@ int coco_build(const struct coco_build_args *a, struct coco_vm **cv, struct hv_v
 /* Free the VMM-side state (after ops->vm_destroy). NULL is fine. */
 void coco_vm_destroy(struct coco_vm *cv);
 
+/* What coco_build checks of @p against the memory map @gm before it makes
+ * anything: the firmware clear of RAM, at most one
+ * guest_memfd slot per RAM region plus the firmware's (-E2BIG), every
+ * region inside one slot (-ERANGE).  Pure: the doorbell asks it at write
+ * time on a scratch map.  0, or the error with one line in @why. */
+int coco_plan_fits(const struct guestmem *gm, const struct launch_plan *p, char *why,
+		   size_t whylen);
+
 enum coco_exit_action {
 	COCO_EXIT_HANDLED = 0,      /* re-enter the vCPU */
 	COCO_EXIT_NOT_MINE = 1,     /* the caller handles the exit as usual */

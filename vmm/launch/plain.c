@@ -3,52 +3,170 @@
 #include "vmm/launch/plain.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 
-/* Lay the plan's regions into the guest-memory map: read-only regions (the
- * firmware ROM) become ROM mappings of the plan's buffers; data regions (an
- * IGVM file's pages) are copied into RAM, or mapped read-only when they lie
- * outside RAM.  The BIOS alias is the caller's (the BIOS area). */
-static int plain_map_regions(struct guestmem *gm, struct launch_plan *p)
+/* Zero [dst, dst+n) of RAM, writing only the pages that do not read zero
+ * already.  Guest RAM is anonymous memory (vm_map_ram): a page that is not
+ * resident has never been written and reads zero, so mincore() finds the
+ * few pages to look at without touching the others, and zero pages commit
+ * no host memory. */
+static void ram_zero(uint8_t *dst, uint64_t n)
 {
-	int r = 0;
+	static const uint8_t zero[PLAN_PAGE];
+	unsigned char vec[1024];
 
-	for (size_t i = 0; !r && i < p->nregions; i++) {
-		struct plan_region *pr = &p->regions[i];
+	for (uint64_t off = 0; off < n;) {
+		uint64_t chunk = n - off < sizeof(vec) * PLAN_PAGE ? n - off : sizeof(vec) * PLAN_PAGE;
+		bool known = !((uintptr_t)(dst + off) % PLAN_PAGE) &&
+			     mincore(dst + off, (size_t)chunk, vec) == 0;
 
-		if (pr->flags & PLAN_F_ALIAS) {
+		for (uint64_t i = 0; i < chunk; i += PLAN_PAGE) {
+			uint8_t *pg = dst + off + i;
+			size_t len = chunk - i < PLAN_PAGE ? (size_t)(chunk - i) : PLAN_PAGE;
+
+			if (known && !(vec[i / PLAN_PAGE] & 1))
+				continue;
+			if (memcmp(pg, zero, len))
+				memset(pg, 0, len);
+		}
+		off += chunk;
+	}
+}
+
+/* [dst, dst+size) of RAM gets @data_len bytes of @data, zeros after; data
+ * pages that are all zero are zero fill too. */
+static void ram_fill(uint8_t *dst, const uint8_t *data, uint64_t data_len, uint64_t size)
+{
+	static const uint8_t zero[PLAN_PAGE];
+	uint64_t off = 0;
+
+	for (; off < data_len; off += PLAN_PAGE) {
+		size_t n = data_len - off < PLAN_PAGE ? (size_t)(data_len - off) : PLAN_PAGE;
+
+		if (n == PLAN_PAGE && !memcmp(data + off, zero, n)) {
+			ram_zero(dst + off, n);
 			continue;
-		} else if (pr->flags & PLAN_F_READONLY) {
-			r = gm_add(gm, pr->gpa, pr->size, (void *)pr->data, GM_ROM, pr->what);
-		} else if (gm_range_is_ram(gm, pr->gpa, pr->size)) {
+		}
+		memcpy(dst + off, data + off, n);
+		if (n < PLAN_PAGE && off + PLAN_PAGE <= size)
+			memset(dst + off + n, 0, PLAN_PAGE - n);
+	}
+	if (off < size)
+		ram_zero(dst + off, size - off);
+}
+
+static int layout_fail(char *why, size_t whylen, int code, const struct plan_region *pr,
+		       const char *fmt, const char *arg)
+{
+	char tail[96];
+
+	snprintf(tail, sizeof(tail), fmt, arg);
+	snprintf(why, whylen, "plan region %s 0x%llx+0x%llx %s", pr->what,
+		 (unsigned long long)pr->gpa, (unsigned long long)pr->size, tail);
+	return code;
+}
+
+/* The hypervisor's own pages below 4 GiB (the identity map and TSS of
+ * vmm/hv/kvm.c, the local APIC page): no plan region may cover them. */
+static bool hits_reserved(uint64_t gpa, uint64_t size)
+{
+	static const uint64_t res[][2] = {
+		{ LAYOUT_IDENT_MAP, LAYOUT_TSS_ADDR + 3 * PLAN_PAGE },
+		{ LAYOUT_LAPIC, LAYOUT_LAPIC + PLAN_PAGE },
+	};
+
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		if (gpa < res[i][1] && res[i][0] < gpa + size)
+			return true;
+	return false;
+}
+
+/* A host buffer for ROM region @pr outside RAM: its own bytes where they
+ * cover it (no copy), else a lazily mapped zero buffer with the bytes
+ * copied in (zero pages cost nothing).  NULL on ENOMEM. */
+static uint8_t *rom_buffer(struct launch_plan *p, const struct plan_region *pr)
+{
+	uint8_t *buf;
+
+	if (pr->data && pr->data_len == pr->size && !((uintptr_t)pr->data % PLAN_PAGE))
+		return (uint8_t *)pr->data;
+	buf = plan_alloc(p, pr->size);
+	if (buf && pr->data_len)
+		memcpy(buf, pr->data, pr->data_len);
+	return buf;
+}
+
+int plain_layout(struct guestmem *gm, struct launch_plan *p, bool dry, char *why, size_t whylen)
+{
+	uint64_t rom = 0;
+
+	if (why && whylen)
+		why[0] = '\0';
+	else
+		whylen = 0;
+	for (size_t i = 0; i < p->nregions; i++) {
+		struct plan_region *pr = &p->regions[i];
+		const struct gm_region *clash = NULL;
+		uint8_t *host;
+		int r;
+
+		if (pr->flags & PLAN_F_ALIAS)
+			continue;   /* the BIOS area's (laid out by the caller) */
+		if (!pr->size || pr->size % PLAN_PAGE || pr->gpa % PLAN_PAGE ||
+		    pr->size > UINT64_MAX - pr->gpa || pr->data_len > pr->size)
+			return layout_fail(why, whylen, -EINVAL, pr, "%s", "is not page aligned");
+		if (!(pr->flags & PLAN_F_READONLY) && gm_range_is_ram(gm, pr->gpa, pr->size)) {
+			/* data in RAM: copied there, so it must lie in one region */
 			uint8_t *dst = gm_ptr(gm, pr->gpa, pr->size, GM_RAM);
 
-			if (!dst) {
-				r = -EINVAL;   /* spans two RAM regions: not for a plain guest */
-				break;
-			}
-			if (pr->data_len)
-				memcpy(dst, pr->data, pr->data_len);
-			memset(dst + pr->data_len, 0, pr->size - pr->data_len);
-		} else {
-			/* outside RAM (e.g. below 4 GiB): a page-aligned buffer of its own */
-			uint8_t *buf = plan_alloc(p, pr->size);
-
-			if (!buf) {
-				r = -ENOMEM;
-				break;
-			}
-			if (pr->data_len)
-				memcpy(buf, pr->data, pr->data_len);
-			pr->data = buf;
-			pr->data_len = pr->size;
-			r = gm_add(gm, pr->gpa, pr->size, buf, GM_ROM, pr->what);
+			if (!dst)
+				return layout_fail(why, whylen, -ERANGE, pr, "%s",
+						   "spans two memory regions");
+			if (!dry)
+				ram_fill(dst, pr->data, pr->data ? pr->data_len : 0, pr->size);
+			continue;
 		}
+		/* everything else is ROM outside RAM: the firmware window */
+		r = gm_check_add(gm, pr->gpa, pr->size, &clash);
+		if (r == -EEXIST)
+			return layout_fail(why, whylen, -ERANGE, pr, "overlaps %s",
+					   clash && clash->name ? clash->name : "another region");
+		if (r == -ENOSPC)
+			return layout_fail(why, whylen, -E2BIG, pr,
+					   "does not fit: the memory map holds %s regions",
+					   PLAIN_STR(GM_MAX_REGIONS));
+		if (r)
+			return layout_fail(why, whylen, r, pr, "%s", "is not a valid range");
+		if (pr->gpa + pr->size > LAYOUT_4G)
+			return layout_fail(why, whylen, -ERANGE, pr, "%s",
+					   "is outside RAM above 4 GiB");
+		if (hits_reserved(pr->gpa, pr->size))
+			return layout_fail(why, whylen, -ERANGE, pr, "%s",
+					   "covers the hypervisor's pages below 4 GiB");
+		if (pr->size > PLAIN_ROM_MAX - rom)
+			return layout_fail(why, whylen, -E2BIG, pr, "%s",
+					   "takes the memory outside RAM past "
+					   PLAIN_STR(PLAIN_ROM_MAX_MIB) " MiB");
+		rom += pr->size;
+		host = NULL;
+		if (!dry) {
+			host = pr->flags & PLAN_F_READONLY ? (uint8_t *)pr->data : rom_buffer(p, pr);
+			if (!host)
+				return layout_fail(why, whylen, -ENOMEM, pr, "%s",
+						   "has no host memory");
+			pr->data = host;
+			pr->data_len = pr->size;
+		}
+		r = gm_add(gm, pr->gpa, pr->size, host, GM_ROM, pr->what);
+		if (r)
+			return layout_fail(why, whylen, r, pr, "%s", "cannot be mapped");
 	}
-	return r;
+	return 0;
 }
 
 /* Every region of the map as a memslot, numbered from 0, but the caller's
@@ -82,11 +200,12 @@ int plain_build(const struct launch_build_args *a, struct launch_vm *out)
 	struct hv_vm *hvvm = NULL;
 	int r;
 
+	char why[160];
+
 	memset(out, 0, sizeof(*out));
-	r = plain_map_regions(a->gm, a->plan);
+	r = plain_layout(a->gm, a->plan, false, why, sizeof(why));
 	if (r) {
-		log_err("plan region does not fit the memory map: %s", strerror(-r));
-		log_err("memory map for the plan: %s", strerror(-r));
+		log_err("memory map for the plan: %s (%s)", why, strerror(-r));
 		return r;
 	}
 	r = ops->vm_create(a->hv, &hp, &hvvm);

@@ -113,6 +113,26 @@ int pam_layout(struct pam *pam, struct guestmem *gm, uint8_t *ram,
 	return pam_gm_update(pam, gm);
 }
 
+int pam_map_bios_area(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+		      const struct launch_plan *p)
+{
+	const struct plan_region *ar = pam_plan_alias(p);
+	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
+	int r = 0;
+
+	gm_remove(gm, GM_ROM);
+	pam->active = false;
+	gm_remove_range(gm, PAM_START, LAYOUT_1M);
+	if (p->platform == PLAN_PLAIN) {
+		r = pam_layout(pam, gm, ram, ar);
+		alias = PAM_START;
+	}
+	if (!r && alias > LAYOUT_VGA_END)
+		r = gm_add(gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END, ram + LAYOUT_VGA_END,
+			   GM_RAM, "ram-c0000");
+	return r;
+}
+
 unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I440FX_PAM_REGS],
 		    pam_remap_fn *remap, void *opaque)
 {

@@ -54,6 +54,14 @@ const struct plan_region *pam_plan_alias(const struct launch_plan *p);
  * alias does not fit the area) or gm_add's error. */
 int pam_layout(struct pam *pam, struct guestmem *gm, uint8_t *ram,
 	       const struct plan_region *alias);
+/* The memory map every plan starts from, in @gm (the live map, or a
+ * scratch copy for a dry run with a scratch @pam): no ROM, and the BIOS
+ * area [768K, 1M) as the PAM registers show it at power-on (plain plans:
+ * pam_layout) or as RAM up to the firmware's alias (confidential plans:
+ * their regions go to private memory through the platform launch, never
+ * through the shared view).  0 or pam_layout's / gm_add's error. */
+int pam_map_bios_area(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+		      const struct launch_plan *p);
 /* The guest wrote PAM registers @regs: call @remap for every chunk whose view
  * changed and rewrite the BIOS area of @gm.  Nothing when not laid out.
  * Returns how many chunks changed. */

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "loader/uki.h"
+#include "vmm/launch/coco.h"
+#include "vmm/launch/plain.h"
+#include "vmm/vm/pam.h"
 #include "vmm/base/digest.h"
 #include "vmm/base/events.h"
 #include "vmm/base/log.h"
@@ -173,8 +176,40 @@ void swap_measurement_put(struct swap *s, const struct swap_choice *ch,
 	pthread_mutex_unlock(&s->mlock);
 }
 
+void swap_set_memory(struct swap *s, const struct guestmem *gm, uint8_t *ram)
+{
+	s->gm = gm;
+	s->ram = ram;
+}
+
+int swap_layout_check(const struct swap *s, struct launch_plan *p, char *why, size_t whylen)
+{
+	struct guestmem scratch;
+	struct pam pam;
+	int r;
+
+	if (!s->gm)
+		return 0;   /* no VM (tests of the plan alone) */
+	gm_copy(&scratch, s->gm);
+	memset(&pam, 0, sizeof(pam));
+	r = pam_map_bios_area(&pam, &scratch, s->ram, p);
+	if (r) {
+		snprintf(why, whylen, "the BIOS area does not fit the memory map (%s)",
+			 strerror(-r));
+		return r == -ENOSPC ? -E2BIG : -ERANGE;
+	}
+	if (p->platform == PLAN_PLAIN)
+		return plain_layout(&scratch, p, true, why, whylen);
+	return coco_plan_fits(&scratch, p, why, whylen);
+}
+
 /* The doorbell's check of an image copy: is it what its format bit says,
- * and can a launch plan be built from it for this VM? */
+ * can a launch plan be built from it for this VM, and does that plan fit
+ * the memory map as the rebuild will lay it out?  The rebuild runs the
+ * same plan builder and the same layout, so an image accepted here fails
+ * there only when the host does (out of memory, the hypervisor).  Errors:
+ * -ERANGE (BAD_RANGE), -E2BIG (TOO_LARGE), -ENOMEM (LOAD_FAIL), others
+ * (MALFORMED). */
 int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, size_t len,
 			   char *why, size_t whylen)
 {
@@ -194,6 +229,8 @@ int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, si
 	memset(&p, 0, sizeof(p));
 	r = planbuild_from_config(&p, s->cfg, img, len, s->khash_ok ? &s->khash : NULL,
 				  why, whylen);
+	if (!r)
+		r = swap_layout_check(s, &p, why, whylen);
 	if (!r)
 		swap_measure_validated(s, &p, len);
 	plan_free(&p);
@@ -237,14 +274,13 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 	events_emit(name, f, sizeof(f) / sizeof(f[0]) - (m ? 0 : 1));
 }
 
-static int swap_plan(const struct swap *s, struct swap_choice *ch)
+static int swap_plan(const struct swap *s, struct swap_choice *ch, char *err, size_t errlen)
 {
-	char err[256];
 	int r;
 
 	memset(&ch->plan, 0, sizeof(ch->plan));
 	r = planbuild_from_config(&ch->plan, s->cfg, ch->fw, ch->len,
-				  s->khash_ok ? &s->khash : NULL, err, sizeof(err));
+				  s->khash_ok ? &s->khash : NULL, err, errlen);
 	if (r)
 		log_err("launch plan: %s", err);
 	return r;
@@ -261,13 +297,32 @@ static void swap_take_host(const struct swap *s, struct swap_choice *ch)
 
 int swap_host(const struct swap *s, struct swap_choice *ch)
 {
+	char err[256];
+
 	swap_take_host(s, ch);
-	return swap_plan(s, ch);
+	return swap_plan(s, ch, err, sizeof(err));
+}
+
+void swap_failed(const struct swap *s, struct doorbell *db, const struct swap_choice *ch,
+		 const char *step, int err, const char *why)
+{
+	log_err("firmware from the doorbell cannot be launched (%s: %s): falling back to the host firmware",
+		step, why && why[0] ? why : strerror(err < 0 ? -err : err));
+	EVENTS_EMIT("swap-failed",
+		    EVF_STR("format", swap_format_name(ch->format)),
+		    EVF_U64("size", ch->len),
+		    EVF_BYTES("sha384", ch->sha384, 48),
+		    EVF_STR("step", step),
+		    EVF_STR("error", strerror(err < 0 ? -err : err)),
+		    EVF_STR("reason", why ? why : ""),
+		    EVF_STR("fwid", swap_uki_fwid(s, ch->sha384)));
+	doorbell_on_rebuilt(db, err < 0 ? err : -EIO);
 }
 
 int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *ch)
 {
 	const struct doorbell_image *img = NULL;
+	char err[256];
 	int r;
 
 	doorbell_take_pending(db, &img);
@@ -281,12 +336,11 @@ int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *c
 	} else {
 		swap_take_host(s, ch);
 	}
-	r = swap_plan(s, ch);
+	r = swap_plan(s, ch, err, sizeof(err));
 	if (r && ch->guest) {
 		/* the guest image was accepted but does not build: host firmware */
-		log_err("firmware from the doorbell cannot be launched: falling back to the host firmware");
-		doorbell_on_rebuilt(db, r);
 		plan_free(&ch->plan);
+		swap_failed(s, db, ch, "plan", r, err);
 		r = swap_host(s, ch);
 	}
 	return r;

@@ -16,6 +16,7 @@
 #include "devices/doorbell.h"
 #include "loader/plan.h"
 #include "vmm/base/fileio.h"
+#include "vmm/base/guestmem.h"
 #include "vmm/config/config.h"
 #include "vmm/launch/launch.h"
 #include "vmm/launch/planbuild.h"
@@ -53,6 +54,10 @@ struct swap {
 	struct swap_measured host_m;
 	struct swap_measured guest_m;  /* the last accepted guest image's */
 	struct swap_measured run_m;    /* the last guest image launched */
+	/* the VM's memory map and RAM (swap_set_memory): the doorbell's dry
+	 * run lays a guest image's plan out on a scratch copy of the map */
+	const struct guestmem *gm;
+	uint8_t *ram;
 };
 
 /* A build's firmware and the plan made from it. */
@@ -70,6 +75,22 @@ struct swap_choice {
 int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t errlen);
 void swap_close(struct swap *s);
 
+/* The VM's guest-memory map and RAM, once mapped. */
+void swap_set_memory(struct swap *s, const struct guestmem *gm, uint8_t *ram);
+
+/* Whether plan @p fits the VM's memory map, checked as the build will lay
+ * it out (the BIOS area, then plain_layout or coco_plan_fits) on a scratch
+ * copy of the map, allocating and copying nothing.  0, or -ERANGE / -E2BIG
+ * / -EINVAL with one line in @why. */
+int swap_layout_check(const struct swap *s, struct launch_plan *p, char *why, size_t whylen);
+
+/* A guest image accepted by the doorbell did not build at a reset, at
+ * @step ("plan" or "build") with error @err (@why: the builder's line, may
+ * be NULL): the swap-failed event, and the doorbell falls back to the host
+ * firmware (LOAD_FAIL).  @ch's image is gone afterwards. */
+void swap_failed(const struct swap *s, struct doorbell *db, const struct swap_choice *ch,
+		 const char *step, int err, const char *why);
+
 /* "raw-rom", "igvm" or "host". */
 const char *swap_format_name(uint64_t format);
 /* The fwid of the [uki] firmware image with this digest, or "". */
@@ -84,9 +105,9 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev);
  * builder's error, logged. */
 int swap_host(const struct swap *s, struct swap_choice *ch);
 /* At a reset: the doorbell's pending image, the current one, or the host's,
- * and its plan; an accepted image that does not build falls back to the
- * host's firmware (and tells the doorbell).  0, or the plan builder's error,
- * logged. */
+ * and its plan; an accepted image whose plan does not build falls back to
+ * the host's firmware (swap_failed).  0, or the error of the host
+ * firmware's plan, logged. */
 int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *ch);
 
 /* The launch measurement of @ch's image as far as it is known: the host

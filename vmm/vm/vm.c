@@ -167,27 +167,11 @@ static int vm_map_ram(struct vm *vm)
 	return r;
 }
 
-/* The memory map every plan starts from: no ROM, and the BIOS area
- * [768K, 1M) as the PAM registers show it at power-on (plain plans) or as RAM
- * up to the firmware's alias (confidential plans: their regions go to private
- * memory through the platform launch, never through the shared view). */
+/* The memory map every plan starts from (pam_map_bios_area; the doorbell's
+ * dry run starts from the same). */
 static int vm_map_bios_area(struct vm *vm, const struct launch_plan *p)
 {
-	const struct plan_region *ar = pam_plan_alias(p);
-	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
-	int r = 0;
-
-	gm_remove(&vm->gm, GM_ROM);
-	vm->dev->pam.active = false;
-	gm_remove_range(&vm->gm, PAM_START, LAYOUT_1M);
-	if (p->platform == PLAN_PLAIN) {
-		r = pam_layout(&vm->dev->pam, &vm->gm, vm->ram, ar);
-		alias = PAM_START;
-	}
-	if (!r && alias > LAYOUT_VGA_END)
-		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
-			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
-	return r;
+	return pam_map_bios_area(&vm->dev->pam, &vm->gm, vm->ram, p);
 }
 
 /* ---------------- build and retire ---------------- */
@@ -460,12 +444,20 @@ static int vm_rebuild(struct vm *vm)
 		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
 	r = swap_choose(&vm->swap, vm->dev->doorbell, &ch);
 	if (r)
-		return r;
+		return r;   /* the host's own firmware has no plan */
 	rt.plan = clock_now_ns();
 	vm_retire_current(vm, true);
 	rt.retire = clock_now_ns();
 	board_reset(vm->dev);
 	r = vm_boot(vm, &ch, &rt);
+	if (r && ch.guest) {
+		/* a guest image that does not build falls back to the host
+		 * firmware: the VMM keeps running, the doorbell reads LOAD_FAIL */
+		swap_failed(&vm->swap, vm->dev->doorbell, &ch, "build", r, NULL);
+		r = swap_host(&vm->swap, &ch);
+		if (!r)
+			r = vm_boot(vm, &ch, &rt);
+	}
 	if (r)
 		log_err("rebuild after reset failed: %s", strerror(-r));
 	return r;
@@ -536,6 +528,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 			 (unsigned long long)vm->ram_size, strerror(-r));
 		goto fail;
 	}
+	swap_set_memory(&vm->swap, &vm->gm, vm->ram);
 	r = board_create(vm, err, errlen);
 	if (r)
 		goto fail;
