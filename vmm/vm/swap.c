@@ -227,7 +227,7 @@ int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, si
 		return -EINVAL;
 	}
 	memset(&p, 0, sizeof(p));
-	r = planbuild_from_config(&p, s->cfg, img, len, s->khash_ok ? &s->khash : NULL,
+	r = launch_plan_from_config(&p, s->cfg, img, len, s->khash_ok ? &s->khash : NULL,
 				  why, whylen);
 	if (!r)
 		r = swap_layout_check(s, &p, why, whylen);
@@ -279,7 +279,7 @@ static int swap_plan(const struct swap *s, struct swap_choice *ch, char *err, si
 	int r;
 
 	memset(&ch->plan, 0, sizeof(ch->plan));
-	r = planbuild_from_config(&ch->plan, s->cfg, ch->fw, ch->len,
+	r = launch_plan_from_config(&ch->plan, s->cfg, ch->fw, ch->len,
 				  s->khash_ok ? &s->khash : NULL, err, errlen);
 	if (r)
 		log_err("launch plan: %s", err);
