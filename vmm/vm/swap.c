@@ -228,7 +228,7 @@ int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, si
 	}
 	memset(&p, 0, sizeof(p));
 	r = launch_plan_from_config(&p, s->cfg, img, len, s->khash_ok ? &s->khash : NULL,
-				  why, whylen);
+				    why, whylen);
 	if (!r)
 		r = swap_layout_check(s, &p, why, whylen);
 	if (!r)
@@ -280,7 +280,7 @@ static int swap_plan(const struct swap *s, struct swap_choice *ch, char *err, si
 
 	memset(&ch->plan, 0, sizeof(ch->plan));
 	r = launch_plan_from_config(&ch->plan, s->cfg, ch->fw, ch->len,
-				  s->khash_ok ? &s->khash : NULL, err, errlen);
+				    s->khash_ok ? &s->khash : NULL, err, errlen);
 	if (r)
 		log_err("launch plan: %s", err);
 	return r;
