@@ -16,6 +16,7 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 	int r;
 
 	s->cfg = cfg;
+	ratelimit_init(&s->ev_rl, SWAP_EV_BURST, SWAP_EV_RATE);
 	r = file_map(cfg->firmware_path, CFG_FW_MAX, &s->host_fw_map, err, errlen);
 	if (r)
 		return r;
@@ -115,7 +116,20 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 	};
 	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
 			   names[ev->kind] ? names[ev->kind] : "doorbell";
+	struct swap *s = opaque;
+	uint64_t suppressed = 0;
 
+	/* A guest can write requests as fast as it likes: what it causes goes
+	 * through the doorbell's bucket (to the log and to subscribers alike).
+	 * Applied and dropped come from a rebuild, one per reset, as do the
+	 * reset, rebuilt and booted events: not limited here. */
+	if (ev->kind != DOORBELL_EV_APPLIED && ev->kind != DOORBELL_EV_DROPPED) {
+		if (!ratelimit_allow(&s->ev_rl, &suppressed))
+			return;
+		if (suppressed)
+			log_warn("doorbell: %llu events suppressed (rate limit: %u a second)",
+				 (unsigned long long)suppressed, SWAP_EV_RATE);
+	}
 	EVENTS_EMIT(name,
 		    EVF_STR("format", swap_format_name(ev->format)),
 		    EVF_U64("addr", ev->addr),
@@ -125,6 +139,11 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		    EVF_STR("status_name", doorbell_status_name(ev->status)),
 		    EVF_STR("reason", ev->reason ? ev->reason : ""),
 		    EVF_STR("fwid", swap_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)));
+}
+
+uint64_t swap_events_suppressed(struct swap *s)
+{
+	return ratelimit_total_suppressed(&s->ev_rl);
 }
 
 static int swap_plan(const struct swap *s, struct swap_choice *ch)
