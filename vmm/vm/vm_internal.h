@@ -43,6 +43,7 @@ enum vm_reset_reason {
 	VM_RESET_HOST = 3,           /* the host asked (control socket) */
 };
 
+struct console;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -86,6 +87,8 @@ struct vm {
 	atomic_int state;              /* enum vm_state */
 	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
 	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 */
+
+	struct console *con;           /* the terminal to restore on a forced exit */
 
 	/* statistics */
 	_Atomic uint64_t resets;
