@@ -24,7 +24,7 @@ Test(serial_peek, numbered_bytes_until_drained)
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_eq(serial_out_fd(s, p[1], 0, NULL, NULL), 0);
 	cr_assert_eq(serial_peek_output(s, 0), -1, "nothing accepted yet");
-	pio = calloc(1, 4096);
+	pio = calloc(1, sizeof(*pio));
 	bus_init(pio);
 	cr_assert_eq(serial_attach(s, pio), 0);
 	for (const char *c = "abc"; *c; c++) {
