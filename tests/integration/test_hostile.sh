@@ -12,10 +12,19 @@
 # the process's exit: at most 1000 ms).  Log volume: the event log and
 # warnings on stderr over the whole run, at most 8 KiB + 1 KiB per second of
 # run time (without the rate limits a doorbell flood wrote 9 MB in 5 s).
+# The `shutdown` event's stop_ms (the VMM's own count from the stop request
+# it took to the event: the vCPUs are stopped, the output drained) must be
+# at most 1000 ms too.  The process's exit, timed from outside, includes
+# process start-up for the control-socket client and, on the sanitized
+# binary with FUKIVMM_CLEAN_EXIT, the full teardown and LeakSanitizer's
+# scan: it is held to 1000 ms on the plain binary with a signal, 3 s with
+# the client, 10 s on the sanitized binary.  Both times are printed.
 if need_kvm hostile-doorbell-flood hostile-virtio-warning-flood hostile-uart-pipe \
 	hostile-uart-file-cap hostile-spin-cli hostile-spin-cli-sigint hostile-uart-pipe-api-shutdown; then
 
 FL_STOP_MAX_MS=1000
+FL_EXIT_MAX_MS=1000
+case "$FUKIVMM" in *-san) FL_EXIT_MAX_MS=10000 ;; esac
 
 fl_now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -97,7 +106,9 @@ fl_wait_size() {
 # (FL_STATUS 124: still running 10 s later, killed)
 fl_stop() {
 	_st_t0=$(fl_now_ms)
+	FL_EXIT_MAX=$FL_EXIT_MAX_MS
 	if [ "$1" = api ]; then
+		[ "$FL_EXIT_MAX" -ge 3000 ] || FL_EXIT_MAX=3000
 		"$FUKIVMM" ctl "$2" shutdown >/dev/null 2>&1
 	else
 		kill -"$1" "$FL_PID"
@@ -112,6 +123,9 @@ fl_stop() {
 		sleep 0.01
 	done
 	FL_STOP_MS=$(($(fl_now_ms) - _st_t0))
+	# the VMM's own count, from the request it took to the shutdown event
+	FL_SHUT_MS=$(sed -n 's/^fukivmm-event .* event=shutdown .* stop_ms=\([0-9]*\).*/\1/p' "$FL_ERR")
+	[ -n "$FL_SHUT_MS" ] || FL_SHUT_MS=$FL_STOP_MS
 	if [ "$FL_STATUS" = 124 ]; then
 		kill -KILL "$FL_PID" 2>/dev/null
 		wait "$FL_PID" 2>/dev/null
@@ -122,13 +136,16 @@ fl_stop() {
 
 fl_field() { sed -n "s/^fukivmm-event .* event=shutdown .* $1=\([0-9]*\).*/\1/p" "$FL_ERR"; }
 
-# fl_check_stop NAME: status 0 within FL_STOP_MAX_MS; prints the FAIL line
+# fl_check_stop NAME: status 0, the shutdown event within FL_STOP_MAX_MS and
+# the exit within FL_EXIT_MAX_MS; prints the FAIL line
 fl_check_stop() {
-	if [ "$FL_STATUS" != 0 ] || [ "$FL_STOP_MS" -gt $FL_STOP_MAX_MS ]; then
-		fail "$1" "status $FL_STATUS after $FL_STOP_MS ms (want 0 within $FL_STOP_MAX_MS ms)"
+	if [ "$FL_STATUS" != 0 ] || [ "$FL_SHUT_MS" -gt $FL_STOP_MAX_MS ] ||
+	   [ "$FL_STOP_MS" -gt "$FL_EXIT_MAX" ]; then
+		fail "$1" "status $FL_STATUS, stop_ms $FL_SHUT_MS, exit after $FL_STOP_MS ms (want 0, $FL_STOP_MAX_MS ms, $FL_EXIT_MAX ms)"
 		tail -5 "$FL_ERR"
 		return 1
 	fi
+	FL_STOPPED="stop_ms $FL_SHUT_MS, exited in $FL_STOP_MS ms"
 	return 0
 }
 
@@ -154,7 +171,7 @@ need_guest flood-doorbell.rom hostile-doorbell-flood && {
 	sup=$(fl_field doorbell_events_suppressed)
 	if fl_check_stop hostile-doorbell-flood && fl_check_log hostile-doorbell-flood; then
 		if [ "${sup:-0}" -gt 0 ] && grep -q "doorbell: [0-9]* events suppressed" "$FL_ERR"; then
-			pass "hostile-doorbell-flood ($FL_LOG; $sup events suppressed; stopped in $FL_STOP_MS ms)"
+			pass "hostile-doorbell-flood ($FL_LOG; $sup events suppressed; $FL_STOPPED)"
 		else
 			fail hostile-doorbell-flood "no suppressed doorbell events (suppressed=$sup): did the guest flood?"
 		fi
@@ -172,7 +189,7 @@ need_guest flood-virtio.rom hostile-virtio-warning-flood && {
 		n=$(sed -n 's/.* \([0-9]*\) messages suppressed (devices\/virtio_pci.c.*/\1/p' "$FL_ERR" |
 			awk '{ s += $1 } END { print s + 0 }')
 		if [ "$n" -gt 0 ]; then
-			pass "hostile-virtio-warning-flood ($FL_LOG; $n warnings suppressed; stopped in $FL_STOP_MS ms)"
+			pass "hostile-virtio-warning-flood ($FL_LOG; $n warnings suppressed; $FL_STOPPED)"
 		else
 			fail hostile-virtio-warning-flood "no suppressed virtio warnings: did the guest flood?"
 		fi
@@ -190,7 +207,7 @@ need_guest flood-uart.rom hostile-uart-pipe && {
 		drop=$(fl_field serial_dropped)
 		if fl_check_stop hostile-uart-pipe; then
 			if [ "${drop:-0}" -gt 0 ]; then
-				pass "hostile-uart-pipe (stopped in $FL_STOP_MS ms; $drop bytes dropped)"
+				pass "hostile-uart-pipe ($FL_STOPPED; $drop bytes dropped)"
 			else
 				fail hostile-uart-pipe "serial_dropped=$drop: the sink never filled"
 			fi
@@ -208,7 +225,7 @@ need_guest flood-uart.rom hostile-uart-pipe-api-shutdown && {
 	if fl_wait_err "event=first-output" 60 && fl_wait_stalled 120 && [ -S "$TMP/uapi.sock" ]; then
 		fl_stop api "$TMP/uapi.sock"
 		fl_check_stop hostile-uart-pipe-api-shutdown &&
-			pass "hostile-uart-pipe-api-shutdown (stopped in $FL_STOP_MS ms)"
+			pass "hostile-uart-pipe-api-shutdown ($FL_STOPPED)"
 	else
 		fl_stop KILL
 		fail hostile-uart-pipe-api-shutdown "the pipe never filled, or no control socket"
@@ -227,7 +244,7 @@ need_guest flood-uart.rom hostile-uart-file-cap && {
 		drop=$(fl_field serial_dropped)
 		if fl_check_stop hostile-uart-file-cap; then
 			if [ "$size" = $cap ] && [ "${drop:-0}" -gt 0 ]; then
-				pass "hostile-uart-file-cap ($size bytes = max_size, $drop dropped; stopped in $FL_STOP_MS ms)"
+				pass "hostile-uart-file-cap ($size bytes = max_size, $drop dropped; $FL_STOPPED)"
 			else
 				fail hostile-uart-file-cap "file $size bytes (cap $cap), serial_dropped=$drop"
 			fi
@@ -247,7 +264,7 @@ need_guest spin-cli.rom hostile-spin-cli && {
 		if fl_wait_err "event=first-output" 60; then
 			sleep 1
 			fl_stop $sig
-			fl_check_stop $name && pass "$name (SIG$sig: stopped in $FL_STOP_MS ms)"
+			fl_check_stop $name && pass "$name (SIG$sig: $FL_STOPPED)"
 		else
 			fl_stop KILL
 			fail $name "the guest did not start"

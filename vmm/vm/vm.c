@@ -76,8 +76,11 @@ void vm_post(struct vm *vm, enum vm_pending what, int status)
 	if (what == VM_PENDING_EXIT) {
 		int expected = -1;
 
-		/* the first exit status wins */
+		uint64_t none = 0;
+
+		/* the first exit status wins; its time is what stop_ms counts from */
 		atomic_compare_exchange_strong(&vm->exit_status, &expected, status);
+		atomic_compare_exchange_strong(&vm->exit_req_ns, &none, clock_now_ns());
 	}
 	atomic_fetch_or(&vm->pending, what);
 	vcpu_pool_request_stop(&vm->vcpus);
@@ -736,6 +739,8 @@ out:
 			    EVF_U64("notify_eventfd", notify_eventfd),
 			    EVF_U64("msi_irqfd", msi_irqfd), EVF_U64("msi_signal", msi_signal),
 			    EVF_U64("serial_dropped", serial_lost),
+			    EVF_F64("stop_ms", atomic_load(&vm->exit_req_ns) ?
+				    (clock_now_ns() - atomic_load(&vm->exit_req_ns)) / 1e6 : 0.0),
 			    EVF_U64("doorbell_events_suppressed", swap_events_suppressed(&vm->swap)));
 	}
 	if (vm->api) {

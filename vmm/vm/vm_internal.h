@@ -78,6 +78,7 @@ struct vm {
 	int req_fd;                    /* eventfd */
 	atomic_uint pending;           /* enum vm_pending bits */
 	atomic_int exit_status;
+	_Atomic uint64_t exit_req_ns;  /* clock_now_ns() of the first exit request, 0: none */
 	atomic_int reset_reason;       /* enum vm_reset_reason */
 
 	struct reaper reaper;          /* old VMs are destroyed off the critical path */
