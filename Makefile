@@ -82,6 +82,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DFUKI_FUZZING $(DEPFLAGS) -MF $@.d -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 
+# the confidential run-time exits run against the platform model as well
+FUZZ_MODEL_OBJS := $(MODEL_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzz/fuzz_coco_exits: tests/fuzz/fuzz_coco_exits.c $(FUZZ_LIB_OBJS) $(FUZZ_MODEL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DFUKI_FUZZING $(DEPFLAGS) -MF $@.d -o $@ $< $(FUZZ_LIB_OBJS) $(FUZZ_MODEL_OBJS) $(LDLIBS)
+
 unit: $(UNIT_BINS)
 unit-san: $(UNIT_BINS_SAN)
 fuzz: $(FUZZ_BINS)

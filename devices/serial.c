@@ -547,3 +547,16 @@ uint64_t serial_accepted(struct serial *s)
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
+
+int serial_peek_output(struct serial *s, uint64_t seq)
+{
+	int v = -1;
+
+	pthread_mutex_lock(&s->lock);
+	/* the ring holds the accepted bytes [oaccepted - ocount, oaccepted) */
+	if (s->obuf && seq < s->oaccepted && seq >= s->oaccepted - s->ocount)
+		v = s->obuf[(s->ohead + (size_t)(seq - (s->oaccepted - s->ocount))) %
+			    SERIAL_OUTBUF_SIZE];
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}

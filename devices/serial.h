@@ -95,5 +95,11 @@ uint64_t serial_dropped(struct serial *s);
 /* Output bytes accepted into the ring since the first serial_out_fd()
  * (what counts against max_size). */
 uint64_t serial_accepted(struct serial *s);
+/* The byte accepted as number @seq (0 for the first, counted as
+ * serial_accepted() counts) while it is still in the ring, else -1 (not
+ * accepted yet, or already drained).  For the drainer, which alone moves
+ * bytes out: what it has not drained since it read serial_accepted() is
+ * still there. */
+int serial_peek_output(struct serial *s, uint64_t seq);
 
 #endif

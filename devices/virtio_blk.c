@@ -375,7 +375,15 @@ void virtio_blk_process(struct virtio_blk *b)
 	virtio_pci_unlock(b->vp);
 }
 
-/* Wait for every in-flight request and drop its completion (lock held). */
+/* Wait for every in-flight request and drop its completion (lock held).
+ * On a driver reset this runs on a vCPU thread under the MMIO bus lock.
+ * It is bounded by the host's storage, not by the guest: at most a
+ * queue's worth of requests the guest submitted before, on the disk file
+ * the host configured; and it must wait, since a completion after the
+ * reset would write into memory the driver has reused.  A backing store
+ * that never answers leaves the thread in the kernel: the stop deadline
+ * (vmm/vm/vcpu.h) then ends the VMM.  docs/devices.md, "Blocking calls
+ * under the bus locks". */
 static void blk_drain(struct virtio_blk *b)
 {
 	unsigned tries = 0;

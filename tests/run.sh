@@ -137,7 +137,7 @@ if [ -n "$KVM_TESTS" ]; then
 	# UBSan build of fukivmm, with a full teardown so LeakSanitizer checks
 	SAN_TESTS=""
 	for t in $KVM_TESTS; do
-		case "$t" in *test_doorbell.sh|*test_api.sh) SAN_TESTS="$SAN_TESTS $t" ;; esac
+		case "$t" in *test_doorbell.sh|*test_api.sh|*test_hostile.sh) SAN_TESTS="$SAN_TESTS $t" ;; esac
 	done
 	if [ ! -x build/fukivmm-san ] && [ -n "$SAN_TESTS" ]; then
 		for t in $SAN_TESTS; do

@@ -167,3 +167,16 @@ $(GUEST_OUT)/testkernel.bin: $(GUEST_OBJ)/testkernel-entry.o $(GUEST_OBJ)/testke
 		-o $(GUEST_OUT)/testkernel.elf $(GUEST_OBJ)/testkernel-entry.o $(GUEST_OBJ)/testkernel.o
 	$(GUEST_OBJCOPY) -O binary $(GUEST_OUT)/testkernel.elf $@.tmp
 	@mv $@.tmp $@
+
+# ---- flood and stop guests of test_hostile.sh: tests/guest/flood.c, one
+# image per FLOOD_KIND (1 doorbell, 2 virtio, 3 uart, 4 spin) ----
+GUEST_FLOOD := flood-doorbell flood-virtio flood-uart spin-cli
+guests: $(GUEST_FLOOD:%=$(GUEST_OUT)/%.rom)
+$(GUEST_OBJ)/flood-doorbell.o: GUEST_DEFS := -DFLOOD_KIND=1
+$(GUEST_OBJ)/flood-virtio.o: GUEST_DEFS := -DFLOOD_KIND=2
+$(GUEST_OBJ)/flood-uart.o: GUEST_DEFS := -DFLOOD_KIND=3
+$(GUEST_OBJ)/spin-cli.o: GUEST_DEFS := -DFLOOD_KIND=4
+$(GUEST_FLOOD:%=$(GUEST_OBJ)/%.o): $(GUEST_DIR)/flood.c $(GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<
+$(foreach g,$(GUEST_FLOOD),$(eval $(call GUEST_IMAGE,$(g),$(GUEST_RT) $(GUEST_OBJ)/$(g).o,0x10000)))

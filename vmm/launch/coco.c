@@ -397,9 +397,23 @@ static uint8_t *shared_ptr(struct coco_vm *cv, uint64_t gpa, uint64_t len)
 
 /* ---------------- TDX exits ---------------- */
 
+/* The TD's shared bit: tdx/launch.c sets a 48-bit GPA width, so bit 47. */
+#define TDX_SHARED_BIT (1ULL << 47)
+
+/* GetQuote (GHCI 1.5, TDG.VP.VMCALL<GetQuote>): the buffer must be shared,
+ * so the guest names it with the shared bit set.  Linux 6.16's KVM refuses
+ * a private GPA itself and hands userspace the GPA with the shared bit
+ * already cleared; another kernel may pass it as the guest wrote it.  Both
+ * forms name the same page here: the bit is cleared, and the buffer is
+ * only ever looked up in the shared (host) side of a RAM slot, never in
+ * guest_memfd.  A GPA beyond the GPA width, or one outside RAM, has no
+ * slot and is refused with INVALID_OPERAND.  If the page is private at the
+ * time, the guest reads back its private page and sees no answer: the
+ * host touched only its own shared copy (which costs host memory as any
+ * device DMA into a private page does; docs/devices.md). */
 static void tdx_get_quote(struct coco_vm *cv, struct hv_exit *ex)
 {
-	uint64_t gpa = ex->tdx.in[0], size = ex->tdx.in[1];
+	uint64_t gpa = ex->tdx.in[0] & ~TDX_SHARED_BIT, size = ex->tdx.in[1];
 	uint8_t *buf;
 	uint64_t status;
 	uint32_t in_len, out_len = 0;

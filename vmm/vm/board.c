@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/base/events.h"
+#include "vmm/base/log.h"
 #include "vmm/base/layout.h"
 #include "vmm/vm/fwcfg_content.h"
 #include "vmm/vm/vm_internal.h"
@@ -74,28 +77,60 @@ void board_destroy(struct board *b)
 		return;
 	for (unsigned i = b->ndevs; i-- > 0;)
 		b->devs[i].destroy(b->devs[i].dev);
-	if (b->serial_close)
+	if (b->serial_fd >= 0)
 		close(b->serial_fd);
+	if (b->serial_wake_fd >= 0)
+		close(b->serial_wake_fd);
 	free(b);
 }
 
+/* The sink callback, for output = "none" only: nothing is written, the
+ * first byte of each build is still reported. */
 static void board_serial_out(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct board *b = opaque;
 
 	if (n && atomic_exchange(&b->first_output, false))
 		EVENTS_EMIT("first-output", EVF_U64("byte", buf[0]));
+}
 
-	while (b->serial_fd >= 0 && n) {
-		ssize_t w = write(b->serial_fd, buf, n);
+/* The ring's notify: on a vCPU thread with the UART's lock held, so only
+ * an eventfd write (which never blocks: a saturated counter is EAGAIN and
+ * the main loop wakes anyway). */
+static void board_serial_wake(void *opaque)
+{
+	struct board *b = opaque;
+	uint64_t one = 1;
+	ssize_t w = write(b->serial_wake_fd, &one, sizeof(one));
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;   /* a closed pipe must not stop the guest */
-		buf += w;
-		n -= (size_t)w;
+	(void)w;
+}
+
+void board_first_output_arm(struct board *b)
+{
+	if (b->serial_fd >= 0)
+		b->first_seq = serial_accepted(b->serial);
+	atomic_store(&b->first_output, true);
+}
+
+long board_serial_drain(struct board *b)
+{
+	uint64_t cnt;
+	ssize_t rd;
+
+	if (b->serial_fd < 0)
+		return -EBADF;
+	rd = read(b->serial_wake_fd, &cnt, sizeof(cnt));
+	(void)rd;
+	/* the first byte accepted since the build is still in the ring: only
+	 * this thread drains it */
+	if (atomic_load(&b->first_output) && serial_accepted(b->serial) > b->first_seq) {
+		int v = serial_peek_output(b->serial, b->first_seq);
+
+		atomic_store(&b->first_output, false);
+		EVENTS_EMIT("first-output", EVF_U64("byte", v < 0 ? 0 : (uint64_t)v));
 	}
+	return serial_drain(b->serial, b->serial_fd);
 }
 
 /* Replace a PAM chunk's memory slot (delete it, then add the new view). */
@@ -122,18 +157,65 @@ static void board_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
 	pam_update(&vm->dev->pam, &vm->gm, regs, board_pam_remap, vm);
 }
 
+/* The file description the UART's ring drains to; it is made
+ * non-blocking, so it must be the VMM's own, not one shared with the
+ * process that started it.  A pipe or terminal on stdout is reopened
+ * through /proc (a new open file description); a regular file is shared
+ * through dup() instead (reopening would lose its offset and O_APPEND, and
+ * O_NONBLOCK changes nothing for a regular file).  Anything else (a socket)
+ * is dup()ed and then shares O_NONBLOCK with the parent: said once. */
+static int board_open_stdout(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return -1;   /* stdout closed: the output goes nowhere */
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	/* O_NONBLOCK: opening a pipe whose reader is gone would wait for one */
+	fd = open("/proc/self/fd/1", O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0)
+		return fd;
+	log_info("serial: stdout cannot be reopened (%s): sharing it, now non-blocking",
+		 strerror(errno));
+	return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
 static int board_serial_sink(struct board *b, const struct vm_config *cfg, char *err,
 			     size_t errlen)
 {
 	if (cfg->serial == SERIAL_STDOUT) {
-		b->serial_fd = STDOUT_FILENO;
+		b->serial_fd = board_open_stdout();
 	} else if (cfg->serial == SERIAL_FILE) {
 		b->serial_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (b->serial_fd < 0) {
 			snprintf(err, errlen, "serial output %s: %s", cfg->serial_path, strerror(errno));
 			return -errno;
 		}
-		b->serial_close = true;
+	}
+	return 0;
+}
+
+/* Switch the UART to its bounded ring: a vCPU never writes to the sink. */
+static int board_serial_ring(struct board *b, const struct vm_config *cfg, char *err,
+			     size_t errlen)
+{
+	int r;
+
+	if (b->serial_fd < 0)
+		return 0;
+	b->serial_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->serial_wake_fd < 0) {
+		snprintf(err, errlen, "serial: eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	r = serial_out_fd(b->serial, b->serial_fd,
+			  cfg->serial == SERIAL_FILE ? cfg->serial_max_size : 0,
+			  board_serial_wake, b);
+	if (r) {
+		snprintf(err, errlen, "serial output: %s", strerror(-r));
+		return r;
 	}
 	return 0;
 }
@@ -208,12 +290,17 @@ int board_create(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	vm->dev = b;
 	b->serial_fd = -1;
+	b->serial_wake_fd = -1;
 	r = board_serial_sink(b, cfg, err, errlen);
 	if (r)
 		return r;
 	b->serial = serial_create(SERIAL_COM1_BASE, &vm->irq, SERIAL_COM1_GSI, board_serial_out, b);
-	if (b->serial)
+	if (b->serial) {
 		board_add(b, "serial", b->serial, serial_reset_dev, serial_destroy_dev);
+		r = board_serial_ring(b, cfg, err, errlen);
+		if (r)
+			return r;
+	}
 	b->i8042 = i8042_create(&vm->req);
 	if (b->i8042)
 		board_add(b, "i8042", b->i8042, i8042_reset_dev, i8042_destroy_dev);

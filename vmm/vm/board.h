@@ -56,9 +56,12 @@ struct board {
 	unsigned ndisks;
 	/* how notifications travelled (the shutdown event; main loop only) */
 	uint64_t notify_eventfd;
-	int serial_fd;              /* output sink, -1 for none */
-	bool serial_close;
+	/* serial output: the UART's ring, drained by the main loop to
+	 * serial_fd (the VMM's own descriptor, non-blocking) */
+	int serial_fd;              /* -1: output = "none" (or stdout closed) */
+	int serial_wake_fd;         /* eventfd: the ring went non-empty */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
+	uint64_t first_seq;         /* serial_accepted() when it was armed */
 
 	struct board_dev devs[BOARD_MAX_DEVS];   /* in creation order */
 	unsigned ndevs;
@@ -73,5 +76,13 @@ int board_create(struct vm *vm, char *err, size_t errlen);
 void board_reset(struct board *b);
 /* Destroy every device, last created first.  NULL is fine. */
 void board_destroy(struct board *b);
+/* Report the first serial byte of the next build (main thread, before the
+ * vCPUs run it). */
+void board_first_output_arm(struct board *b);
+/* Main loop: consume the serial wake-up, report the first output of the
+ * build, move what the ring holds to serial_fd without blocking.  The
+ * serial_drain() result: bytes written, 0 (nothing, or the sink is full),
+ * or -errno (the sink failed: stop watching it).  -EBADF without a sink. */
+long board_serial_drain(struct board *b);
 
 #endif

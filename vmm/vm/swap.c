@@ -20,6 +20,7 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 
 	s->cfg = cfg;
 	pthread_mutex_init(&s->mlock, NULL);
+	ratelimit_init(&s->ev_rl, SWAP_EV_BURST, SWAP_EV_RATE);
 	r = file_map(cfg->firmware_path, CFG_FW_MAX, &s->host_fw_map, err, errlen);
 	if (r)
 		return r;
@@ -250,12 +251,27 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 	};
 	const char *name = (unsigned)ev->kind < sizeof(names) / sizeof(names[0]) &&
 			   names[ev->kind] ? names[ev->kind] : "doorbell";
+	struct swap *s = opaque;
+	uint64_t suppressed = 0;
 	const struct launch_measurement *m = NULL;
 
+	/* the measurement bookkeeping comes first: a suppressed event is
+	 * still an accepted (or rejected) image */
 	if (ev->kind == DOORBELL_EV_ACCEPTED)
-		m = swap_accepted(opaque, ev);
+		m = swap_accepted(s, ev);
 	else if (ev->kind == DOORBELL_EV_REJECTED)
 		swap_validated.valid = false;
+	/* A guest can write requests as fast as it likes: what it causes goes
+	 * through the doorbell's bucket (to the log and to subscribers alike).
+	 * Applied and dropped come from a rebuild, one per reset, as do the
+	 * reset, rebuilt and booted events: not limited here. */
+	if (ev->kind != DOORBELL_EV_APPLIED && ev->kind != DOORBELL_EV_DROPPED) {
+		if (!ratelimit_allow(&s->ev_rl, &suppressed))
+			return;
+		if (suppressed)
+			log_warn("doorbell: %llu events suppressed (rate limit: %u a second)",
+				 (unsigned long long)suppressed, SWAP_EV_RATE);
+	}
 
 	/* swap-accepted of a SEV-SNP / TDX image also carries the launch
 	 * measurement the next build will have */
@@ -267,11 +283,16 @@ void swap_doorbell_event(void *opaque, const struct doorbell_event *ev)
 		EVF_U64("status", ev->status),
 		EVF_STR("status_name", doorbell_status_name(ev->status)),
 		EVF_STR("reason", ev->reason ? ev->reason : ""),
-		EVF_STR("fwid", swap_uki_fwid(opaque, ev->has_digest ? ev->sha384 : NULL)),
+		EVF_STR("fwid", swap_uki_fwid(s, ev->has_digest ? ev->sha384 : NULL)),
 		EVF_BYTES("measurement", m ? m->value : NULL, m ? LAUNCH_MEASUREMENT_LEN : 0),
 	};
 
 	events_emit(name, f, sizeof(f) / sizeof(f[0]) - (m ? 0 : 1));
+}
+
+uint64_t swap_events_suppressed(struct swap *s)
+{
+	return ratelimit_total_suppressed(&s->ev_rl);
 }
 
 static int swap_plan(const struct swap *s, struct swap_choice *ch, char *err, size_t errlen)

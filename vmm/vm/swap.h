@@ -17,6 +17,7 @@
 #include "loader/plan.h"
 #include "vmm/base/fileio.h"
 #include "vmm/base/guestmem.h"
+#include "vmm/base/ratelimit.h"
 #include "vmm/config/config.h"
 #include "vmm/launch/launch.h"
 #include "vmm/launch/planbuild.h"
@@ -58,7 +59,16 @@ struct swap {
 	 * run lays a guest image's plan out on a scratch copy of the map */
 	const struct guestmem *gm;
 	uint8_t *ram;
+	/* the events a guest's doorbell writes cause (requested, accepted,
+	 * rejected, disabled, host-armed): one bucket for the doorbell */
+	struct ratelimit ev_rl;
 };
+
+/* The doorbell's write-time events: SWAP_EV_BURST back to back, then
+ * SWAP_EV_RATE a second (a line is about 300 bytes: a flood adds well
+ * under 1 KB/s to the event log). */
+#define SWAP_EV_BURST 20
+#define SWAP_EV_RATE 2
 
 /* A build's firmware and the plan made from it. */
 struct swap_choice {
@@ -100,6 +110,8 @@ const char *swap_uki_fwid(const struct swap *s, const uint8_t sha384[48]);
 int swap_doorbell_validate(void *opaque, uint64_t format, const uint8_t *img, size_t len,
 			   char *why, size_t whylen);
 void swap_doorbell_event(void *opaque, const struct doorbell_event *ev);
+/* Doorbell events the rate limit has withheld since swap_open. */
+uint64_t swap_events_suppressed(struct swap *s);
 
 /* The host's firmware and its plan (the first boot).  0, or the plan
  * builder's error, logged. */

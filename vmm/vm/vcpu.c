@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vmm/base/clock.h"
 #include "vmm/base/log.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -163,12 +164,14 @@ static void *vcpu_thread_main(void *arg)
 		}
 		seen = p->gen;
 		v = p->vcpu[t->index];
+		t->in_run = true;
 		pthread_mutex_unlock(&p->lock);
 
 		if (v)
 			vcpu_run_loop(p, t->index, v);
 
 		pthread_mutex_lock(&p->lock);
+		t->in_run = false;
 		p->nstopped++;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
@@ -218,14 +221,27 @@ void vcpu_pool_resume(struct vcpu_pool *p, struct hv_vcpu *const *vcpu)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void vcpu_pool_pause(struct vcpu_pool *p)
+int vcpu_pool_pause_within(struct vcpu_pool *p, uint64_t timeout_ns, unsigned *stuck)
 {
+	uint64_t start = clock_now_ns();
+
 	atomic_store(&p->stop, true);
 	pthread_mutex_lock(&p->lock);
 	vcpu_kick_all(p);
 	while (p->state == VCPU_POOL_RUNNING && p->nstopped < p->n) {
 		struct timespec ts;
 
+		if (clock_now_ns() - start >= timeout_ns) {
+			unsigned i = 0;
+
+			/* the first thread still in its run loop */
+			while (i + 1 < p->n && !p->t[i].in_run)
+				i++;
+			if (stuck)
+				*stuck = i;
+			pthread_mutex_unlock(&p->lock);
+			return -ETIMEDOUT;
+		}
 		/* re-kick periodically: a kick can race with a thread entering KVM_RUN */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 2000000;
@@ -241,6 +257,12 @@ void vcpu_pool_pause(struct vcpu_pool *p)
 	for (unsigned i = 0; i < p->n; i++)
 		p->vcpu[i] = NULL;
 	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+void vcpu_pool_pause(struct vcpu_pool *p)
+{
+	vcpu_pool_pause_within(p, UINT64_MAX, NULL);
 }
 
 void vcpu_pool_request_stop(struct vcpu_pool *p)

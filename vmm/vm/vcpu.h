@@ -45,6 +45,7 @@ struct vcpu_thread {
 	unsigned index;
 	pthread_t thread;
 	bool started;
+	bool in_run;                       /* in its run loop (pool lock) */
 };
 
 struct vcpu_pool {
@@ -72,8 +73,18 @@ void vcpu_pool_init(struct vcpu_pool *p, unsigned n, const struct hv_ops *ops,
 int vcpu_pool_start(struct vcpu_pool *p);
 /* Run @vcpu[0..n) (the next generation). */
 void vcpu_pool_resume(struct vcpu_pool *p, struct hv_vcpu *const *vcpu);
+/* How long a stop waits for a vCPU thread to come back from the kernel
+ * after the kick (vm.c exits without it after that). */
+#define VCPU_STOP_DEADLINE_NS (5ULL * 1000000000ULL)
+
 /* Stop every thread and wait until they are all out of the run loop; the
- * handles are forgotten (they may be destroyed next). */
+ * handles are forgotten (they may be destroyed next).  0; or -ETIMEDOUT
+ * when some thread is still in its run loop @timeout_ns after the first
+ * kick (*@stuck, if not NULL: the index of one): then nothing is forgotten,
+ * the threads still hold the handles and may come back later, so the
+ * caller must neither destroy them nor resume; exiting is what is left. */
+int vcpu_pool_pause_within(struct vcpu_pool *p, uint64_t timeout_ns, unsigned *stuck);
+/* The same without a deadline. */
 void vcpu_pool_pause(struct vcpu_pool *p);
 /* Ask every vCPU to leave KVM_RUN at its next exit (async-signal-safe). */
 void vcpu_pool_request_stop(struct vcpu_pool *p);

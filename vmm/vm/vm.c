@@ -76,8 +76,11 @@ void vm_post(struct vm *vm, enum vm_pending what, int status)
 	if (what == VM_PENDING_EXIT) {
 		int expected = -1;
 
-		/* the first exit status wins */
+		uint64_t none = 0;
+
+		/* the first exit status wins; its time is what stop_ms counts from */
 		atomic_compare_exchange_strong(&vm->exit_status, &expected, status);
+		atomic_compare_exchange_strong(&vm->exit_req_ns, &none, clock_now_ns());
 	}
 	atomic_fetch_or(&vm->pending, what);
 	vcpu_pool_request_stop(&vm->vcpus);
@@ -138,6 +141,27 @@ static enum coco_exit_action vm_vcpu_exit(void *opaque, struct hv_vcpu *v, struc
 	struct vm *vm = opaque;
 
 	return vm->coco ? coco_handle_exit(vm->coco, v, ex) : COCO_EXIT_STOP;
+}
+
+/* ---------------- stopping the vCPUs ---------------- */
+
+/* Stop every vCPU thread.  One that has not come back from the kernel
+ * within VCPU_STOP_DEADLINE_NS of the kick (an uninterruptible sleep: a
+ * hung disk or page fault) cannot be waited for: the VMM says so in one
+ * line and exits with FUKI_EXIT_STUCK at once, without tearing anything
+ * down (that thread may still use the VM; the kernel frees it all). */
+static void vm_pause_vcpus(struct vm *vm)
+{
+	unsigned stuck = 0;
+
+	if (!vcpu_pool_pause_within(&vm->vcpus, VCPU_STOP_DEADLINE_NS, &stuck))
+		return;
+	if (vm->con)
+		console_close(vm->con);
+	log_err("vCPU %u did not come back from the kernel within %llu s of the stop request: "
+		"exiting with status %d without tearing the VM down", stuck,
+		(unsigned long long)(VCPU_STOP_DEADLINE_NS / 1000000000ULL), FUKI_EXIT_STUCK);
+	_exit(FUKI_EXIT_STUCK);
 }
 
 /* ---------------- memory ---------------- */
@@ -356,7 +380,7 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	doorbell_set_fw_region(vm->dev->doorbell, vm->plan.fw_gpa, vm->plan.fw_size);
 	if (rt)
 		doorbell_on_rebuilt(vm->dev->doorbell, 0);
-	atomic_store(&vm->dev->first_output, true);
+	board_first_output_arm(vm->dev);
 	pthread_mutex_lock(&vm->info_lock);
 	memcpy(vm->cur_fw_sha384, ch->sha384, 48);
 	vm->cur_m = lm;
@@ -437,7 +461,7 @@ static int vm_rebuild(struct vm *vm)
 	int r;
 
 	vm_set_state(vm, VM_STATE_RESETTING);
-	vcpu_pool_pause(&vm->vcpus);
+	vm_pause_vcpus(vm);
 	rt.stop = clock_now_ns();
 	atomic_fetch_add(&vm->resets, 1);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
@@ -570,6 +594,11 @@ struct vm_loop {
 	int epfd;
 	struct console con;
 	struct vm_src req, sig, in;
+	/* serial output: the ring's wake-up, and the sink while it is full
+	 * (EPOLLOUT); a regular file cannot be polled: drained at every turn
+	 * while the ring holds bytes */
+	struct vm_src ser_wake, ser_out;
+	bool ser_pollable, ser_armed, ser_dead, ser_again;
 	struct vm_src disk_done[CFG_MAX_DISKS];     /* io_uring completions */
 	struct vm_src disk_notify[CFG_MAX_DISKS];   /* the guest's notifications */
 };
@@ -596,6 +625,39 @@ static void vm_stdin_ready(struct vm_loop *l, struct vm_src *self)
 {
 	if (console_input(&l->con, l->vm->dev->serial) == CONSOLE_QUIT)
 		vm_post(l->vm, VM_PENDING_EXIT, FUKI_EXIT_OK);
+}
+
+/* Move the UART's ring to its sink without blocking; watch the sink for
+ * EPOLLOUT while bytes wait.  A sink that fails (EPIPE: its reader went
+ * away) is not watched again: later output is dropped and counted. */
+static void vm_serial_service(struct vm_loop *l)
+{
+	struct board *b = l->vm->dev;
+	bool want = false;
+	long n;
+
+	l->ser_again = false;
+	if (l->ser_dead || b->serial_fd < 0)
+		return;
+	n = board_serial_drain(b);
+	if (n < 0) {
+		log_warn("serial output: %s: later output is dropped", strerror((int)-n));
+		l->ser_dead = true;
+	} else {
+		want = serial_pending(b->serial) > 0;
+	}
+	if (l->ser_pollable && want != l->ser_armed) {
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &l->ser_out };
+
+		if (!epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, b->serial_fd, &ev))
+			l->ser_armed = want;
+	}
+	l->ser_again = !l->ser_pollable && want;
+}
+
+static void vm_serial_ready(struct vm_loop *l, struct vm_src *self)
+{
+	vm_serial_service(l);
 }
 
 static void vm_disk_done_ready(struct vm_loop *l, struct vm_src *self)
@@ -625,6 +687,18 @@ static int vm_loop_open(struct vm_loop *l, int sfd)
 
 	vm_watch(l, &l->req, l->vm->req_fd, vm_req_ready, 0);
 	vm_watch(l, &l->sig, sfd, vm_sig_ready, 0);
+	if (b->serial_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &l->ser_out };
+
+		if (vm_watch(l, &l->ser_wake, b->serial_wake_fd, vm_serial_ready, 0) < 0) {
+			log_err("serial: cannot watch its output: %s", strerror(errno));
+			return -1;
+		}
+		l->ser_out = (struct vm_src){ .ready = vm_serial_ready, .fd = b->serial_fd };
+		/* epoll refuses regular files (EPERM): those never block */
+		l->ser_pollable = !epoll_ctl(l->epfd, EPOLL_CTL_ADD, b->serial_fd, &ev);
+		l->ser_armed = l->ser_pollable;
+	}
 	/* virtio-blk completions: io_uring signals an eventfd per disk; the
 	 * guest's notifications arrive on another (KVM_IOEVENTFD) */
 	for (unsigned i = 0; i < b->ndisks; i++) {
@@ -650,7 +724,7 @@ static int vm_loop_run(struct vm_loop *l)
 
 	for (;;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(l->epfd, evs, 4, console_timeout_ms(&l->con));
+		int n = epoll_wait(l->epfd, evs, 4, l->ser_again ? 0 : console_timeout_ms(&l->con));
 
 		console_tick(&l->con, vm->dev->serial);
 		if (n < 0 && errno == EINTR)
@@ -664,6 +738,8 @@ static int vm_loop_run(struct vm_loop *l)
 
 			src->ready(l, src);
 		}
+		if (l->ser_again)
+			vm_serial_service(l);
 		unsigned pend = atomic_exchange(&vm->pending, 0);
 
 		if (pend & VM_PENDING_EXIT)
@@ -690,6 +766,8 @@ int vm_run(struct vm *vm)
 	int sfd = -1, status = FUKI_EXIT_FAILURE;
 
 	vm->start_ns = clock_now_ns();
+	/* a reader that goes away is an EPIPE for whoever writes, never a kill */
+	signal(SIGPIPE, SIG_IGN);
 	if (vcpu_signals_init() < 0) {
 		log_err("cannot install the vCPU kick handler");
 		return FUKI_EXIT_FAILURE;
@@ -710,6 +788,7 @@ int vm_run(struct vm *vm)
 	l->in = (struct vm_src){ .ready = vm_stdin_ready, .fd = STDIN_FILENO };
 	console_open(&l->con, vm->cfg->serial != SERIAL_NONE && isatty(STDIN_FILENO), l->epfd,
 		     &l->in);
+	vm->con = &l->con;
 
 	if (vm->cfg->api.socket) {
 		char err[256];
@@ -734,24 +813,35 @@ int vm_run(struct vm *vm)
 	}
 	status = vm_loop_run(l);
 out:
-	console_close(&l->con);
 	vm_set_state(vm, VM_STATE_STOPPED);
-	vcpu_pool_pause(&vm->vcpus);
+	vm_pause_vcpus(vm);
+	console_close(&l->con);
+	vm->con = NULL;
+	/* what the guest wrote last, as far as the sink takes it now */
+	for (int i = 0; i < 4 && vm->dev && vm->dev->serial_fd >= 0 && !l->ser_dead &&
+			serial_pending(vm->dev->serial); i++)
+		if (board_serial_drain(vm->dev) <= 0)
+			break;
 	reaper_drain(&vm->reaper);
 	{
 		struct procstat ps;
-		uint64_t msi_irqfd = 0, msi_signal = 0, notify_eventfd = 0;
+		uint64_t msi_irqfd = 0, msi_signal = 0, notify_eventfd = 0, serial_lost = 0;
 
 		procstat_read(&ps);
 		if (vm->dev) {
 			irqroute_stats(&vm->irqr, &msi_irqfd, &msi_signal);
 			notify_eventfd = vm->dev->notify_eventfd;
+			serial_lost = serial_dropped(vm->dev->serial);
 		}
 		EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? FUKI_EXIT_FAILURE : status),
 			    EVF_U64("resets", vm->resets), EVF_U64("fds", ps.fds),
 			    EVF_U64("rss_kib", ps.rss_kib), EVF_U64("heap_kib", ps.heap_kib),
 			    EVF_U64("notify_eventfd", notify_eventfd),
-			    EVF_U64("msi_irqfd", msi_irqfd), EVF_U64("msi_signal", msi_signal));
+			    EVF_U64("msi_irqfd", msi_irqfd), EVF_U64("msi_signal", msi_signal),
+			    EVF_U64("serial_dropped", serial_lost),
+			    EVF_F64("stop_ms", atomic_load(&vm->exit_req_ns) ?
+				    (clock_now_ns() - atomic_load(&vm->exit_req_ns)) / 1e6 : 0.0),
+			    EVF_U64("doorbell_events_suppressed", swap_events_suppressed(&vm->swap)));
 	}
 	if (vm->api) {
 		api_stop(vm->api);   /* closes clients, removes the socket file */

@@ -43,6 +43,7 @@ enum vm_reset_reason {
 	VM_RESET_HOST = 3,           /* the host asked (control socket) */
 };
 
+struct console;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -77,6 +78,7 @@ struct vm {
 	int req_fd;                    /* eventfd */
 	atomic_uint pending;           /* enum vm_pending bits */
 	atomic_int exit_status;
+	_Atomic uint64_t exit_req_ns;  /* clock_now_ns() of the first exit request, 0: none */
 	atomic_int reset_reason;       /* enum vm_reset_reason */
 
 	struct reaper reaper;          /* old VMs are destroyed off the critical path */
@@ -87,6 +89,8 @@ struct vm {
 	uint8_t cur_fw_sha384[48];     /* firmware of the current build */
 	struct launch_measurement cur_m;   /* the current build's (SEV-SNP / TDX) */
 	pthread_mutex_t info_lock;     /* guards cur_fw_sha384 and cur_m */
+
+	struct console *con;           /* the terminal to restore on a forced exit */
 
 	/* statistics */
 	_Atomic uint64_t resets;
