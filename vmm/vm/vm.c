@@ -5,6 +5,7 @@
  * Devices and RAM outlive hypervisor VMs; a reset builds a new hypervisor VM
  * from a plan and destroys the old one on a reaper thread. */
 #include "vmm/vm/vm.h"
+#include "vmm/vm/acpitables.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -94,6 +95,7 @@ struct vm_devices {
 	atomic_bool first_output;   /* armed at every build: report the first byte */
 	bool serial_close;
 	struct vm_pam *pam;
+	struct vm_acpi *acpi;       /* the ACPI fw_cfg files */
 };
 
 /* The BIOS area [0xC0000, 1 MiB) of a plain guest, remapped by the i440FX
@@ -585,27 +587,20 @@ static int vm_fwcfg_setup(struct vm *vm, char *err, size_t errlen)
 	}
 	{
 		/* ACPI (devices/acpi.c): RSDP, RSDT/XSDT, FADT, FACS, MADT, DSDT
-		 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run.
-		 * The PM block is where all three program PIIX4 PMBA: 0x600. */
+		 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run;
+		 * the FADT follows the PM block (vmm/vm/acpitables.h). */
 		struct acpi_config ac = {
 			.ncpus = vm->nvcpus,
-			.pm_base = PCI_PM_WINDOW_BASE,
 			.pci_mem_start = vm->below_4g,
 			.pci_mem_end = LAYOUT_IOAPIC,
 			.pci_io_start = PCI_IO_WINDOW_BASE,
 			.pci_io_end = PCI_IO_WINDOW_END,
 			.legacy_pic = !vm->split_irqchip,
 		};
-		struct acpi_tables at;
 
-		if (acpi_build(&ac, &at) == 0) {
-			r |= fwcfg_add_file(fw, ACPI_FILE_RSDP, at.rsdp.data, at.rsdp.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_TABLES, at.tables.data, at.tables.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_LOADER, at.loader.data, at.loader.len);
-			acpi_tables_free(&at);
-		} else {
+		vm->dev->acpi = vm_acpi_create(fw, vm->dev->pci, &ac);
+		if (!vm->dev->acpi)
 			r = -1;
-		}
 	}
 	return r ? -EINVAL : 0;
 }
@@ -978,6 +973,7 @@ static void vm_devices_destroy(struct vm *vm)
 			close(d->msi_rt[i].fd);
 	if (d->fwcfg)
 		fwcfg_destroy(d->fwcfg);
+	vm_acpi_destroy(d->acpi);
 	if (d->doorbell)
 		doorbell_destroy(d->doorbell);
 	if (d->cmos)
