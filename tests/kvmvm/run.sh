@@ -378,7 +378,7 @@ set +e
 trap - ERR
 # the braces keep bash's "Aborted ..." job report (a crashing QEMU) out of the output
 {
-	timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" ${icount:+-icount shift=$icount} -cpu "$cpu" -m "$mem" -smp "$smp" \
+	timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" ${icount:+-icount shift=$icount,sleep=off} -cpu "$cpu" -m "$mem" -smp "$smp" \
 		-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
 		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.cpio" \
 		-append "console=ttyS0 quiet loglevel=1 panic=-1 mitigations=off" </dev/null 2>"$work/qemu.err" &
