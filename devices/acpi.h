@@ -12,7 +12,7 @@
 
 struct acpi_config {
 	unsigned ncpus;            /* LAPIC IDs 0..ncpus-1, all enabled */
-	uint16_t pm_base;          /* PIIX4 PM I/O base as the firmware programmed it (0x600) */
+	uint16_t pm_base;          /* PIIX4 PM I/O base the FADT names (PMBA as the firmware programmed it) */
 	uint64_t pci_mem_start;    /* 32-bit PCI memory window [start, end) (end of low RAM .. 0xFEC00000) */
 	uint64_t pci_mem_end;
 	uint16_t pci_io_start;     /* PCI I/O window [start, end): 0xC000..0x10000 */

@@ -287,9 +287,15 @@ static void pci_mmio_io(void *opaque, uint64_t offset, uint8_t *data, unsigned l
 	pci_window_access(pb, false, pb->mmio_base + offset, data, len, is_write);
 }
 
+static bool pci_pm_claim(struct pci_bus *pb, uint64_t port, uint8_t *data, unsigned len,
+			 bool is_write);
+
 static void pci_iowin_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len,
 			 bool is_write)
 {
+	/* the PM block may be placed inside the BAR window too */
+	if (pci_pm_claim(opaque, PCI_IO_WINDOW_BASE + offset, data, len, is_write))
+		return;
 	pci_window_access(opaque, true, PCI_IO_WINDOW_BASE + offset, data, len, is_write);
 }
 
@@ -445,22 +451,50 @@ static void pci_pm_reg(struct pci_bus *pb, unsigned off, uint8_t *data, unsigned
 	}
 }
 
-static void pci_pm_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len,
-		      bool is_write)
+/* The PM block decodes where PMBA (bits 15:6) puts it while PMREGMISC
+ * PMIOSE is set, as on the 82371AB and in QEMU (hw/acpi/piix4.c
+ * pm_io_space_update): nothing else gates it.  Called with pb->lock held;
+ * 0 when the block is off. */
+static uint16_t pci_pm_base_locked(const struct pci_bus *pb)
 {
-	struct pci_bus *pb = opaque;
-	uint64_t port = PCI_PM_WINDOW_BASE + offset;
-	uint32_t base;
-	bool on;
+	if (!(pb->pm->cfg[PIIX4_PMREGMISC] & 1))
+		return 0;
+	return (uint16_t)(le_rdn(&pb->pm->cfg[PIIX4_PMBA], 4) & 0xffc0u);
+}
+
+uint16_t pci_pm_base(struct pci_bus *pb)
+{
+	uint16_t base;
 
 	pthread_mutex_lock(&pb->lock);
-	base = le_rdn(&pb->pm->cfg[PIIX4_PMBA], 4) & 0xffc0u;
-	on = pb->pm->cfg[PIIX4_PMREGMISC] & 1;
-	if (on && port >= base && port + len <= base + PIIX4_PM_IO_LEN)
-		pci_pm_reg(pb, (unsigned)(port - base), data, len, is_write);
-	else if (!is_write)
-		memset(data, 0xff, len);
+	base = pci_pm_base_locked(pb);
 	pthread_mutex_unlock(&pb->lock);
+	return base;
+}
+
+/* Take [port, port+len) if it lies wholly in the enabled PM block. */
+static bool pci_pm_claim(struct pci_bus *pb, uint64_t port, uint8_t *data, unsigned len,
+			 bool is_write)
+{
+	uint16_t base;
+	bool hit;
+
+	pthread_mutex_lock(&pb->lock);
+	base = pci_pm_base_locked(pb);
+	hit = base && port >= base && port + len <= (uint64_t)base + PIIX4_PM_IO_LEN;
+	if (hit)
+		pci_pm_reg(pb, (unsigned)(port - base), data, len, is_write);
+	pthread_mutex_unlock(&pb->lock);
+	return hit;
+}
+
+/* The PIO bus's fallback: ports no fixed device owns may belong to the PM
+ * block wherever the firmware placed it (SeaBIOS and qboot: 0x600, OVMF on
+ * i440FX: 0xB000). */
+static bool pci_pio_fallback(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
+			     bool is_write)
+{
+	return pci_pm_claim(opaque, addr, data, len, is_write);
 }
 
 static void pci_apm_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len,
@@ -664,8 +698,7 @@ int pci_attach(struct pci_bus *pb, struct bus *pio, struct bus *mmio)
 
 	r = bus_register(pio, PCI_CONFIG_ADDR, 8, pci_cf8_io, pb, "pci-config");
 	if (!r)
-		r = bus_register(pio, PCI_PM_WINDOW_BASE, PCI_PM_WINDOW_END - PCI_PM_WINDOW_BASE,
-				 pci_pm_io, pb, "piix4-pm");
+		r = bus_set_fallback(pio, pci_pio_fallback, pb);
 	if (!r)
 		r = bus_register(pio, PCI_IO_WINDOW_BASE, PCI_IO_WINDOW_END - PCI_IO_WINDOW_BASE,
 				 pci_iowin_io, pb, "pci-io");

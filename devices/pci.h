@@ -56,11 +56,14 @@ struct resetreg;
  * SeaBIOS and qboot place I/O BARs. */
 #define PCI_IO_WINDOW_BASE  0xc000
 #define PCI_IO_WINDOW_END   0x10000
-/* The PIIX4 PM I/O block (64 bytes, PMBA at config 0x40) is honoured only
- * inside this window; SeaBIOS programs 0x600 (src/hw/pci_ids.h PORT_ACPI_PM_BASE),
- * qboot 0x600 too. */
-#define PCI_PM_WINDOW_BASE  0x600
-#define PCI_PM_WINDOW_END   0x700
+/* The PIIX4 PM I/O block (64 bytes) decodes at PMBA (config 0x40, bits
+ * 15:6) while PMREGMISC (config 0x80) bit 0 PMIOSE is set, wherever that is
+ * outside the fixed devices' ports (the PCI bus is the PIO bus's fallback
+ * decoder).  SeaBIOS programs 0x600 (src/hw/pci_ids.h PORT_ACPI_PM_BASE),
+ * qboot 0x600 too; OVMF on i440FX 0xB000 (OvmfPkg/Include/OvmfPlatforms.h
+ * PIIX4_PMBA_VALUE).  PCI_PM_DEFAULT_BASE is what the ACPI tables describe
+ * while no firmware has enabled the block. */
+#define PCI_PM_DEFAULT_BASE 0x600
 #define PIIX4_PM_IO_LEN     64
 
 /* ACPI PM timer: 3.579545 MHz (ACPI 6.5, 4.8.3.3), 24 bits wide unless the
@@ -102,8 +105,11 @@ struct pci_dev_ops {
 
 struct pci_bus *pci_create(struct irq_chip *irq, struct vm_req_sink *req,
 			   struct resetreg *rst, uint64_t mmio_base, uint64_t mmio_end);
-/* Register 0xCF8-0xCFF, the PM window, the I/O window and the MMIO hole. */
+/* Register 0xCF8-0xCFF, the I/O window and the MMIO hole, and become @pio's
+ * fallback decoder (the PM block at PMBA). */
 int pci_attach(struct pci_bus *pb, struct bus *pio, struct bus *mmio);
+/* Where the PM block decodes now: PMBA & 0xFFC0 while PMIOSE is set, else 0. */
+uint16_t pci_pm_base(struct pci_bus *pb);
 /* Power-on state: BARs unprogrammed, PIRQs disabled, PM block off.
  * Devices' own reset is their owner's business. */
 void pci_reset(struct pci_bus *pb);

@@ -114,10 +114,17 @@ echo "== integration tests"
 KVM_WHERE=$(sh tests/kvmvm/probe.sh 2>"$OUT/kvm-probe.log") || KVM_WHERE=kvmvm
 sed 's/^/   /' "$OUT/kvm-probe.log"
 KVM_TESTS=""
+OWN_VM_TESTS=""
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=integration/$(basename "$t" .sh)
 	want "$name" || continue
+	# a "# kvmvm: OPTIONS" line: the test needs a VM of its own with those
+	# tests/kvmvm/run.sh options (test_ovmf.sh: one vCPU and -icount)
+	if grep -q '^# needs: kvm' "$t" && [ "$KVM_WHERE" = kvmvm ] && grep -q '^# kvmvm: ' "$t"; then
+		OWN_VM_TESTS="$OWN_VM_TESTS $t"
+		continue
+	fi
 	if grep -q '^# needs: kvm' "$t" && [ "$KVM_WHERE" = kvmvm ]; then
 		KVM_TESTS="$KVM_TESTS $t"
 		continue
@@ -187,6 +194,34 @@ if [ -n "$KVM_TESTS" ]; then
 		done
 	fi
 fi
+for t in $OWN_VM_TESTS; do
+	base=$(basename "$t" .sh)
+	opts=$(sed -n 's/^# kvmvm: //p' "$t" | head -n 1)
+	env=""
+	# test_ovmf.sh's QEMU reference is taken here, on the host (TCG, well
+	# under a minute), and travels into the VM with build/
+	case "$t" in
+	*test_ovmf.sh)
+		mkdir -p build/ovmf
+		if [ -f /usr/share/ovmf/OVMF.fd ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+			sh tests/integration/ovmf-qemu-ref.sh /usr/share/ovmf/OVMF.fd tcg \
+				>build/ovmf/qemu-ref.log 2>"$OUT/ovmf-qemu-ref.err"; then
+			env="FUKI_OVMF_QEMU_REF=build/ovmf/qemu-ref.log"
+		fi ;;
+	esac
+	echo "   (running $t inside its own tests/kvmvm: $opts)"
+	# shellcheck disable=SC2086 # $opts is a list of options
+	timeout 900 bash tests/kvmvm/run.sh --timeout 800 $opts -- sh -c "$env sh $t" >"$OUT/$base.log" 2>&1
+	vmrc=$?
+	if [ $vmrc -ne 0 ] && ! grep -qE '^(PASS|FAIL)' "$OUT/$base.log"; then
+		echo "   tests/kvmvm could not run $t (status $vmrc); its output ends:"
+		tail -15 "$OUT/$base.log" | sed 's/^/      | /'
+		FUKI_FORCE_NO_KVM=1 sh "$t" >"$OUT/$base.log" 2>&1
+		count_integration "integration/$base" "$OUT/$base.log" $?
+		continue
+	fi
+	count_integration "integration/$base(kvmvm)" "$OUT/$base.log" $vmrc
+done
 
 echo "== fuzz smoke runs (libFuzzer)"
 for t in build/fuzz/fuzz_*; do

@@ -11,7 +11,7 @@ set -euo pipefail
 trap 'echo "kvmvm: internal error: \"$BASH_COMMAND\" failed (line $LINENO of $0)" >&2' ERR
 
 die() { echo "kvmvm: $*" >&2; exit "${KVMVM_DIE_RC:-125}"; }
-usage_die() { echo "kvmvm: $*" >&2; echo "usage: $0 [--timeout S] [--mem MiB] [--smp N] [--cpu MODEL] [--accel tcg[,OPTS]] [--kvm-amd PARAMS] [--include REPOPATH]... [--add HOSTPATH]... [--dmesg] [--verbose] [--kernel-deb FILE] [--kernel-pkg NAME] (-- CMD [ARG...] | --selftest [N] | --export-kernel DIR [MODULE...])" >&2; exit 2; }
+usage_die() { echo "kvmvm: $*" >&2; echo "usage: $0 [--timeout S] [--mem MiB] [--smp N] [--cpu MODEL] [--accel tcg[,OPTS]] [--icount SHIFT] [--kvm-amd PARAMS] [--include REPOPATH]... [--add HOSTPATH]... [--dmesg] [--verbose] [--kernel-deb FILE] [--kernel-pkg NAME] (-- CMD [ARG...] | --selftest [N] | --export-kernel DIR [MODULE...])" >&2; exit 2; }
 need() { # need COMMAND PACKAGE
 	command -v "$1" >/dev/null 2>&1 || { echo "kvmvm: '$1' not found: install the Debian package '$2' (apt-get install -y $2)" >&2; exit 2; }
 }
@@ -20,7 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache="$repo/build/kvmvm"
 
-timeout_s=300 mem=2048 smp=2 cpu=max accel=tcg amd_params='' dmesg=0 verbose=0 selftest=0 kernel_deb=${KVMVM_KERNEL_DEB:-}
+timeout_s=300 mem=2048 smp=2 cpu=max accel=tcg icount='' amd_params='' dmesg=0 verbose=0 selftest=0 kernel_deb=${KVMVM_KERNEL_DEB:-}
 # Debian 12's 6.12 kernel has guest_memfd, KVM_SET_USER_MEMORY_REGION2 and KVM_CAP_VM_TYPES; 6.1 has not
 default_kernel_pkg=linux-image-6.12-amd64
 kernel_pkg=${KVMVM_KERNEL_PKG:-$default_kernel_pkg}
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--mem) [ $# -ge 2 ] || usage_die "--mem needs a value"; mem=$2; shift 2 ;;
 	--smp) [ $# -ge 2 ] || usage_die "--smp needs a value"; smp=$2; shift 2 ;;
 	--accel) [ $# -ge 2 ] || usage_die "--accel needs a value"; accel=$2; shift 2 ;;
+	--icount) [ $# -ge 2 ] || usage_die "--icount needs a shift"; icount=$2; shift 2 ;;
 	--cpu) [ $# -ge 2 ] || usage_die "--cpu needs a value"; cpu=$2; shift 2 ;;
 	--kvm-amd) [ $# -ge 2 ] || usage_die "--kvm-amd needs a value"; amd_params=$2; shift 2 ;;
 	--include) [ $# -ge 2 ] || usage_die "--include needs a value"; includes+=("$2"); shift 2 ;;
@@ -55,6 +56,11 @@ fi
 [[ "$mem" =~ ^[0-9]+$ && "$mem" -ge 256 ]] || usage_die "bad --mem '$mem' (MiB, at least 256)"
 [[ "$smp" =~ ^[0-9]+$ && "$smp" -ge 1 ]] || usage_die "bad --smp '$smp'"
 [[ "$accel" == tcg* ]] || usage_die "--accel must be tcg[,options]: this machine has no KVM"
+if [ -n "$icount" ]; then
+	[[ "$icount" =~ ^[0-9]+$ ]] || usage_die "--icount needs a number (QEMU's -icount shift)"
+	# icount runs one TCG thread (round-robin)
+	case "$accel" in *thread=single*) ;; *) accel="$accel,thread=single" ;; esac
+fi
 [[ "$cpu" == *svm* || "$cpu" == max || "$cpu" == EPYC* ]] ||
 	echo "kvmvm: warning: CPU model '$cpu' may lack svm (use max or EPYC)" >&2
 
@@ -346,6 +352,8 @@ ldpath=$(cd "$stage" && find . -name '*.so*' -type f -printf '%h\n' 2>/dev/null 
 	printf "KVMVM_LD_PATH='%s'\n" "${ldpath//\'/}"
 } >"$stage/kvmvm/config"
 {
+	# CMD can tell it runs in this VM, and whether under icount
+	printf "export KVMVM=1 KVMVM_ICOUNT='%s'\n" "$icount"
 	printf 'exec'
 	for a in "$@"; do
 		printf " '%s'" "${a//\'/\'\\\'\'}"
@@ -370,7 +378,7 @@ set +e
 trap - ERR
 # the braces keep bash's "Aborted ..." job report (a crashing QEMU) out of the output
 {
-	timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "$mem" -smp "$smp" \
+	timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" ${icount:+-icount shift=$icount,sleep=off} -cpu "$cpu" -m "$mem" -smp "$smp" \
 		-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
 		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.cpio" \
 		-append "console=ttyS0 quiet loglevel=1 panic=-1 mitigations=off" </dev/null 2>"$work/qemu.err" &

@@ -11,6 +11,11 @@
 
 #include "devices/acpi.h"
 #include "vmm/base/le.h"
+#include "devices/fwcfg.h"
+#include "devices/pci.h"
+#include "vmm/base/guestmem.h"
+#include "vmm/base/irq.h"
+#include "vmm/vm/acpitables.h"
 
 /* Where the simulated firmware places the two files. */
 #define SIM_FSEG_BASE 0xF5A30ULL      /* deliberately not 16-aligned */
@@ -585,4 +590,121 @@ Test(acpi, bad_config)
 	c = cfg_default(1);
 	cr_assert_eq(acpi_build(&c, NULL), -EINVAL);
 	acpi_tables_free(NULL);
+}
+
+/* ---- the served tables follow the PIIX4 PM block (vmm/vm/acpitables.c) ---- */
+
+static int nop_level(void *opaque, unsigned gsi, int level)
+{
+	(void)opaque; (void)gsi; (void)level;
+	return 0;
+}
+
+static void nop_request(void *opaque, enum vm_req req, int status)
+{
+	(void)opaque; (void)req; (void)status;
+}
+
+/* Select fw_cfg file @name as firmware does (directory, then the key) and
+ * read it whole into @buf; returns its length. */
+static size_t fw_read_file(struct fwcfg *fw, const char *name, uint8_t *buf, size_t cap)
+{
+	uint8_t cnt[4], ent[64];
+	uint32_t n, len = 0;
+	uint16_t key = 0;
+
+	fwcfg_select(fw, FW_CFG_FILE_DIR);
+	for (int i = 0; i < 4; i++)
+		cnt[i] = fwcfg_read_data(fw);
+	n = (uint32_t)cnt[0] << 24 | cnt[1] << 16 | cnt[2] << 8 | cnt[3];
+	for (uint32_t i = 0; i < n; i++) {
+		for (int j = 0; j < 64; j++)
+			ent[j] = fwcfg_read_data(fw);
+		if (!strcmp((const char *)ent + 8, name)) {
+			len = (uint32_t)ent[0] << 24 | ent[1] << 16 | ent[2] << 8 | ent[3];
+			key = (uint16_t)(ent[4] << 8 | ent[5]);
+		}
+	}
+	cr_assert_neq(key, 0, "no fw_cfg file %s", name);
+	cr_assert_leq(len, cap);
+	fwcfg_select(fw, key);
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = fwcfg_read_data(fw);
+	return len;
+}
+
+/* PM1a_EVT_BLK and X_PM_TMR_BLK's address of the FADT in etc/acpi/tables */
+static void fadt_pm(const uint8_t *t, size_t len, uint32_t *evt, uint64_t *x_tmr)
+{
+	for (size_t off = 0; off + 244 <= len; off++) {
+		if (!memcmp(t + off, "FACP", 4)) {
+			*evt = le_rd32(t + off + 56);
+			*x_tmr = le_rd64(t + off + 208 + 4);
+			return;
+		}
+	}
+	cr_assert_fail("no FACP in etc/acpi/tables");
+}
+
+static void pm_cfg(struct pci_bus *pb, unsigned off, uint32_t v, unsigned len)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	pci_config_access(pb, 1, 3, off, b, len, true);
+}
+
+Test(acpi, served_tables_follow_the_pm_block)
+{
+	static struct guestmem gm;
+	struct irq_chip chip = { nop_level, NULL };
+	struct vm_req_sink sink = { nop_request, NULL };
+	struct acpi_config c = cfg_default(2);
+	struct pci_bus *pb;
+	struct fwcfg *fw;
+	struct vm_acpi *a;
+	static uint8_t buf[65536], first[65536];
+	size_t len, len0;
+	uint32_t evt;
+	uint64_t xtmr;
+
+	gm_init(&gm);
+	pb = pci_create(&chip, &sink, NULL, 0x80000000ULL, 0xfec00000ULL);
+	fw = fwcfg_create(&gm);
+	cr_assert(pb && fw);
+	c.pm_base = 0x1234;                 /* ignored */
+	a = vm_acpi_create(fw, pb, &c);
+	cr_assert_not_null(a);
+	cr_assert_eq(vm_acpi_pm_base(a), PCI_PM_DEFAULT_BASE, "block off: the default");
+	len0 = fw_read_file(fw, ACPI_FILE_TABLES, first, sizeof(first));
+	fadt_pm(first, len0, &evt, &xtmr);
+	cr_assert_eq(evt, 0x600);
+	cr_assert_eq(xtmr, 0x608);
+
+	/* OVMF: PMBA 0xB000 and PMIOSE in PEI, the tables read in DXE */
+	pm_cfg(pb, 0x40, 0xb000, 4);
+	pm_cfg(pb, 0x80, 1, 1);
+	len = fw_read_file(fw, ACPI_FILE_TABLES, buf, sizeof(buf));
+	cr_assert_eq(len, len0, "same size");
+	fadt_pm(buf, len, &evt, &xtmr);
+	cr_assert_eq(evt, 0xb000, "PM1a_EVT_BLK 0x%x", evt);
+	cr_assert_eq(xtmr, 0xb008);
+	cr_assert_eq(vm_acpi_pm_base(a), 0xb000);
+	/* selecting the loader or the RSDP first rebuilds too (after a reset,
+	 * SeaBIOS programs 0x600 again) */
+	pci_reset(pb);
+	pm_cfg(pb, 0x40, 0x601, 4);
+	pm_cfg(pb, 0x80, 1, 1);
+	fw_read_file(fw, ACPI_FILE_LOADER, buf, sizeof(buf));
+	cr_assert_eq(vm_acpi_pm_base(a), 0x600);
+	len = fw_read_file(fw, ACPI_FILE_TABLES, buf, sizeof(buf));
+	cr_assert_eq(len, len0);
+	cr_assert(!memcmp(buf, first, len), "byte for byte the 0x600 tables");
+	/* other files' selection does not rebuild */
+	pm_cfg(pb, 0x40, 0xb001, 4);
+	fwcfg_select(fw, FW_CFG_SIGNATURE);
+	cr_assert_eq(vm_acpi_pm_base(a), 0x600);
+
+	fwcfg_destroy(fw);
+	vm_acpi_destroy(a);
+	pci_destroy(pb);
 }

@@ -117,3 +117,48 @@ Test(bus, unhandled_accesses)
 	cr_expect_eq(b.unhandled, 1);
 	bus_free(&b);
 }
+
+/* A fallback that claims [0xb000, 0xb040) and declines the rest. */
+static bool fallback_fn(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
+			bool is_write)
+{
+	struct rec *r = opaque;
+
+	if (addr < 0xb000 || addr + len > 0xb040)
+		return false;
+	dev_fn(r, addr, data, len, is_write);
+	return true;
+}
+
+Test(bus, fallback_decoder)
+{
+	struct bus b;
+	struct rec dev = { .bus = &b }, fb = { .bus = &b };
+	uint8_t d[4];
+	int other;
+
+	bus_init(&b);
+	cr_assert_eq(bus_register(&b, 0xb000, 4, dev_fn, &dev, "fixed"), 0);
+	cr_assert_eq(bus_set_fallback(&b, fallback_fn, &fb), 0);
+	cr_expect_eq(bus_set_fallback(&b, fallback_fn, &fb), 0);      /* same: no-op */
+	cr_expect_eq(bus_set_fallback(&b, fallback_fn, &other), -EEXIST);
+	/* a registered range wins over the fallback */
+	cr_expect_eq(bus_access(&b, 0xb000, d, 4, false), 0);
+	cr_expect_eq(dev.calls, 1);
+	cr_expect_eq(fb.calls, 0);
+	/* the fallback sees the absolute address, under the bus lock */
+	cr_expect_eq(bus_access(&b, 0xb008, d, 4, false), 0);
+	cr_expect_eq(fb.calls, 1);
+	cr_expect_eq(fb.offset, 0xb008);
+	cr_expect(fb.lock_held);
+	cr_expect_eq(d[0], (uint8_t)(0x10 + 0xb008));
+	/* declined: unhandled as before, all-ones */
+	cr_expect_eq(bus_access(&b, 0xb03e, d, 4, false), -ENOENT);
+	cr_expect_eq(d[0], 0xff);
+	cr_expect_eq(b.unhandled, 1);
+	/* removed */
+	cr_expect_eq(bus_set_fallback(&b, NULL, NULL), 0);
+	cr_expect_eq(bus_access(&b, 0xb008, d, 4, false), -ENOENT);
+	cr_expect_eq(fb.calls, 1);
+	bus_free(&b);
+}

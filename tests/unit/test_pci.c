@@ -347,6 +347,65 @@ Test(pci, power_off)
 	cr_assert_eq(in_n(0x648, 4), 0xffffffff);
 }
 
+/* The PM block follows PMBA and PMIOSE anywhere in I/O space, as OVMF
+ * needs (0xB000), without taking the ports of fixed devices; with PMIOSE
+ * clear it decodes nowhere. */
+static void fixed_dev(void *opaque, uint64_t offset, uint8_t *data, unsigned len,
+		      bool is_write)
+{
+	(void)offset;
+	(*(unsigned *)opaque)++;
+	if (!is_write)
+		memset(data, 0x5a, len);
+}
+
+Test(pci, pm_block_follows_pmba)
+{
+	unsigned fixed_calls = 0;
+
+	cr_assert_eq(pci_pm_base(pb), 0, "off after power-on");
+	cr_assert_eq(bus_register(&pio, 0x3f8, 8, fixed_dev, &fixed_calls, "fixed"), 0);
+	/* OVMF's order (OvmfPkg PlatformInitLib): PMBA 0xB000, then PMIOSE */
+	cfg_wr(1, 3, 0x40, 0xb000, 4);
+	cr_assert_eq(cfg_rd(1, 3, 0x40, 4), 0xb001, "bit 0 reads 1 (I/O space)");
+	cr_assert_eq(pci_pm_base(pb), 0);
+	cr_assert_eq(in_n(0xb008, 4), 0xffffffff, "PMIOSE clear: no decode");
+	cfg_wr(1, 3, 0x80, 1, 1);
+	cr_assert_eq(pci_pm_base(pb), 0xb000);
+	cr_assert_eq(in_n(0xb008, 4) & ~0xffffffu, 0, "PM timer at PMBA + 8");
+	cr_assert_eq(in_n(0x608, 4), 0xffffffff, "nothing left at 0x600");
+	out_n(0xb004, 0x0001, 2);
+	cr_assert_eq(in_n(0xb004, 2), 0x0001, "PM1_CNT at PMBA + 4");
+	cr_assert_eq(in_n(0xb03c, 4), 0, "last dword of the 64-byte block");
+	cr_assert_eq(in_n(0xb03e, 4), 0xffffffff, "straddles the end: not decoded");
+	/* PMIOSE off again: gone, the register values kept */
+	cfg_wr(1, 3, 0x80, 0, 1);
+	cr_assert_eq(in_n(0xb004, 2), 0xffff);
+	cr_assert_eq(pci_pm_base(pb), 0);
+	/* bits 5:1 are not part of the base; bits 31:16 read 0 */
+	cfg_wr(1, 3, 0x40, 0xffff1ffe, 4);
+	cr_assert_eq(cfg_rd(1, 3, 0x40, 4), 0x1fc1);
+	cfg_wr(1, 3, 0x80, 1, 1);
+	cr_assert_eq(pci_pm_base(pb), 0x1fc0);
+	cr_assert_eq(in_n(0x1fc4, 2), 0x0001);
+	/* inside the PCI I/O BAR window too */
+	cfg_wr(1, 3, 0x40, 0xc040, 4);
+	cr_assert_eq(in_n(0xc044, 2), 0x0001);
+	/* a fixed device keeps its ports where the block overlaps it */
+	cfg_wr(1, 3, 0x40, 0x3c0, 4);
+	cr_assert_eq(in_n(0x3f8, 1), 0x5a);
+	cr_assert_eq(fixed_calls, 1);
+	cr_assert_eq(in_n(0x3c4, 2), 0x0001);
+	/* SeaBIOS's and qboot's 0x600 */
+	cfg_wr(1, 3, 0x40, 0x601, 4);
+	cr_assert_eq(pci_pm_base(pb), 0x600);
+	cr_assert_eq(in_n(0x604, 2), 0x0001);
+	cr_assert_eq(in_n(0x3c4, 2), 0xffff, "the old base is dead");
+	pci_reset(pb);
+	cr_assert_eq(pci_pm_base(pb), 0);
+	cr_assert_eq(in_n(0x604, 2), 0xffff);
+}
+
 /* The i440FX PAM hook: called after each write that touches PAM0-PAM6 with
  * all seven registers, never for other host-bridge writes, and not by
  * pci_reset (whose owner rebuilds the map itself). */

@@ -91,6 +91,23 @@ out:
 	return ret;
 }
 
+int bus_set_fallback(struct bus *bus, bus_fallback_fn fn, void *opaque)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	if (fn && bus->fallback && (bus->fallback != fn || bus->fallback_opaque != opaque)) {
+		ret = -EEXIST;
+	} else {
+		bus->fallback = fn;
+		bus->fallback_opaque = fn ? opaque : NULL;
+	}
+	pthread_mutex_unlock(&bus->lock);
+	if (ret)
+		log_err("bus: a fallback decoder is already installed");
+	return ret;
+}
+
 int bus_access(struct bus *bus, uint64_t addr, uint8_t *data, unsigned len,
 	       bool is_write)
 {
@@ -106,6 +123,11 @@ int bus_access(struct bus *bus, uint64_t addr, uint8_t *data, unsigned len,
 	}
 	if (d) {
 		d->fn(d->opaque, addr - d->base, data, len, is_write);
+		pthread_mutex_unlock(&bus->lock);
+		return 0;
+	}
+	if (len && bus->fallback &&
+	    bus->fallback(bus->fallback_opaque, addr, data, len, is_write)) {
 		pthread_mutex_unlock(&bus->lock);
 		return 0;
 	}

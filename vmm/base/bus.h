@@ -22,11 +22,21 @@ struct bus_dev {
 	const char *name;
 };
 
+/* A subtractive decoder: offered, under the bus lock, every access that no
+ * registered range covers wholly; @addr is absolute.  Returns true when it
+ * took the access (for a read it filled data[0..len)), false to leave it
+ * unhandled.  For decoders whose address moves at run time (a PCI function's
+ * I/O block placed by a config register), which a fixed range cannot follow. */
+typedef bool (*bus_fallback_fn)(void *opaque, uint64_t addr, uint8_t *data,
+				unsigned len, bool is_write);
+
 struct bus {
 	struct bus_dev *devs;  /* sorted by base, non-overlapping */
 	unsigned n, cap;
 	pthread_mutex_t lock;
 	uint64_t unhandled;    /* accesses that hit no device */
+	bus_fallback_fn fallback;
+	void *fallback_opaque;
 };
 
 void bus_init(struct bus *bus);
@@ -34,9 +44,12 @@ void bus_free(struct bus *bus);
 /* -EINVAL for len 0 or base+len overflow, -EEXIST on overlap. */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		 bus_access_fn fn, void *opaque, const char *name);
+/* Install the one subtractive decoder (NULL removes it); -EEXIST if another
+ * is installed. */
+int bus_set_fallback(struct bus *bus, bus_fallback_fn fn, void *opaque);
 /* Dispatch one access.  Returns 0 when a device took it, -ENOENT when none
- * covers [addr, addr+len) wholly (reads then return all-ones bytes, writes
- * are dropped).  Never fails otherwise. */
+ * covers [addr, addr+len) wholly and the fallback (if any) declines it
+ * (reads then return all-ones bytes, writes are dropped).  Never fails otherwise. */
 int bus_access(struct bus *bus, uint64_t addr, uint8_t *data, unsigned len,
 	       bool is_write);
 

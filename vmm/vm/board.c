@@ -13,6 +13,7 @@
 #include "vmm/base/events.h"
 #include "vmm/base/log.h"
 #include "vmm/base/layout.h"
+#include "vmm/vm/acpitables.h"
 #include "vmm/vm/fwcfg_content.h"
 #include "vmm/vm/vm_internal.h"
 
@@ -24,8 +25,22 @@ BOARD_OPS(serial, serial)
 BOARD_OPS(i8042, i8042)
 BOARD_OPS(resetreg, resetreg)
 BOARD_OPS(cmos, cmos)
-BOARD_OPS(fwcfg, fwcfg)
 BOARD_OPS(ioapic, ioapic)
+
+/* fw_cfg with the ACPI files it serves (vmm/vm/acpitables.c): they go
+ * after the device that serves them */
+static void board_fwcfg_reset(void *p)
+{
+	fwcfg_reset(((struct board *)p)->fwcfg);
+}
+
+static void board_fwcfg_destroy(void *p)
+{
+	struct board *b = p;
+
+	fwcfg_destroy(b->fwcfg);
+	vm_acpi_destroy(b->acpi);
+}
 
 static void debugexit_destroy_dev(void *p)
 {
@@ -324,7 +339,7 @@ int board_create(struct vm *vm, char *err, size_t errlen)
 		board_add(b, "cmos", b->cmos, cmos_reset_dev, cmos_destroy_dev);
 	b->fwcfg = fwcfg_create(&vm->gm);
 	if (b->fwcfg)
-		board_add(b, "fwcfg", b->fwcfg, fwcfg_reset_dev, fwcfg_destroy_dev);
+		board_add(b, "fwcfg", b, board_fwcfg_reset, board_fwcfg_destroy);
 	if (cfg->debug_exit) {
 		b->debugexit = debugexit_create(cfg->debug_exit_port, &vm->req);
 		if (b->debugexit)
@@ -350,9 +365,18 @@ int board_create(struct vm *vm, char *err, size_t errlen)
 			.split_irqchip = vm->split_irqchip,
 		};
 
+		struct acpi_config ac;
+
 		if (fwcfg_content_setup(b->fwcfg, &m, &vm->swap.khash, err, errlen)) {
 			if (!err[0])
 				snprintf(err, errlen, "fw_cfg setup failed");
+			return -EINVAL;
+		}
+		/* the ACPI files follow the PM block the firmware programs */
+		fwcfg_content_acpi(&m, &ac);
+		b->acpi = vm_acpi_create(b->fwcfg, b->pci, &ac);
+		if (!b->acpi) {
+			snprintf(err, errlen, "ACPI tables setup failed");
 			return -EINVAL;
 		}
 		vm->swap.khash_ok = cfg->kernel_path != NULL;

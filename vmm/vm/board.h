@@ -45,6 +45,7 @@ struct board {
 	struct cmos *cmos;
 	struct debugexit *debugexit;
 	struct fwcfg *fwcfg;
+	struct vm_acpi *acpi;       /* the ACPI files fwcfg serves (acpitables.c) */
 	struct doorbell *doorbell;
 	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
 	struct ioapic *ioapic;      /* split irqchip only */

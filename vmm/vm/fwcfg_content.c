@@ -61,31 +61,23 @@ int fwcfg_content_setup(struct fwcfg *fw, const struct fwcfg_machine *m,
 			r = -1;
 		}
 	}
-	{
-		/* ACPI (devices/acpi.c): RSDP, RSDT/XSDT, FADT, FACS, MADT, DSDT
-		 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run.
-		 * The PM block is where all three program PIIX4 PMBA: 0x600. */
-		struct acpi_config ac = {
-			.ncpus = m->nvcpus,
-			.pm_base = PCI_PM_WINDOW_BASE,
-			.pci_mem_start = m->below_4g,
-			.pci_mem_end = LAYOUT_IOAPIC,
-			.pci_io_start = PCI_IO_WINDOW_BASE,
-			.pci_io_end = PCI_IO_WINDOW_END,
-			.legacy_pic = !m->split_irqchip,
-		};
-		struct acpi_tables at;
-
-		if (acpi_build(&ac, &at) == 0) {
-			r |= fwcfg_add_file(fw, ACPI_FILE_RSDP, at.rsdp.data, at.rsdp.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_TABLES, at.tables.data, at.tables.len);
-			r |= fwcfg_add_file(fw, ACPI_FILE_LOADER, at.loader.data, at.loader.len);
-			acpi_tables_free(&at);
-		} else {
-			r = -1;
-		}
-	}
 	return r ? -EINVAL : 0;
+}
+
+void fwcfg_content_acpi(const struct fwcfg_machine *m, struct acpi_config *ac)
+{
+	/* ACPI (devices/acpi.c): RSDP, RSDT/XSDT, FADT, FACS, MADT, DSDT
+	 * through QEMU's linker/loader, which SeaBIOS, qboot and OVMF run; the
+	 * PM block's base is filled in by vmm/vm/acpitables.c from where the
+	 * firmware programmed it */
+	*ac = (struct acpi_config){
+		.ncpus = m->nvcpus,
+		.pci_mem_start = m->below_4g,
+		.pci_mem_end = LAYOUT_IOAPIC,
+		.pci_io_start = PCI_IO_WINDOW_BASE,
+		.pci_io_end = PCI_IO_WINDOW_END,
+		.legacy_pic = !m->split_irqchip,
+	};
 }
 
 /* QEMU docs/specs/fw_cfg.rst; the OpenFirmware paths SeaBIOS matches in

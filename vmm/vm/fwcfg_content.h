@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/acpi.h"
 #include "devices/fwcfg.h"
 #include "vmm/config/config.h"
 #include "vmm/launch/planbuild.h"
@@ -34,11 +35,14 @@ struct fwcfg_machine {
 
 /* The e820 map of @m into @e (E820_MAX_ENTRIES): returns the count. */
 unsigned fwcfg_content_e820(const struct fwcfg_machine *m, struct e820_entry *e);
-/* Add every item but the boot order to @fw.  @kh (may be NULL) receives the
- * SHA-256 of the [kernel] bytes served.  0, or -EINVAL with a line in @err
+/* Add every item but the boot order and the ACPI files to @fw.  @kh (may be
+ * NULL) receives the SHA-256 of the [kernel] bytes served.  0, or -EINVAL with a line in @err
  * when the [kernel] files fail (empty @err for the other failures). */
 int fwcfg_content_setup(struct fwcfg *fw, const struct fwcfg_machine *m,
 			struct planbuild_kernel_hashes *kh, char *err, size_t errlen);
+/* The ACPI tables' description of @m (all but the PM block's base, which
+ * vmm/vm/acpitables.c follows). */
+void fwcfg_content_acpi(const struct fwcfg_machine *m, struct acpi_config *ac);
 /* fw_cfg "bootorder": the [kernel]'s option ROM, then the disks with a
  * bootindex (disk i in PCI slot @disk_slot[i]).  No file when there is
  * neither.  0, or -ENOSPC with a line in @err. */
