@@ -47,7 +47,7 @@ if [ "$where" = host ]; then
 	build/fukivmm run "$CONFIG"
 	st=$?
 else
-	echo "   ($(sed 's/^kvm: //' build/demo-probe.log);"
+	echo "   ($(sed 's/^kvm: //; s/: KVM tests run .*//' build/demo-probe.log);"
 	echo "    so the demo runs inside tests/kvmvm, a QEMU VM with nested KVM;"
 	echo "    the first run downloads a Debian kernel package)"
 	echo
