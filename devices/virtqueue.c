@@ -208,12 +208,16 @@ bool virtq_needs_notify(struct virtq *q)
 	return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, size_t len)
+/* Copy between @buf and the chain's descriptors [first, first + n), starting
+ * @off bytes into them: to the descriptors when @to_chain. */
+static size_t virtq_chain_copy(const struct virtq_chain *c, unsigned first, unsigned n,
+			       uint64_t off, uint8_t *buf, size_t len, bool to_chain)
 {
 	size_t done = 0;
 
-	for (unsigned i = 0; i < c->nout && done < len; i++) {
+	for (unsigned i = first; i < first + n && done < len; i++) {
 		size_t l = c->iov[i].iov_len;
+		uint8_t *seg = c->iov[i].iov_base;
 
 		if (off >= l) {
 			off -= l;
@@ -222,30 +226,23 @@ size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, si
 		l -= off;
 		if (l > len - done)
 			l = len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)c->iov[i].iov_base + off, l);
+		if (to_chain)
+			memcpy(seg + off, buf + done, l);
+		else
+			memcpy(buf + done, seg + off, l);
 		done += l;
 		off = 0;
 	}
 	return done;
 }
 
+size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, size_t len)
+{
+	return virtq_chain_copy(c, 0, c->nout, off, dst, len, false);
+}
+
 size_t virtq_chain_write(const struct virtq_chain *c, uint64_t off, const void *src, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = c->nout; i < c->nout + c->nin && done < len; i++) {
-		size_t l = c->iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l -= off;
-		if (l > len - done)
-			l = len - done;
-		memcpy((uint8_t *)c->iov[i].iov_base + off, (const uint8_t *)src + done, l);
-		done += l;
-		off = 0;
-	}
-	return done;
+	/* only read from @src: the cast lets one walker serve both ways */
+	return virtq_chain_copy(c, c->nout, c->nin, off, (uint8_t *)(uintptr_t)src, len, true);
 }

@@ -395,12 +395,19 @@ static bool depth_ok(struct parser *p, unsigned depth, unsigned line, unsigned c
 }
 
 /* A table value (TOML_TABLE) with a fresh table at @depth. */
-static struct toml_value *table_val_new(struct parser *p, unsigned depth,
-					unsigned flags, unsigned line, unsigned col)
+/* A value of @type at @depth, refused past the nesting limit. */
+static struct toml_value *nested_val_new(struct parser *p, enum toml_type type, unsigned depth,
+					 unsigned line, unsigned col)
 {
 	if (!depth_ok(p, depth, line, col))
 		return NULL;
-	struct toml_value *v = val_new(p, TOML_TABLE, line, col);
+	return val_new(p, type, line, col);
+}
+
+static struct toml_value *table_val_new(struct parser *p, unsigned depth,
+					unsigned flags, unsigned line, unsigned col)
+{
+	struct toml_value *v = nested_val_new(p, TOML_TABLE, depth, line, col);
 	if (!v)
 		return NULL;
 	struct toml_table *t = calloc(1, sizeof(*t));
@@ -419,9 +426,7 @@ static struct toml_value *table_val_new(struct parser *p, unsigned depth,
 static struct toml_value *array_val_new(struct parser *p, unsigned depth,
 					unsigned flags, unsigned line, unsigned col)
 {
-	if (!depth_ok(p, depth, line, col))
-		return NULL;
-	struct toml_value *v = val_new(p, TOML_ARRAY, line, col);
+	struct toml_value *v = nested_val_new(p, TOML_ARRAY, depth, line, col);
 	if (v)
 		tval_of(v)->flags = flags | (depth << DEPTH_SHIFT);
 	return v;
