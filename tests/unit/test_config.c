@@ -408,3 +408,17 @@ Test(config, irqchip_bootindex_boot_rom)
 	config_free(&cfg);
 	expect_err(FW "[kernel]\nboot_rom = \"lb.bin\"\n", "boot_rom need key 'kernel.path'");
 }
+
+/* A value with newlines and control characters, quoted in the error, must
+ * not break the one-line error (found by tests/fuzz/fuzz_config.c). */
+Test(config, error_stays_one_printable_line)
+{
+	struct vm_config cfg;
+	const char *doc = "[vm]\nmemory = \"5n\\n\\n\\u001b[2J12M\"\n[firmware]\npath = \"fw.rom\"\n";
+
+	cr_assert_neq(parse(doc, &cfg), 0);
+	cr_assert(strstr(err, "is not a size"), "%s", err);
+	for (const char *q = err; *q; q++)
+		cr_assert((unsigned char)*q >= 0x20 && *q != 0x7f, "control byte 0x%02x in \"%s\"",
+			  (unsigned char)*q, err);
+}

@@ -42,6 +42,11 @@ static int cfg_fail(struct cfg_ctx *c, unsigned line, unsigned col, const char *
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 	va_end(ap);
+	/* the message quotes the file's values: keep it one printable line
+	 * (a string value may hold newlines and control characters) */
+	for (char *q = c->err + n; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
 	return -1;
 }
 
