@@ -29,6 +29,36 @@ static void gm_unlock(const struct guestmem *gm)
 
 /* True if @gpa lies in @r (no overflow: gpa - r->gpa is only computed when
  * gpa >= r->gpa). */
+void gm_copy(struct guestmem *dst, const struct guestmem *src)
+{
+	gm_rdlock(src);
+	memcpy(dst->r, src->r, sizeof(dst->r));
+	dst->n = src->n;
+	gm_unlock(src);
+}
+
+void gm_fini(struct guestmem *gm)
+{
+	pthread_rwlock_destroy(&gm->lock);
+}
+
+bool gm_same(const struct guestmem *a, const struct guestmem *b)
+{
+	bool same;
+
+	gm_rdlock(a);
+	gm_rdlock(b);
+	same = a->n == b->n;
+	for (unsigned i = 0; same && i < a->n; i++)
+		same = a->r[i].gpa == b->r[i].gpa && a->r[i].size == b->r[i].size &&
+		       a->r[i].host == b->r[i].host && a->r[i].flags == b->r[i].flags;
+	gm_unlock(b);
+	gm_unlock(a);
+	return same;
+}
+
+/* True if @gpa lies in @r (no overflow: gpa - r->gpa is only computed when
+ * gpa >= r->gpa). */
 static bool region_has(const struct gm_region *r, uint64_t gpa)
 {
 	return gpa >= r->gpa && gpa - r->gpa < r->size;

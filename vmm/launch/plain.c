@@ -51,6 +51,11 @@ static int plain_map_regions(struct guestmem *gm, struct launch_plan *p)
 	return r;
 }
 
+int launch_map_plain(struct guestmem *gm, struct launch_plan *p)
+{
+	return plain_map_regions(gm, p);
+}
+
 /* Every region of the map as a memslot, numbered from 0, but the caller's
  * range, then the caller's own slots. */
 static int plain_set_slots(const struct launch_build_args *a, struct hv_vm *hvvm)

@@ -143,3 +143,34 @@ unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I44
 		log_debug("pam: %u chunk(s) remapped", changed);
 	return changed;
 }
+
+int pam_map_bios_area(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+		      const struct launch_plan *p)
+{
+	const struct plan_region *ar = pam_plan_alias(p);
+	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
+	int r = 0;
+
+	gm_remove(gm, GM_ROM);
+	pam->active = false;
+	gm_remove_range(gm, PAM_START, LAYOUT_1M);
+	if (p->platform == PLAN_PLAIN) {
+		r = pam_layout(pam, gm, ram, ar);
+		alias = PAM_START;
+	}
+	if (!r && alias > LAYOUT_VGA_END)
+		r = gm_add(gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
+			   ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
+	return r;
+}
+
+unsigned pam_slots(const struct pam *pam, struct launch_slot *own)
+{
+	unsigned k;
+
+	for (k = 0; pam->active && k < pam->n; k++)
+		own[k] = (struct launch_slot){ .slot = PAM_SLOT0 + k, .gpa = pam->c[k].gpa,
+					       .size = pam->c[k].size, .host = pam->c[k].host,
+					       .readonly = pam->c[k].readonly };
+	return pam->active ? pam->n : 0;
+}

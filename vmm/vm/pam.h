@@ -17,6 +17,7 @@
 #include "loader/plan.h"
 #include "vmm/base/guestmem.h"
 #include "vmm/base/layout.h"
+#include "vmm/launch/launch.h"
 
 #define PAM_START      LAYOUT_VGA_END
 #define PAM_F_SEG      0xF0000ULL
@@ -54,6 +55,16 @@ const struct plan_region *pam_plan_alias(const struct launch_plan *p);
  * alias does not fit the area) or gm_add's error. */
 int pam_layout(struct pam *pam, struct guestmem *gm, uint8_t *ram,
 	       const struct plan_region *alias);
+/* The memory map every plan starts from, in @gm over guest RAM @ram: no
+ * ROM, and the BIOS area [768K, 1M) as the PAM registers show it at power-on
+ * (plain plans: pam_layout) or as RAM up to the firmware's alias
+ * (confidential plans: their regions go to private memory through the
+ * platform launch, never through the shared view). */
+int pam_map_bios_area(struct pam *pam, struct guestmem *gm, uint8_t *ram,
+		      const struct launch_plan *p);
+/* The memory slots of the laid-out chunks, at their fixed numbers, into
+ * @own (PAM_MAX_CHUNKS entries): how many (0 when not laid out). */
+unsigned pam_slots(const struct pam *pam, struct launch_slot *own);
 /* The guest wrote PAM registers @regs: call @remap for every chunk whose view
  * changed and rewrite the BIOS area of @gm.  Nothing when not laid out.
  * Returns how many chunks changed. */

@@ -167,27 +167,10 @@ static int vm_map_ram(struct vm *vm)
 	return r;
 }
 
-/* The memory map every plan starts from: no ROM, and the BIOS area
- * [768K, 1M) as the PAM registers show it at power-on (plain plans) or as RAM
- * up to the firmware's alias (confidential plans: their regions go to private
- * memory through the platform launch, never through the shared view). */
+/* The memory map every plan starts from (pam.c). */
 static int vm_map_bios_area(struct vm *vm, const struct launch_plan *p)
 {
-	const struct plan_region *ar = pam_plan_alias(p);
-	uint64_t alias = ar ? ar->gpa : LAYOUT_1M;
-	int r = 0;
-
-	gm_remove(&vm->gm, GM_ROM);
-	vm->dev->pam.active = false;
-	gm_remove_range(&vm->gm, PAM_START, LAYOUT_1M);
-	if (p->platform == PLAN_PLAIN) {
-		r = pam_layout(&vm->dev->pam, &vm->gm, vm->ram, ar);
-		alias = PAM_START;
-	}
-	if (!r && alias > LAYOUT_VGA_END)
-		r = gm_add(&vm->gm, LAYOUT_VGA_END, alias - LAYOUT_VGA_END,
-			   vm->ram + LAYOUT_VGA_END, GM_RAM, "ram-c0000");
-	return r;
+	return pam_map_bios_area(&vm->dev->pam, &vm->gm, vm->ram, p);
 }
 
 /* ---------------- build and retire ---------------- */
@@ -200,6 +183,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	struct pam *pam = &vm->dev->pam;
 	struct launch_vm lv;
 	uint64_t t0 = clock_now_ns();
+	unsigned nown;
 	int r;
 
 	r = vm_map_bios_area(vm, plan);
@@ -208,15 +192,12 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		log_err("memory map for the plan: %s", strerror(-r));
 		return r;
 	}
-	for (unsigned k = 0; pam->active && k < pam->n; k++)
-		own[k] = (struct launch_slot){ .slot = PAM_SLOT0 + k, .gpa = pam->c[k].gpa,
-					       .size = pam->c[k].size, .host = pam->c[k].host,
-					       .readonly = pam->c[k].readonly };
+	nown = pam_slots(pam, own);
 	r = launch_build(&(struct launch_build_args){
 				 .ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
 				 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,
 				 .coco = &vm->coco_cfg,
-				 .own = own, .nown = pam->active ? pam->n : 0,
+				 .own = own, .nown = nown,
 				 .own_lo = PAM_START, .own_hi = LAYOUT_1M,
 			 }, &lv);
 	if (r)
