@@ -41,7 +41,8 @@ run_vm "$CONFIGS/doorbell-disabled.toml" 60
 expect doorbell-disabled-by-host $GUEST_FAIL "lack FORMAT_RAW_ROM"
 
 # 50 alternating swaps (provider -> tenant -> provider ...): no fd or RSS growth
-run_vm "$CONFIGS/doorbell-cycle.toml" 600
+# (--clean-exit: the shutdown event then follows every retired VM's teardown)
+run_vm "$CONFIGS/doorbell-cycle.toml" 600 --clean-exit
 expect doorbell-50-swaps $GUEST_PASS "provider: 50 swaps done" && {
 	n=$(ev rebuilt | wc -l)
 	field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }

@@ -1,7 +1,9 @@
 /* tests/unit/test_pam.c: the i440FX PAM chunks of the BIOS area: the
  * power-on layout, what each attribute shows, how agreeing chunks merge in
  * the guest-memory map, which slots a register write remaps, and a new
- * layout as the reset state.  Owns: only these tests. */
+ * layout as the reset state; the memory slots: chunks with the same view
+ * share one (two at power-on), a register write replaces only the slots
+ * whose run changed.  Owns: only these tests. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -265,4 +267,156 @@ Test(pam, inactive_ignores_writes)
 	fill_regs(regs, I440FX_PAM_RE);
 	cr_assert_eq(pam_update(&pam, &gm, regs, fake_remap, &pam), 0);
 	cr_assert_eq(nremaps, 0);
+}
+
+/* ---- memory slots: merged runs of chunks ---- */
+
+struct slot_rec {
+	struct launch_slot s;
+	bool add;
+};
+static struct slot_rec slot_calls[PAM_MAX_CHUNKS * 2];
+static unsigned nslot_calls;
+
+static int fake_slot(void *opaque, const struct launch_slot *sl, bool add)
+{
+	cr_assert_lt(nslot_calls, sizeof(slot_calls) / sizeof(slot_calls[0]));
+	slot_calls[nslot_calls++] = (struct slot_rec){ .s = *sl, .add = add };
+	return 0;
+}
+
+Test(pam, power_on_is_two_slots)
+{
+	struct launch_slot sl[PAM_MAX_CHUNKS];
+
+	cr_assert_eq(pam_layout(&pam, &gm, ram, &alias), 0);
+	cr_assert_eq(pam_slots(&pam, sl), 2);
+	cr_assert_eq(sl[0].slot, PAM_SLOT0);
+	cr_assert_eq(sl[0].gpa, PAM_START);
+	cr_assert_eq(sl[0].size, alias.gpa - PAM_START);
+	cr_assert_eq(sl[0].host, ram + PAM_START);
+	cr_assert(!sl[0].readonly);
+	cr_assert_eq(sl[1].slot, PAM_SLOT0 + 8);      /* 0xE0000 is chunk 8 */
+	cr_assert_eq(sl[1].gpa, alias.gpa);
+	cr_assert_eq(sl[1].size, ALIAS_SIZE);
+	cr_assert_eq(sl[1].host, rom);
+	cr_assert(sl[1].readonly);
+}
+
+Test(pam, power_on_unaligned_alias_is_two_slots)
+{
+	struct launch_slot sl[PAM_MAX_CHUNKS];
+
+	alias.gpa = LAYOUT_1M - 0x1e000;
+	alias.size = alias.data_len = 0x1e000;
+	cr_assert_eq(pam_layout(&pam, &gm, ram, &alias), 0);
+	cr_assert_eq(pam.n, 14);
+	cr_assert_eq(pam_slots(&pam, sl), 2);
+	cr_assert_eq(sl[0].size, 0xE2000 - PAM_START);
+	cr_assert_eq(sl[1].gpa, 0xE2000);
+	cr_assert_eq(sl[1].slot, PAM_SLOT0 + 9);
+}
+
+Test(pam, no_alias_and_all_ram_are_one_slot)
+{
+	struct launch_slot sl[PAM_MAX_CHUNKS];
+	uint8_t regs[I440FX_PAM_REGS];
+
+	cr_assert_eq(pam_layout(&pam, &gm, ram, NULL), 0);
+	cr_assert_eq(pam_slots(&pam, sl), 1);
+	cr_assert_eq(sl[0].size, LAYOUT_1M - PAM_START);
+	cr_assert_eq(pam_layout(&pam, &gm, ram, &alias), 0);
+	fill_regs(regs, I440FX_PAM_RE);          /* read-only RAM: one read-only slot */
+	pam_update(&pam, &gm, regs, NULL, NULL);
+	cr_assert_eq(pam_slots(&pam, sl), 1);
+	cr_assert(sl[0].readonly);
+	cr_assert_eq(sl[0].host, ram + PAM_START);
+}
+
+Test(pam, inactive_has_no_slots)
+{
+	struct launch_slot sl[PAM_MAX_CHUNKS];
+
+	cr_assert_eq(pam_slots(&pam, sl), 0);
+}
+
+/* SeaBIOS's shadowing: the F segment and then the rest RE|WE, then RE. */
+Test(pam, a_write_replaces_only_the_runs_that_changed)
+{
+	struct launch_slot b[PAM_MAX_CHUNKS], a[PAM_MAX_CHUNKS];
+	uint8_t regs[I440FX_PAM_REGS] = { 0 };
+	unsigned nb, na;
+
+	cr_assert_eq(pam_layout(&pam, &gm, ram, &alias), 0);
+	nb = pam_slots(&pam, b);
+	regs[3] = I440FX_PAM_RE;          /* 0xD0000-0xD3FFF read-only RAM */
+	cr_assert_eq(pam_update(&pam, &gm, regs, NULL, NULL), 1);
+	na = pam_slots(&pam, a);
+	cr_assert_eq(na, 4);
+	cr_assert_eq(a[1].gpa, 0xD0000);
+	cr_assert_eq(a[1].size, PAM_PIECE);
+	cr_assert(a[1].readonly);
+	cr_assert_eq(a[1].slot, PAM_SLOT0 + 4);
+	cr_assert_eq(a[2].slot, PAM_SLOT0 + 5);
+	nslot_calls = 0;
+	/* the RAM run is split in three; the alias slot stays */
+	cr_assert_eq(pam_slots_apply(b, nb, a, na, fake_slot, NULL), 4);
+	cr_assert(!slot_calls[0].add);
+	cr_assert_eq(slot_calls[0].s.slot, PAM_SLOT0);
+	for (unsigned i = 1; i < 4; i++) {
+		cr_assert(slot_calls[i].add);
+		cr_assert_neq(slot_calls[i].s.slot, PAM_SLOT0 + 8);
+	}
+
+	/* everything RE|WE: one RAM slot; the four go, one comes */
+	memcpy(b, a, sizeof(a));
+	nb = na;
+	fill_regs(regs, I440FX_PAM_RE | I440FX_PAM_WE);
+	pam_update(&pam, &gm, regs, NULL, NULL);
+	na = pam_slots(&pam, a);
+	cr_assert_eq(na, 1);
+	nslot_calls = 0;
+	cr_assert_eq(pam_slots_apply(b, nb, a, na, fake_slot, NULL), 5);
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert(!slot_calls[i].add, "deletions first");
+	cr_assert(slot_calls[4].add);
+	cr_assert_eq(slot_calls[4].s.size, LAYOUT_1M - PAM_START);
+
+	/* the same again: nothing */
+	memcpy(b, a, sizeof(a));
+	nb = na;
+	pam_update(&pam, &gm, regs, NULL, NULL);
+	na = pam_slots(&pam, a);
+	nslot_calls = 0;
+	cr_assert_eq(pam_slots_apply(b, nb, a, na, fake_slot, NULL), 0);
+}
+
+/* Every combination of attributes: the slots tile the area, never more
+ * than the chunks, and adjacent slots differ in view. */
+Test(pam, slots_tile_the_area_for_any_registers)
+{
+	struct launch_slot sl[PAM_MAX_CHUNKS];
+	unsigned seed = 7;
+
+	cr_assert_eq(pam_layout(&pam, &gm, ram, &alias), 0);
+	for (unsigned round = 0; round < 500; round++) {
+		uint8_t regs[I440FX_PAM_REGS];
+		unsigned n;
+
+		for (unsigned i = 0; i < I440FX_PAM_REGS; i++)
+			regs[i] = (uint8_t)rand_r(&seed);
+		pam_update(&pam, &gm, regs, NULL, NULL);
+		n = pam_slots(&pam, sl);
+		cr_assert_leq(n, pam.n);
+		uint64_t gpa = PAM_START;
+
+		for (unsigned i = 0; i < n; i++) {
+			cr_assert_eq(sl[i].gpa, gpa);
+			gpa += sl[i].size;
+			if (i)
+				cr_assert(sl[i].readonly != sl[i - 1].readonly ||
+					  sl[i - 1].host + sl[i - 1].size != sl[i].host);
+		}
+		cr_assert_eq(gpa, LAYOUT_1M);
+	}
 }

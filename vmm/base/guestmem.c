@@ -27,6 +27,26 @@ static void gm_unlock(const struct guestmem *gm)
 	pthread_rwlock_unlock((pthread_rwlock_t *)&gm->lock);
 }
 
+void gm_fini(struct guestmem *gm)
+{
+	pthread_rwlock_destroy(&gm->lock);
+}
+
+bool gm_same(const struct guestmem *a, const struct guestmem *b)
+{
+	bool same;
+
+	gm_rdlock(a);
+	gm_rdlock(b);
+	same = a->n == b->n;
+	for (unsigned i = 0; same && i < a->n; i++)
+		same = a->r[i].gpa == b->r[i].gpa && a->r[i].size == b->r[i].size &&
+		       a->r[i].host == b->r[i].host && a->r[i].flags == b->r[i].flags;
+	gm_unlock(b);
+	gm_unlock(a);
+	return same;
+}
+
 /* True if @gpa lies in @r (no overflow: gpa - r->gpa is only computed when
  * gpa >= r->gpa). */
 static bool region_has(const struct gm_region *r, uint64_t gpa)

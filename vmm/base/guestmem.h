@@ -42,6 +42,11 @@ struct guestmem {
 };
 
 void gm_init(struct guestmem *gm);
+/* Destroy a map's lock (the regions' host memory is not the map's). */
+void gm_fini(struct guestmem *gm);
+/* True when @a and @b list the same regions (address, size, host memory,
+ * flags), in the same order. */
+bool gm_same(const struct guestmem *a, const struct guestmem *b);
 /* Add a region.  -EINVAL for a zero/unaligned/overflowing range, -EEXIST if
  * it overlaps an existing region, -ENOSPC when the table is full. */
 int gm_add(struct guestmem *gm, uint64_t gpa, uint64_t size, void *host,

@@ -132,6 +132,7 @@ int run_main(int argc, char **argv)
 	vm = vm_create(&cfg, &hv_kvm_ops, err, sizeof(err));
 	if (!vm)
 		die("%s", err);
+	vm_set_clean_exit(vm, clean);
 	status = vm_run(vm);
 	if (!clean)
 		fast_exit(status);

@@ -99,6 +99,11 @@ struct launch_vm {
  * everything made destroyed. */
 int launch_build(const struct launch_build_args *a, struct launch_vm *out);
 
+/* The memory-map half of a plain build: lay @p's regions into @gm as
+ * launch_build does (ROM regions mapped from the plan's buffers, data regions
+ * copied into RAM), without a hypervisor call.  0 or a negative errno code. */
+int launch_map_plain(struct guestmem *gm, struct launch_plan *p);
+
 /* "sev-snp", "tdx" or "none": the one spelling of a platform in output. */
 const char *launch_platform_name(enum plan_platform platform);
 

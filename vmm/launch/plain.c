@@ -169,6 +169,16 @@ int plain_layout(struct guestmem *gm, struct launch_plan *p, bool dry, char *why
 	return 0;
 }
 
+int launch_map_plain(struct guestmem *gm, struct launch_plan *p)
+{
+	char why[160];
+	int r = plain_layout(gm, p, false, why, sizeof(why));
+
+	if (r)
+		log_debug("memory map for the plan: %s (%s)", why, strerror(-r));
+	return r;
+}
+
 /* Every region of the map as a memslot, numbered from 0, but the caller's
  * range, then the caller's own slots. */
 static int plain_set_slots(const struct launch_build_args *a, struct hv_vm *hvvm)

@@ -148,28 +148,33 @@ long board_serial_drain(struct board *b)
 	return serial_drain(b->serial, b->serial_fd);
 }
 
-/* Replace a PAM chunk's memory slot (delete it, then add the new view). */
-static int board_pam_remap(void *opaque, unsigned slot, const struct pam_chunk *c)
+/* Delete or map one of the BIOS area's memory slots. */
+static int board_pam_slot(void *opaque, const struct launch_slot *sl, bool add)
 {
 	struct vm *vm = opaque;
-	int r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, 0, c->host, false);
 
-	if (!r)
-		r = vm->ops->vm_set_memory(vm->hvvm, slot, c->gpa, c->size, c->host, c->readonly);
-	return r;
+	return vm->ops->vm_set_memory(vm->hvvm, sl->slot, sl->gpa, add ? sl->size : 0, sl->host,
+				      sl->readonly);
 }
 
-/* The host bridge's PAM hook: remap the chunks whose view changed and
- * rewrite the BIOS area of vm->gm.  Runs on a vCPU thread with the PCI
- * config lock held (which serialises it).  Other vCPUs are not stopped: one
- * touching a chunk while its slot is re-added sees a brief hole, as on QEMU. */
+/* The host bridge's PAM hook: rewrite the BIOS area of vm->gm and replace
+ * the memory slots whose run of chunks changed (pam_slots merges chunks with
+ * the same view).  Runs on a vCPU thread with the PCI config lock held
+ * (which serialises it).  Other vCPUs are not stopped: one touching a chunk
+ * while its slot is re-added sees a brief hole, as on QEMU. */
 static void board_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
 {
 	struct vm *vm = opaque;
+	struct launch_slot before[PAM_MAX_CHUNKS], after[PAM_MAX_CHUNKS];
+	unsigned nb, na;
 
 	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
 		return;
-	pam_update(&vm->dev->pam, &vm->gm, regs, board_pam_remap, vm);
+	nb = pam_slots(&vm->dev->pam, before);
+	if (!pam_update(&vm->dev->pam, &vm->gm, regs, NULL, NULL))
+		return;
+	na = pam_slots(&vm->dev->pam, after);
+	pam_slots_apply(before, nb, after, na, board_pam_slot, vm);
 }
 
 /* The file description the UART's ring drains to; it is made

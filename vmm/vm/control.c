@@ -56,6 +56,8 @@ static int vm_api_policy_set(void *opaque, const struct doorbell_policy *p)
 	int r = doorbell_set_policy(vm->dev->doorbell, p);
 
 	if (!r)
+		spare_invalidate(&vm->spare);   /* a config change: no spare from before it */
+	if (!r)
 		EVENTS_EMIT("policy", EVF_BOOL("enabled", p->enabled), EVF_BOOL("locked", p->locked),
 			    EVF_U64("max_image_size", p->max_image_size),
 			    EVF_U64("max_opaque_size", p->max_opaque_size),

@@ -149,7 +149,7 @@ unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I44
 		if (c->host == old.host && c->readonly == old.readonly)
 			continue;
 		changed++;
-		r = remap(opaque, PAM_SLOT0 + k, c);
+		r = remap ? remap(opaque, PAM_SLOT0 + k, c) : 0;
 		if (r) {
 			/* the guest sees a hole there; nothing else to do */
 			log_err("pam: remapping 0x%llx-0x%llx failed: %s",
@@ -162,4 +162,61 @@ unsigned pam_update(struct pam *pam, struct guestmem *gm, const uint8_t regs[I44
 	if (changed)
 		log_debug("pam: %u chunk(s) remapped", changed);
 	return changed;
+}
+
+/* Chunks @a and @b (b right after a) can share one memory slot. */
+static bool pam_mergeable(const struct pam_chunk *a, const struct pam_chunk *b)
+{
+	return a->readonly == b->readonly && a->host + a->size == b->host;
+}
+
+unsigned pam_slots(const struct pam *pam, struct launch_slot *own)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; pam->active && k < pam->n;) {
+		const struct pam_chunk *c = &pam->c[k];
+		struct launch_slot *s = &own[n++];
+		unsigned j = k + 1;
+
+		*s = (struct launch_slot){ .slot = PAM_SLOT0 + k, .gpa = c->gpa, .size = c->size,
+					   .host = c->host, .readonly = c->readonly };
+		for (; j < pam->n && pam_mergeable(&pam->c[j - 1], &pam->c[j]); j++)
+			s->size += pam->c[j].size;
+		k = j;
+	}
+	return n;
+}
+
+static bool pam_slot_in(const struct launch_slot *s, const struct launch_slot *set, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i].slot == s->slot && set[i].gpa == s->gpa && set[i].size == s->size &&
+		    set[i].host == s->host && set[i].readonly == s->readonly)
+			return true;
+	return false;
+}
+
+unsigned pam_slots_apply(const struct launch_slot *before, unsigned nbefore,
+			 const struct launch_slot *after, unsigned nafter,
+			 pam_slot_fn *fn, void *opaque)
+{
+	unsigned calls = 0;
+
+	/* every slot that goes first: the new ones may overlap them */
+	for (unsigned i = 0; i < nbefore; i++)
+		if (!pam_slot_in(&before[i], after, nafter)) {
+			calls++;
+			if (fn(opaque, &before[i], false))
+				log_err("pam: deleting slot %u failed", before[i].slot);
+		}
+	for (unsigned i = 0; i < nafter; i++)
+		if (!pam_slot_in(&after[i], before, nbefore)) {
+			calls++;
+			if (fn(opaque, &after[i], true))
+				log_err("pam: mapping 0x%llx-0x%llx failed (the guest sees a hole)",
+					(unsigned long long)after[i].gpa,
+					(unsigned long long)(after[i].gpa + after[i].size));
+		}
+	return calls;
 }

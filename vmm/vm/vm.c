@@ -208,6 +208,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 	struct pam *pam = &vm->dev->pam;
 	struct launch_vm lv;
 	uint64_t t0 = clock_now_ns();
+	unsigned nown;
 	int r;
 
 	r = vm_map_bios_area(vm, plan);
@@ -216,15 +217,12 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		log_err("memory map for the plan: %s", strerror(-r));
 		return r;
 	}
-	for (unsigned k = 0; pam->active && k < pam->n; k++)
-		own[k] = (struct launch_slot){ .slot = PAM_SLOT0 + k, .gpa = pam->c[k].gpa,
-					       .size = pam->c[k].size, .host = pam->c[k].host,
-					       .readonly = pam->c[k].readonly };
+	nown = pam_slots(pam, own);
 	r = launch_build(&(struct launch_build_args){
 				 .ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
 				 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,
 				 .coco = &vm->coco_cfg,
-				 .own = own, .nown = pam->active ? pam->n : 0,
+				 .own = own, .nown = nown,
 				 .own_lo = PAM_START, .own_hi = LAYOUT_1M,
 			 }, &lv);
 	if (r)
@@ -368,7 +366,8 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	struct event_field bf[9 + VM_MEASUREMENT_FIELDS];
 	bool check = false;
 	uint64_t dt = 0;
-	int r = vm_build(vm, &ch->plan);
+	/* spare.c: a reset to the spare's firmware switches to it */
+	int r = spare_use(vm, ch) ? 0 : vm_build(vm, &ch->plan);
 
 	if (r) {
 		plan_free(&ch->plan);
@@ -416,6 +415,7 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	vm_set_state(vm, VM_STATE_RUNNING);
 	vcpu_pool_resume(&vm->vcpus, vm->vcpu);
 	if (rt) {
+		spare_request(&vm->spare);   /* spare.c: the next reset's VM */
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
 		if (check)
@@ -516,6 +516,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
 	reaper_init(&vm->reaper, REAPER_MAX_PENDING, reaper_destroy_vm);
+	spare_vm_init(vm);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 	vm->irq = irqroute_irq_chip(&vm->irqr);
@@ -822,7 +823,11 @@ out:
 			serial_pending(vm->dev->serial); i++)
 		if (board_serial_drain(vm->dev) <= 0)
 			break;
-	reaper_drain(&vm->reaper);
+	/* the retired VMs' teardown only delays the exit: waited for only when
+	 * a clean exit was asked for (then the fds below are exact) */
+	spare_stop(&vm->spare, vm->clean_exit);
+	if (vm->clean_exit)
+		reaper_drain(&vm->reaper);
 	{
 		struct procstat ps;
 		uint64_t msi_irqfd = 0, msi_signal = 0, notify_eventfd = 0, serial_lost = 0;
@@ -854,6 +859,11 @@ out:
 	return status < 0 ? FUKI_EXIT_FAILURE : status;
 }
 
+void vm_set_clean_exit(struct vm *vm, bool clean)
+{
+	vm->clean_exit = clean;
+}
+
 /* ---------------- destroy ---------------- */
 
 void vm_destroy(struct vm *vm)
@@ -861,6 +871,7 @@ void vm_destroy(struct vm *vm)
 	if (!vm)
 		return;
 	vcpu_pool_stop(&vm->vcpus);
+	spare_stop(&vm->spare, true);
 	reaper_stop(&vm->reaper);
 	vm_retire_current(vm, false);
 	irqroute_set_ioapic(&vm->irqr, NULL);
@@ -879,5 +890,6 @@ void vm_destroy(struct vm *vm)
 	irqroute_destroy(&vm->irqr);
 	pthread_mutex_destroy(&vm->info_lock);
 	reaper_fini(&vm->reaper);
+	spare_fini(&vm->spare);
 	free(vm);
 }

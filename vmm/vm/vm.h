@@ -21,6 +21,11 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 /* Build, run until the guest or the host ends it, tear down.  Returns the
  * process exit status. */
 int vm_run(struct vm *vm);
+/* @clean: vm_run waits, before its shutdown event, until every retired
+ * hypervisor VM is destroyed, so that event's fds count only the live VM's
+ * (--clean-exit, FUKIVMM_CLEAN_EXIT).  Otherwise the teardown is left to
+ * the process's exit. */
+void vm_set_clean_exit(struct vm *vm, bool clean);
 void vm_destroy(struct vm *vm);
 
 #endif

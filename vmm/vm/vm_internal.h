@@ -19,6 +19,7 @@
 #include "vmm/vm/board.h"
 #include "vmm/vm/irqroute.h"
 #include "vmm/vm/reaper.h"
+#include "vmm/vm/spare.h"
 #include "vmm/vm/swap.h"
 #include "vmm/vm/vcpu.h"
 #include "vmm/vm/vm.h"
@@ -82,6 +83,8 @@ struct vm {
 	atomic_int reset_reason;       /* enum vm_reset_reason */
 
 	struct reaper reaper;          /* old VMs are destroyed off the critical path */
+	struct spare spare;            /* the next VM, built ahead (spare.c) */
+	bool clean_exit;               /* vm_set_clean_exit: wait for every teardown */
 
 	/* the control socket (NULL without [api] socket / --api-socket) */
 	struct api_server *api;
