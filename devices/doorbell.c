@@ -22,6 +22,12 @@
 #define WHY_LEN 160
 #define EVQ_MAX 3
 #define FORMAT_FIELD 0xffffffff00000000ULL   /* control bits 32..63 */
+/* handle_write's answer when the image went to the worker: no status yet. */
+#define ST_IN_PROGRESS (-1)
+
+struct req {
+	uint64_t control, addr, size, oaddr, osize;
+};
 
 struct doorbell {
 	pthread_mutex_t lock;
@@ -52,6 +58,20 @@ struct doorbell {
 	uint64_t last_rebuild_ns;
 	bool rebuilt_once;          /* the rate limit counts from the first rebuild */
 	struct doorbell_stats st;
+
+	/* The image check off the vCPU thread (docs/doorbell.md §9): a write
+	 * that reaches the copy is handed, with its fw_cfg DMA transfer left
+	 * in progress, to one worker thread, started at the first such write.
+	 * busy: from the hand-over until the transfer is completed. */
+	struct fwcfg *fw;               /* set by doorbell_attach() */
+	pthread_t worker;
+	bool worker_started, job_ready, busy;
+	_Atomic bool stop;
+	pthread_cond_t job_cv, idle_cv;
+	struct {
+		struct req r;
+		uint64_t fmt, desc;
+	} job;
 };
 
 /* Events are queued under the lock and delivered after it is dropped, so
@@ -181,6 +201,8 @@ struct doorbell *doorbell_create(const struct doorbell_config *cfg)
 		return NULL;
 	}
 	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->job_cv, NULL);
+	pthread_cond_init(&db->idle_cv, NULL);
 	db->gm = cfg->gm;
 	db->pol = cfg->policy;
 	db->raw_rom = cfg->raw_rom;
@@ -207,8 +229,17 @@ void doorbell_destroy(struct doorbell *db)
 {
 	if (!db)
 		return;
+	/* A check in flight sees stop between its steps and ends early. */
+	pthread_mutex_lock(&db->lock);
+	db->stop = true;
+	pthread_cond_signal(&db->job_cv);
+	pthread_mutex_unlock(&db->lock);
+	if (db->worker_started)
+		pthread_join(db->worker, NULL);
 	image_free(db->pending);
 	image_free(db->current);
+	pthread_cond_destroy(&db->job_cv);
+	pthread_cond_destroy(&db->idle_cv);
 	pthread_mutex_destroy(&db->lock);
 	free(db);
 }
@@ -221,6 +252,8 @@ int doorbell_attach(struct doorbell *db, struct fwcfg *fw)
 
 	if (rc < 0)
 		log_err("doorbell: cannot add fw_cfg file %s: %d", DOORBELL_FILE, rc);
+	else
+		db->fw = fw;
 	return rc;
 }
 
@@ -311,10 +344,6 @@ static const char *format_name(uint64_t fmt)
 	}
 }
 
-struct req {
-	uint64_t control, addr, size, oaddr, osize;
-};
-
 /* An event about @img (its format, size and digest; NULL: none), with a
  * reason unless @why is NULL.  NULL when the queue is full. */
 static struct doorbell_event *image_event(struct evq *q, enum doorbell_event_kind kind,
@@ -346,13 +375,135 @@ static int validate_status(int err)
 	}
 }
 
-/* An image write that got past the cheap checks: policy, ranges, rate,
- * then one copy, its digest and the VMM's validation. */
-static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
-			struct evq *q, char *why)
+static bool stopping(struct doorbell *db, char *why)
+{
+	if (!db->stop)
+		return false;
+	snprintf(why, WHY_LEN, "the VMM is stopping");
+	return true;
+}
+
+/* The slow half of an image write: the one copy, its digest and the VMM's
+ * validation.  Runs on the worker without the lock, or (a write that did
+ * not come through fw_cfg DMA) on the caller's thread with it. */
+static int image_load(struct doorbell *db, const struct req *r, uint64_t fmt,
+		      struct doorbell_image **out, struct evq *q, char *why)
 {
 	struct doorbell_image *img;
 	struct doorbell_event *ev;
+
+	/* The one copy: from here on guest writes to that memory change
+	 * nothing; the digest and the validation see the same bytes. */
+	img = calloc(1, sizeof(*img));
+	if (img)
+		img->data = malloc((size_t)r->size);
+	if (!img || !img->data) {
+		image_free(img);
+		snprintf(why, WHY_LEN, "host out of memory for %" PRIu64 " bytes",
+			 r->size);
+		return DOORBELL_LOAD_FAIL;
+	}
+	img->format = fmt;
+	img->len = (size_t)r->size;
+	if (gm_read(db->gm, r->addr, img->data, img->len)) {
+		image_free(img);
+		snprintf(why, WHY_LEN, "image range 0x%" PRIx64 "+0x%" PRIx64
+			 " not readable", r->addr, r->size);
+		return DOORBELL_BAD_RANGE;
+	}
+	if (stopping(db, why) || digest_sha384(img->data, img->len, img->sha384)) {
+		if (!db->stop)
+			snprintf(why, WHY_LEN, "SHA-384 failed");
+		image_free(img);
+		return DOORBELL_LOAD_FAIL;
+	}
+	ev = image_event(q, DOORBELL_EV_REQUESTED, img, NULL);
+	if (ev)
+		ev->addr = r->addr;
+	if (stopping(db, why)) {
+		image_free(img);
+		return DOORBELL_LOAD_FAIL;
+	}
+	if (db->validate) {
+		char vwhy[WHY_LEN] = "";
+		int vr = db->validate(db->validate_opaque, fmt, img->data, img->len,
+				      vwhy, sizeof(vwhy));
+
+		if (vr < 0) {
+			vwhy[sizeof(vwhy) - 1] = '\0';
+			snprintf(why, WHY_LEN, "%s image rejected: %s",
+				 format_name(fmt), vwhy[0] ? vwhy : "invalid");
+			image_free(img);
+			return validate_status(vr);
+		}
+	}
+	*out = img;
+	return DOORBELL_SUCCESS;
+}
+
+/* A loaded image becomes the pending one (lock held; takes @img). */
+static int image_install(struct doorbell *db, const struct req *r,
+			 struct doorbell_image *img, struct evq *q, char *why)
+{
+	struct doorbell_event *ev;
+
+	if (!db->pol.enabled || db->pol.locked) {
+		/* the host changed its policy while the worker checked */
+		image_free(img);
+		snprintf(why, WHY_LEN, "swaps %s by the host",
+			 db->pol.enabled ? "locked" : "disabled");
+		return DOORBELL_DENIED;
+	}
+	image_free(db->pending);
+	db->pending = img;
+	db->restore_armed = false;
+	db->host_after = !!(r->control & DOORBELL_CTL_HOST_IGVM);
+	opaque_store(db, r->oaddr, r->osize);
+	db->echo_addr = db->echo_size = 0;   /* QEMU: cleared on success */
+	db->st.accepted++;
+	ev = image_event(q, DOORBELL_EV_ACCEPTED, img,
+			 db->host_after ? "one-shot" : "permanent");
+	if (ev)
+		ev->addr = r->addr;
+	return DOORBELL_SUCCESS;
+}
+
+static void *worker_main(void *arg);
+
+/* Hand the image check to the worker with the guest's DMA transfer left in
+ * progress (lock held).  False when that cannot be done: the write did not
+ * come from fw_cfg DMA, or no thread; the caller then checks inline. */
+static bool hand_over(struct doorbell *db, const struct req *r, uint64_t fmt)
+{
+	uint64_t desc;
+
+	if (!db->fw)
+		return false;
+	if (!db->worker_started) {
+		if (pthread_create(&db->worker, NULL, worker_main, db)) {
+			log_warn_rl("doorbell: no worker thread, checking images inline");
+			return false;
+		}
+		db->worker_started = true;
+	}
+	if (!fwcfg_dma_defer(db->fw, &desc))
+		return false;
+	db->job.r = *r;
+	db->job.fmt = fmt;
+	db->job.desc = desc;
+	db->job_ready = true;
+	db->busy = true;
+	pthread_cond_signal(&db->job_cv);
+	return true;
+}
+
+/* An image write that got past the cheap checks: policy, ranges, rate,
+ * then one copy, its digest and the VMM's validation, on the worker when
+ * the write came through fw_cfg DMA. */
+static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
+			struct evq *q, char *why)
+{
+	struct doorbell_image *img = NULL;
 	uint64_t now;
 	int st;
 
@@ -393,60 +544,12 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 			 db->pol.min_reset_interval_ns);
 		return DOORBELL_RATE_LIMITED;
 	}
-
-	/* The one copy: from here on guest writes to that memory change
-	 * nothing; the digest and the validation see the same bytes. */
-	img = calloc(1, sizeof(*img));
-	if (img)
-		img->data = malloc((size_t)r->size);
-	if (!img || !img->data) {
-		image_free(img);
-		snprintf(why, WHY_LEN, "host out of memory for %" PRIu64 " bytes",
-			 r->size);
-		return DOORBELL_LOAD_FAIL;
-	}
-	img->format = fmt;
-	img->len = (size_t)r->size;
-	if (gm_read(db->gm, r->addr, img->data, img->len)) {
-		image_free(img);
-		snprintf(why, WHY_LEN, "image range 0x%" PRIx64 "+0x%" PRIx64
-			 " not readable", r->addr, r->size);
-		return DOORBELL_BAD_RANGE;
-	}
-	if (digest_sha384(img->data, img->len, img->sha384)) {
-		image_free(img);
-		snprintf(why, WHY_LEN, "SHA-384 failed");
-		return DOORBELL_LOAD_FAIL;
-	}
-	ev = image_event(q, DOORBELL_EV_REQUESTED, img, NULL);
-	if (ev)
-		ev->addr = r->addr;
-	if (db->validate) {
-		char vwhy[WHY_LEN] = "";
-		int vr = db->validate(db->validate_opaque, fmt, img->data, img->len,
-				      vwhy, sizeof(vwhy));
-
-		if (vr < 0) {
-			vwhy[sizeof(vwhy) - 1] = '\0';
-			snprintf(why, WHY_LEN, "%s image rejected: %s",
-				 format_name(fmt), vwhy[0] ? vwhy : "invalid");
-			image_free(img);
-			return validate_status(vr);
-		}
-	}
-
-	image_free(db->pending);
-	db->pending = img;
-	db->restore_armed = false;
-	db->host_after = !!(r->control & DOORBELL_CTL_HOST_IGVM);
-	opaque_store(db, r->oaddr, r->osize);
-	db->echo_addr = db->echo_size = 0;   /* QEMU: cleared on success */
-	db->st.accepted++;
-	ev = image_event(q, DOORBELL_EV_ACCEPTED, img,
-			 db->host_after ? "one-shot" : "permanent");
-	if (ev)
-		ev->addr = r->addr;
-	return DOORBELL_SUCCESS;
+	if (hand_over(db, r, fmt))
+		return ST_IN_PROGRESS;
+	st = image_load(db, r, fmt, &img, q, why);
+	if (st)
+		return st;
+	return image_install(db, r, img, q, why);
 }
 
 /* The write state machine, QEMU's order (hw/misc/vmlaunchupdate.c
@@ -537,6 +640,116 @@ static int handle_write(struct doorbell *db, uint64_t off, uint64_t len,
 	return handle_image(db, r, fmt, q, why);
 }
 
+/* The end of a write: its status, and the swap-rejected event for a
+ * non-zero one (lock held).  The worker does not rewrite the buffer: a
+ * vCPU's fw_cfg transfer may be reading it under the bus lock alone, and
+ * the guest's next read selects the file, which rewrites it
+ * (doorbell_fwcfg_select). */
+static void write_done(struct doorbell *db, int st, const struct req *r,
+		       struct evq *q, const char *why, bool store)
+{
+	db->status = (uint16_t)st;
+	if (st != DOORBELL_SUCCESS) {
+		struct doorbell_event *ev = evq_add(q, DOORBELL_EV_REJECTED);
+
+		db->st.rejected++;
+		if (ev) {
+			ev->format = r->control & FORMAT_FIELD;
+			ev->addr = r->addr;
+			ev->size = r->size;
+			ev->status = (uint16_t)st;
+			/* A rejection after the copy carries its digest. */
+			if (q->n >= 2 && q->ev[q->n - 2].kind == DOORBELL_EV_REQUESTED) {
+				ev->has_digest = true;
+				memcpy(ev->sha384, q->ev[q->n - 2].sha384,
+				       sizeof(ev->sha384));
+			}
+			evq_set_why(q, ev, why);
+		}
+	}
+	if (store)
+		shadow_store(db);
+}
+
+static void *worker_main(void *arg)
+{
+	struct doorbell *db = arg;
+
+	pthread_mutex_lock(&db->lock);
+	for (;;) {
+		struct doorbell_image *img = NULL;
+		struct evq q = { .n = 0 };
+		char why[WHY_LEN] = "";
+		struct req r;
+		uint64_t fmt, desc;
+		int st;
+
+		while (!db->job_ready && !db->stop)
+			pthread_cond_wait(&db->job_cv, &db->lock);
+		if (!db->job_ready)
+			break;
+		db->job_ready = false;
+		r = db->job.r;
+		fmt = db->job.fmt;
+		desc = db->job.desc;
+		pthread_mutex_unlock(&db->lock);
+
+		st = image_load(db, &r, fmt, &img, &q, why);
+
+		pthread_mutex_lock(&db->lock);
+		if (st == DOORBELL_SUCCESS)
+			st = image_install(db, &r, img, &q, why);
+		write_done(db, st, &r, &q, why, false);
+		pthread_mutex_unlock(&db->lock);
+		evq_emit(db, &q);
+		/* The guest sees the transfer end only now, with the status
+		 * stored; busy clears in the same critical section, so a
+		 * reset (doorbell_take_pending) never runs between the two
+		 * and a write the guest makes after seeing the end is taken. */
+		pthread_mutex_lock(&db->lock);
+		fwcfg_dma_finish(db->fw, desc, false);
+		db->busy = false;
+		pthread_cond_broadcast(&db->idle_cv);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return NULL;
+}
+
+/* Wait until no image check is in flight (lock held). */
+static void wait_idle(struct doorbell *db)
+{
+	while (db->busy)
+		pthread_cond_wait(&db->idle_cv, &db->lock);
+}
+
+void doorbell_quiesce(struct doorbell *db)
+{
+	pthread_mutex_lock(&db->lock);
+	wait_idle(db);
+	pthread_mutex_unlock(&db->lock);
+}
+
+/* A write while the worker still checks the last image: the guest wrote
+ * again before its transfer ended (two vCPUs at once).  Nothing changes;
+ * the transfer ends with the error bit. */
+static void write_busy(struct doorbell *db, struct evq *q, const struct req *r)
+{
+	struct doorbell_event *ev = evq_add(q, DOORBELL_EV_REJECTED);
+	uint64_t desc;
+
+	db->st.rejected++;
+	if (ev) {
+		ev->format = r->control & FORMAT_FIELD;
+		ev->addr = r->addr;
+		ev->size = r->size;
+		ev->status = DOORBELL_LOAD_FAIL;
+		evq_set_why(q, ev, "a write while the last image is still being checked");
+	}
+	if (db->fw && fwcfg_dma_defer(db->fw, &desc))
+		fwcfg_dma_finish(db->fw, desc, true);
+	shadow_store(db);
+}
+
 void doorbell_fwcfg_write(void *opaque, uint64_t offset, uint64_t len)
 {
 	struct doorbell *db = opaque;
@@ -553,27 +766,15 @@ void doorbell_fwcfg_write(void *opaque, uint64_t offset, uint64_t len)
 	r.oaddr = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_ADDR);
 	r.osize = le_rd64(db->buf + DOORBELL_OFF_OPAQUE_SIZE);
 
-	st = handle_write(db, offset, len, &r, &q, why);
-	db->status = (uint16_t)st;
-	if (st != DOORBELL_SUCCESS) {
-		struct doorbell_event *ev = evq_add(&q, DOORBELL_EV_REJECTED);
-
-		db->st.rejected++;
-		if (ev) {
-			ev->format = r.control & FORMAT_FIELD;
-			ev->addr = r.addr;
-			ev->size = r.size;
-			ev->status = (uint16_t)st;
-			/* A rejection after the copy carries its digest. */
-			if (q.n >= 2 && q.ev[q.n - 2].kind == DOORBELL_EV_REQUESTED) {
-				ev->has_digest = true;
-				memcpy(ev->sha384, q.ev[q.n - 2].sha384,
-				       sizeof(ev->sha384));
-			}
-			evq_set_why(&q, ev, why);
-		}
+	if (db->busy) {
+		write_busy(db, &q, &r);
+	} else {
+		st = handle_write(db, offset, len, &r, &q, why);
+		if (st == ST_IN_PROGRESS)
+			shadow_store(db);   /* the status comes with the worker */
+		else
+			write_done(db, st, &r, &q, why, true);
 	}
-	shadow_store(db);
 	pthread_mutex_unlock(&db->lock);
 	evq_emit(db, &q);
 }
@@ -625,6 +826,7 @@ enum doorbell_fw_choice doorbell_take_pending(struct doorbell *db,
 	struct evq q = { .n = 0 };
 
 	pthread_mutex_lock(&db->lock);
+	wait_idle(db);   /* an image still being checked counts */
 	if (db->pending && (!db->pol.enabled || db->pol.locked)) {
 		/* Policy changed after the write was accepted. */
 		image_event(&q, DOORBELL_EV_DROPPED, db->pending,

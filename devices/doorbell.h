@@ -1,8 +1,9 @@
 /* devices/doorbell.h: the firmware-swap doorbell, fw_cfg file
  * "etc/vmlaunchupdate" (guest ABI in docs/doorbell.md).
  * Owns: the 56-byte host-owned shadow struct, the accepted guest image (one
- * host copy, hashed and validated at write time), the one-shot / disable
- * state, host policy, events and counters.  Does not build plans, parse
+ * host copy, hashed and validated at write time, on a worker thread of its
+ * own for writes through fw_cfg DMA), the one-shot / disable state, host
+ * policy, events and counters.  Does not build plans, parse
  * IGVM or touch KVM: the VMM asks it at reset which firmware to build. */
 #ifndef FUKI_DOORBELL_H
 #define FUKI_DOORBELL_H
@@ -77,8 +78,11 @@ struct doorbell_policy {
  * to reject, with a short reason in @why: -ERANGE gives BAD_RANGE (a region
  * outside what the memory map allows), -E2BIG TOO_LARGE (over a host
  * limit: the memory budget, the memory map's table), -ENOMEM LOAD_FAIL,
- * anything else MALFORMED.  Runs on the writing vCPU's thread with the
- * device lock held: it must not call back into the doorbell. */
+ * anything else MALFORMED.  For a write through fw_cfg DMA it runs on the
+ * doorbell's worker thread, under no lock, while the guest's transfer stays
+ * in progress; otherwise on the caller's thread with the device lock held.
+ * Either way it must not call back into the doorbell, and the events of
+ * that write are delivered on the same thread right after it. */
 typedef int (*doorbell_validate_fn)(void *opaque, uint64_t format,
 				    const uint8_t *img, size_t len,
 				    char *why, size_t whylen);
@@ -177,6 +181,9 @@ enum doorbell_fw_choice doorbell_take_pending(struct doorbell *db,
  * the device falls back to the host firmware (as a host restore does) and
  * the VMM must build that. */
 void doorbell_on_rebuilt(struct doorbell *db, int result);
+/* Wait until no image check is in flight (doorbell_take_pending() does
+ * this itself; for tests and callers that read the state after a DMA). */
+void doorbell_quiesce(struct doorbell *db);
 
 /* Guest-visible state, for tests, the control socket and logs. */
 void doorbell_get_stats(struct doorbell *db, struct doorbell_stats *st);

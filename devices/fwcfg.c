@@ -52,6 +52,10 @@ struct fwcfg {
 	uint16_t cur_key;     /* selector as written, FW_CFG_INVALID if none */
 	uint32_t cur_off;
 	uint64_t dma_addr;
+	/* The transfer in progress (only inside dma_transfer, under the bus
+	 * lock): its descriptor, and whether a write callback deferred it. */
+	bool in_dma, deferred;
+	uint64_t cur_desc;
 };
 
 static void put_be16(uint8_t *p, uint16_t v) { v = htobe16(v); memcpy(p, &v, 2); }
@@ -220,7 +224,10 @@ static void dma_transfer(struct fwcfg *fw, uint64_t desc)
 		length = 0;
 
 	control = 0;
-	while (length && !(control & FW_CFG_DMA_CTL_ERROR)) {
+	fw->in_dma = true;
+	fw->deferred = false;
+	fw->cur_desc = desc;
+	while (length && !(control & FW_CFG_DMA_CTL_ERROR) && !fw->deferred) {
 		/* Re-read each round: a callback may have changed the table. */
 		struct fwcfg_entry *e = fwcfg_entry(fw, fw->cur_key);
 		uint32_t n;
@@ -251,10 +258,30 @@ static void dma_transfer(struct fwcfg *fw, uint64_t desc)
 		addr += n;
 		length -= n;
 	}
+	fw->in_dma = false;
+	if (fw->deferred)
+		return;   /* the callback's thread writes the control word */
 	if (control & FW_CFG_DMA_CTL_ERROR)
 		log_debug_rl("fwcfg: DMA error, key 0x%x offset %u",
 			     fw->cur_key, fw->cur_off);
 	put_be32(ctl_be, control);
+	(void)gm_write(fw->gm, desc, ctl_be, sizeof(ctl_be));
+}
+
+bool fwcfg_dma_defer(struct fwcfg *fw, uint64_t *desc)
+{
+	if (!fw->in_dma || fw->deferred)
+		return false;
+	fw->deferred = true;
+	*desc = fw->cur_desc;
+	return true;
+}
+
+void fwcfg_dma_finish(struct fwcfg *fw, uint64_t desc, bool error)
+{
+	uint8_t ctl_be[4];
+
+	put_be32(ctl_be, error ? FW_CFG_DMA_CTL_ERROR : 0);
 	(void)gm_write(fw->gm, desc, ctl_be, sizeof(ctl_be));
 }
 

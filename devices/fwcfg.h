@@ -108,4 +108,17 @@ void fwcfg_select(struct fwcfg *fw, uint16_t key);
 uint8_t fwcfg_read_data(struct fwcfg *fw);
 void fwcfg_dma_kick(struct fwcfg *fw, uint64_t gpa);
 
+/* Completing a DMA write later, from another thread.  fw_cfg.rst lets a
+ * transfer stay "in progress": the guest polls the descriptor's control
+ * word until the device clears it (or sets the error bit), as OVMF,
+ * SeaBIOS and Linux do.  A write callback that hands its work to another
+ * thread calls fwcfg_dma_defer(): true, with the descriptor's address in
+ * *@desc, when the write came from a DMA transfer (not for a callback
+ * called directly); the transfer then returns without touching the control
+ * word, and exactly one fwcfg_dma_finish(@desc) must follow, from any
+ * thread, before guest memory goes away or the machine resets.  The
+ * guest's buffer has been copied into the item by then. */
+bool fwcfg_dma_defer(struct fwcfg *fw, uint64_t *desc);
+void fwcfg_dma_finish(struct fwcfg *fw, uint64_t desc, bool error);
+
 #endif

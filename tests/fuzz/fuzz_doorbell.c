@@ -1,7 +1,8 @@
 /* tests/fuzz/fuzz_doorbell.c: libFuzzer target for devices/doorbell.c.
  * The input is a config byte, guest memory contents and a sequence of
- * select / whole or partial write / reset / policy / clock / memory
- * operations.  Checks: no crash, no leak, the shadow struct stays sane,
+ * select / whole or partial write / write through fw_cfg DMA (checked on
+ * the doorbell's worker, left in flight or waited for) / reset / policy /
+ * clock / memory operations.  Checks: no crash, no leak, the shadow struct stays sane,
  * every image handed out matches its digest and stays within policy. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "devices/doorbell.h"
+#include "devices/fwcfg.h"
 #include "vmm/base/guestmem.h"
 #include "vmm/base/le.h"
 #include "vmm/base/log.h"
@@ -23,6 +25,8 @@
 #define ROM_GPA   (0x100000000ULL - 0x10000ULL)
 #define ROM_SIZE  0x10000ULL
 #define MAX_IMAGE 0x80000ULL
+#define DMA_DESC  (LOW_SIZE - 0x100)      /* the guest's DMA descriptor */
+#define DMA_BUF   (LOW_SIZE - 0x80)       /* and the struct it writes */
 
 static uint64_t fake_now;
 
@@ -130,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct doorbell_config cfg = { 0 };
 	struct guestmem gm;
 	struct doorbell *db;
+	struct fwcfg *fw;
 	uint8_t flags;
 	size_t n;
 
@@ -160,7 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.clock = fuzz_clock;
 	fake_now = 0;
 	db = doorbell_create(&cfg);
-	if (!db)
+	fw = fwcfg_create(&gm);
+	if (!db || !fw || doorbell_attach(db, fw))
 		__builtin_trap();
 
 	/* Seed guest memory from the input. */
@@ -226,7 +232,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 5:
-			fake_now += take8(&in);
+			if (!(op & 8)) {
+				fake_now += take8(&in);
+				break;
+			}
+			{   /* a whole-struct write through fw_cfg DMA */
+				uint8_t req[DOORBELL_STRUCT_SIZE] = { 0 }, d[16];
+				uint32_t c = (uint32_t)FW_CFG_FILE_FIRST << 16 |
+					     FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
+
+				le_wr64(req + 16, pick_control(&in));
+				le_wr64(req + 24, pick_addr(&in));
+				le_wr64(req + 32, pick_size(&in));
+				le_wr64(req + 40, pick_addr(&in));
+				le_wr64(req + 48, pick_size(&in));
+				for (int i = 0; i < 4; i++) {
+					d[i] = (uint8_t)(c >> (24 - 8 * i));
+					d[4 + i] = (uint8_t)(DOORBELL_STRUCT_SIZE >> (24 - 8 * i));
+				}
+				for (int i = 0; i < 8; i++)
+					d[8 + i] = (uint8_t)(DMA_BUF >> (56 - 8 * i));
+				if (gm_write(&gm, DMA_BUF, req, sizeof(req)) ||
+				    gm_write(&gm, DMA_DESC, d, sizeof(d)))
+					__builtin_trap();
+				fwcfg_dma_kick(fw, DMA_DESC);
+				if (op & 16)
+					doorbell_quiesce(db);
+			}
 			break;
 		case 6: {   /* the guest rewrites memory (images already taken
 			       must not change) */
@@ -244,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_shadow(db);
 	}
-	doorbell_destroy(db);
+	doorbell_destroy(db);   /* joins the worker: a check in flight ends */
+	fwcfg_destroy(fw);
 	return 0;
 }

@@ -322,7 +322,7 @@ int gfw_dma(uint32_t control, void *buf, uint32_t len)
 	dma_desc.address = bswap64((uint32_t)buf);
 	outl(FWCFG_PORT_DMA, 0);                               /* high half (BE) */
 	outl(FWCFG_PORT_DMA + 4, bswap32((uint32_t)&dma_desc)); /* low half: go */
-	for (uint32_t i = 0; i < 1000000; i++) {
+	for (uint32_t i = 0; i < (1u << 30); i++) {   /* the host may check an image meanwhile */
 		uint32_t c = bswap32(dma_desc.control);
 
 		if ((c & ~(uint32_t)FW_CFG_DMA_CTL_ERROR) == 0)

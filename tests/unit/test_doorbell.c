@@ -3,10 +3,12 @@
  * Owns only its fixtures: a small guest memory map, a fake clock, an event
  * log and a validate callback.  Touches no other module's state. */
 #include <criterion/criterion.h>
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -811,19 +813,47 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-/* Run one DMA descriptor at guest 0x1000 pointing at a buffer at 0x2000;
- * returns the control word the device wrote back. */
-static uint32_t dma(struct fwcfg *fw, uint32_t ctl, uint32_t len)
+/* The descriptor's control word as the guest sees it. */
+static uint32_t dma_control(uint64_t desc)
 {
-	uint8_t d[16], back[4];
+	uint32_t c = __atomic_load_n((uint32_t *)(low + desc), __ATOMIC_ACQUIRE);
+
+	return be32toh(c);
+}
+
+/* Start one DMA descriptor at guest @desc pointing at a buffer at 0x2000,
+ * as a guest does; the device may leave it in progress. */
+static void dma_start(struct fwcfg *fw, uint64_t desc, uint32_t ctl, uint32_t len)
+{
+	uint8_t d[16];
 
 	put_be32(d, ctl);
 	put_be32(d + 4, len);
 	put_be64(d + 8, 0x2000);
-	cr_assert_eq(gm_write(&gm, 0x1000, d, sizeof(d)), 0);
-	fwcfg_dma_kick(fw, 0x1000);
-	cr_assert_eq(gm_read(&gm, 0x1000, back, 4), 0);
-	return (uint32_t)back[0] << 24 | back[1] << 16 | back[2] << 8 | back[3];
+	cr_assert_eq(gm_write(&gm, desc, d, sizeof(d)), 0);
+	fwcfg_dma_kick(fw, desc);
+}
+
+/* Poll the control word until the transfer ends (fw_cfg.rst: cleared, or
+ * only the error bit left), as OVMF and Linux do; fails after 10 s. */
+static uint32_t dma_wait(uint64_t desc)
+{
+	for (int i = 0; i < 10000; i++) {
+		uint32_t c = dma_control(desc);
+
+		if (!(c & ~(uint32_t)FW_CFG_DMA_CTL_ERROR))
+			return c;
+		usleep(1000);
+	}
+	cr_assert_fail("fw_cfg DMA at 0x%llx never ended", (unsigned long long)desc);
+	return 0;
+}
+
+/* One whole DMA transfer at guest 0x1000: the control word it ends with. */
+static uint32_t dma(struct fwcfg *fw, uint32_t ctl, uint32_t len)
+{
+	dma_start(fw, 0x1000, ctl, len);
+	return dma_wait(0x1000);
 }
 
 Test(doorbell, through_fwcfg_dma)
@@ -864,6 +894,197 @@ Test(doorbell, through_fwcfg_dma)
 	cr_assert_eq(le_rd64(s + 24), 0);
 	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
 	cr_assert_eq(img->len, IMG_LEN);
+	fwcfg_destroy(fw);
+}
+
+/* ---- the check off the vCPU thread ---- */
+
+/* A validator that records its thread and waits at a gate the test opens. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_open, gate_reached;
+static pthread_t validate_thread;
+
+static int gated_validate(void *opaque, uint64_t format, const uint8_t *img,
+			  size_t len, char *why, size_t whylen)
+{
+	pthread_mutex_lock(&gate_mu);
+	validate_thread = pthread_self();
+	gate_reached = true;
+	pthread_cond_broadcast(&gate_cv);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	return validate(opaque, format, img, len, why, whylen);
+}
+
+static void gate_set(bool open)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = open;
+	if (!open)
+		gate_reached = false;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+static void gate_wait_reached(void)
+{
+	pthread_mutex_lock(&gate_mu);
+	while (!gate_reached)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+/* A doorbell with the gated validator, on a fw_cfg; its key in *@key. */
+static struct fwcfg *gated_doorbell(uint16_t *key)
+{
+	struct doorbell_config cfg = base_config();
+	struct fwcfg *fw = fwcfg_create(&gm);
+	uint8_t dir[4 + 64];
+
+	doorbell_destroy(db);
+	cfg.validate = gated_validate;
+	db = doorbell_create(&cfg);
+	cr_assert(db && fw);
+	cr_assert_eq(doorbell_attach(db, fw), 0);
+	fwcfg_select(fw, FW_CFG_FILE_DIR);
+	for (size_t i = 0; i < sizeof(dir); i++)
+		dir[i] = fwcfg_read_data(fw);
+	*key = (uint16_t)(dir[8] << 8 | dir[9]);
+	gate_set(false);
+	return fw;
+}
+
+/* The guest's request at 0x2000, for a DMA write. */
+static void put_request(uint64_t ctl, uint64_t addr, uint64_t size)
+{
+	uint8_t s[DOORBELL_STRUCT_SIZE] = { 0 };
+
+	le_wr64(s + 16, ctl);
+	le_wr64(s + 24, addr);
+	le_wr64(s + 32, size);
+	cr_assert_eq(gm_write(&gm, 0x2000, s, sizeof(s)), 0);
+}
+
+Test(doorbell, image_checked_off_the_writing_thread)
+{
+	uint16_t key;
+	struct fwcfg *fw = gated_doorbell(&key);
+	uint32_t wr = (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
+	struct doorbell_stats st;
+	uint8_t id[4];
+
+	put_image(IMG_GPA, 64 * 1024, 9);
+	put_request(RAW, IMG_GPA, 64 * 1024);
+	dma_start(fw, 0x1000, wr, DOORBELL_STRUCT_SIZE);
+	/* The kick returned with the check still running elsewhere: the
+	 * transfer is in progress, and the rest of fw_cfg keeps working. */
+	gate_wait_reached();
+	cr_assert(!pthread_equal(validate_thread, pthread_self()));
+	cr_assert_eq(dma_control(0x1000), wr, "control 0x%x while checking", dma_control(0x1000));
+	fwcfg_select(fw, FW_CFG_SIGNATURE);
+	for (int i = 0; i < 4; i++)
+		id[i] = fwcfg_read_data(fw);
+	cr_assert_eq(memcmp(id, "QEMU", 4), 0);
+	cr_assert_eq(db_read().status, DOORBELL_SUCCESS);   /* no answer yet */
+	cr_assert_eq(doorbell_pending_digest(db, (uint8_t[48]){ 0 }), false);
+	/* A second write meanwhile (another vCPU) ends at once with the
+	 * error bit and changes nothing. */
+	put_request(RAW, IMG_GPA, 4096);
+	dma_start(fw, 0x1100, wr, DOORBELL_STRUCT_SIZE);
+	cr_assert_eq(dma_wait(0x1100), FW_CFG_DMA_CTL_ERROR);
+	cr_assert_eq(dma_control(0x1000), wr);
+	gate_set(true);
+	cr_assert_eq(dma_wait(0x1000), 0);
+	cr_assert_eq(db_read().status, DOORBELL_SUCCESS);
+	doorbell_get_stats(db, &st);
+	cr_assert_eq(st.accepted, 1);
+	cr_assert_eq(st.rejected, 1);
+	/* the first request's image, not the second's */
+	const struct doorbell_image *img;
+
+	cr_assert_eq(do_reset(&img), DOORBELL_FW_GUEST);
+	cr_assert_eq(img->len, 64 * 1024);
+	fwcfg_destroy(fw);
+}
+
+Test(doorbell, rejection_from_the_worker)
+{
+	uint16_t key;
+	struct fwcfg *fw = gated_doorbell(&key);
+	uint32_t wr = (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
+
+	gate_set(true);
+	put_image(IMG_GPA, 8192, 0);
+	put_request(IGVM, IMG_GPA, 8192);   /* no IGVM magic */
+	cr_assert_eq(dma(fw, wr, DOORBELL_STRUCT_SIZE), 0);
+	/* the transfer ended after the status was stored */
+	cr_assert_eq(db_read().status, DOORBELL_MALFORMED);
+	cr_assert_eq(nev, 2);
+	cr_assert_eq(evs[0].kind, DOORBELL_EV_REQUESTED);
+	cr_assert_eq(evs[1].kind, DOORBELL_EV_REJECTED);
+	cr_assert(evs[1].has_digest);
+	cr_assert(strstr(evs[1].reason, "no IGVM magic"));
+	fwcfg_destroy(fw);
+}
+
+struct reset_arg {
+	enum doorbell_fw_choice ch;
+	_Atomic bool done;
+};
+
+static void *reset_thread(void *p)
+{
+	struct reset_arg *a = p;
+	const struct doorbell_image *img;
+
+	a->ch = doorbell_take_pending(db, &img);
+	a->done = true;
+	return NULL;
+}
+
+Test(doorbell, reset_waits_for_the_check_in_flight)
+{
+	uint16_t key;
+	struct fwcfg *fw = gated_doorbell(&key);
+	uint32_t wr = (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
+	struct reset_arg a = { .done = false };
+	pthread_t t;
+
+	put_image(IMG_GPA, 4096, 3);
+	put_request(RAW, IMG_GPA, 4096);
+	dma_start(fw, 0x1000, wr, DOORBELL_STRUCT_SIZE);
+	gate_wait_reached();
+	cr_assert_eq(pthread_create(&t, NULL, reset_thread, &a), 0);
+	usleep(50 * 1000);
+	cr_assert(!a.done, "the reset did not wait for the image being checked");
+	gate_set(true);
+	pthread_join(t, NULL);
+	/* the reset came after the transfer ended, and took the image */
+	cr_assert_eq(dma_control(0x1000), 0);
+	cr_assert_eq(a.ch, DOORBELL_FW_GUEST);
+	doorbell_on_rebuilt(db, 0);
+	fwcfg_destroy(fw);
+}
+
+Test(doorbell, policy_change_during_the_check)
+{
+	uint16_t key;
+	struct fwcfg *fw = gated_doorbell(&key);
+	uint32_t wr = (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
+	struct doorbell_policy p = default_policy();
+
+	put_image(IMG_GPA, 4096, 3);
+	put_request(RAW, IMG_GPA, 4096);
+	dma_start(fw, 0x1000, wr, DOORBELL_STRUCT_SIZE);
+	gate_wait_reached();
+	p.locked = true;
+	cr_assert_eq(doorbell_set_policy(db, &p), 0);
+	gate_set(true);
+	cr_assert_eq(dma_wait(0x1000), 0);
+	cr_assert_eq(db_read().status, DOORBELL_DENIED);
+	cr_assert_eq(doorbell_pending_digest(db, (uint8_t[48]){ 0 }), false);
 	fwcfg_destroy(fw);
 }
 

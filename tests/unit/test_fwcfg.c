@@ -497,3 +497,45 @@ Test(fwcfg, dma_address_register_protocol)
 	cr_assert_eq(bus_access(&pio, FWCFG_PORT_DMA + 7, (uint8_t *)&v, 1, true), 0);
 	cr_expect_eq(desc_control(DESC), sel(FW_CFG_ID) | FW_CFG_DMA_CTL_READ);
 }
+
+/* A write callback that leaves the transfer in progress for another
+ * thread to end (fwcfg_dma_defer / fwcfg_dma_finish). */
+static uint64_t deferred_desc;
+static bool deferred;
+
+static void on_write_defer(void *opaque, uint64_t off, uint64_t len)
+{
+	deferred = fwcfg_dma_defer(fw, &deferred_desc);
+	/* only once per transfer */
+	cr_expect(!fwcfg_dma_defer(fw, &(uint64_t){ 0 }));
+}
+
+Test(fwcfg, deferred_write_completion)
+{
+	uint8_t file[8] = { 0 };
+	uint16_t key;
+
+	cr_assert_eq(fwcfg_add_file_cb(fw, "etc/rw", file, sizeof(file), true,
+				       NULL, on_write_defer, NULL), 0);
+	key = FW_CFG_FILE_FIRST;
+	/* Not inside a transfer: nothing to defer. */
+	cr_expect(!fwcfg_dma_defer(fw, &deferred_desc));
+	memcpy(ram + BUF, "ABCDEFGH", 8);
+	cr_expect_eq(dma(sel(key) | FW_CFG_DMA_CTL_WRITE, 8, BUF),
+		     sel(key) | FW_CFG_DMA_CTL_WRITE, "still in progress");
+	cr_assert(deferred);
+	cr_expect_eq(deferred_desc, DESC);
+	cr_expect_eq(memcmp(file, "ABCDEFGH", 8), 0, "the data moved before the callback");
+	/* Reads go on meanwhile, on another descriptor. */
+	put_desc(DESC + 0x100, sel(FW_CFG_SIGNATURE) | FW_CFG_DMA_CTL_READ, 4, BUF + 0x100);
+	pio_kick(DESC + 0x100);
+	cr_expect_eq(desc_control(DESC + 0x100), 0);
+	cr_expect_eq(memcmp(ram + BUF + 0x100, "QEMU", 4), 0);
+	fwcfg_dma_finish(fw, deferred_desc, false);
+	cr_expect_eq(desc_control(DESC), 0);
+	/* An error ending leaves only the error bit. */
+	cr_expect_eq(dma(sel(key) | FW_CFG_DMA_CTL_WRITE, 8, BUF),
+		     sel(key) | FW_CFG_DMA_CTL_WRITE);
+	fwcfg_dma_finish(fw, deferred_desc, true);
+	cr_expect_eq(desc_control(DESC), FW_CFG_DMA_CTL_ERROR);
+}

@@ -426,8 +426,15 @@ static void guest_dma(const struct tvm *t, uint32_t control, uint32_t len, uint6
 	put_be64(d + 8, addr);
 	guest_out(t, FWCFG_PORT_DMA, htobe32((uint32_t)(DESC_GPA >> 32)), 4);
 	guest_out(t, FWCFG_PORT_DMA + 4, htobe32((uint32_t)DESC_GPA), 4);
-	memcpy(&c, d, 4);
-	cr_assert_eq(be32toh(c), 0, "fw_cfg DMA control 0x%x after the transfer", be32toh(c));
+	/* the guest polls until the device ends the transfer (fw_cfg.rst):
+	 * a doorbell image is checked on the doorbell's own thread */
+	for (int i = 0; i < WAIT_MS; i++) {
+		c = be32toh(__atomic_load_n((uint32_t *)d, __ATOMIC_ACQUIRE));
+		if (!(c & ~(uint32_t)FW_CFG_DMA_CTL_ERROR))
+			break;
+		usleep(1000);
+	}
+	cr_assert_eq(c, 0, "fw_cfg DMA control 0x%x after the transfer", c);
 }
 
 /* The doorbell's fw_cfg key, from the file directory. */
