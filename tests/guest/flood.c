@@ -7,7 +7,9 @@
  *     BAR 0 and writes an invalid queue_size (3: not a power of two) for ever;
  *   FLOOD_UART (flood-uart.rom): serial output as fast as the vCPU goes,
  *     numbered 32-byte lines;
- *   FLOOD_SPIN (spin-cli.rom): one line, then cli and a tight loop.
+ *   FLOOD_SPIN (spin-cli.rom): one line, then cli and a tight loop;
+ *   FLOOD_RESET (flood-reset.rom): resets the machine (0xCF9) at once at
+ *     every boot, for ever.
  * Each prints "flood: KIND running" first. */
 #include "vlu.h"
 
@@ -15,6 +17,7 @@
 #define FLOOD_VIRTIO   2
 #define FLOOD_UART     3
 #define FLOOD_SPIN     4
+#define FLOOD_RESET    5
 
 #ifndef FLOOD_KIND
 #error "FLOOD_KIND must be set"
@@ -109,6 +112,12 @@ static void flood(void)
 {
 	gputs("flood: spin running\n");
 	__asm__ volatile("cli\n1: jmp 1b" : : : "memory");
+}
+#elif FLOOD_KIND == FLOOD_RESET
+static void flood(void)
+{
+	gputs("flood: reset running\n");
+	reset_cf9();
 }
 #endif
 

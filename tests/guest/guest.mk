@@ -169,13 +169,14 @@ $(GUEST_OUT)/testkernel.bin: $(GUEST_OBJ)/testkernel-entry.o $(GUEST_OBJ)/testke
 	@mv $@.tmp $@
 
 # ---- flood and stop guests of test_hostile.sh: tests/guest/flood.c, one
-# image per FLOOD_KIND (1 doorbell, 2 virtio, 3 uart, 4 spin) ----
-GUEST_FLOOD := flood-doorbell flood-virtio flood-uart spin-cli
+# image per FLOOD_KIND (1 doorbell, 2 virtio, 3 uart, 4 spin, 5 reset) ----
+GUEST_FLOOD := flood-doorbell flood-virtio flood-uart spin-cli flood-reset
 guests: $(GUEST_FLOOD:%=$(GUEST_OUT)/%.rom)
 $(GUEST_OBJ)/flood-doorbell.o: GUEST_DEFS := -DFLOOD_KIND=1
 $(GUEST_OBJ)/flood-virtio.o: GUEST_DEFS := -DFLOOD_KIND=2
 $(GUEST_OBJ)/flood-uart.o: GUEST_DEFS := -DFLOOD_KIND=3
 $(GUEST_OBJ)/spin-cli.o: GUEST_DEFS := -DFLOOD_KIND=4
+$(GUEST_OBJ)/flood-reset.o: GUEST_DEFS := -DFLOOD_KIND=5
 $(GUEST_FLOOD:%=$(GUEST_OBJ)/%.o): $(GUEST_DIR)/flood.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_DEFS) -c -o $@ $<

@@ -121,7 +121,8 @@ fi   # images
 # scan: it is held to 1000 ms on the plain binary with a signal, 3 s with
 # the client, 10 s on the sanitized binary.  Both times are printed.
 if need_kvm hostile-doorbell-flood hostile-virtio-warning-flood hostile-uart-pipe \
-	hostile-uart-file-cap hostile-spin-cli hostile-spin-cli-sigint hostile-uart-pipe-api-shutdown; then
+	hostile-uart-file-cap hostile-spin-cli hostile-spin-cli-sigint hostile-uart-pipe-api-shutdown \
+	hostile-reset-loop; then
 
 FL_STOP_MAX_MS=1000
 FL_EXIT_MAX_MS=1000
@@ -294,6 +295,37 @@ need_guest flood-virtio.rom hostile-virtio-warning-flood && {
 		else
 			fail hostile-virtio-warning-flood "no suppressed virtio warnings: did the guest flood?"
 		fi
+	fi
+}
+
+# -- a reset loop: the guest resets at once at every boot.  The event log
+# gets the events of 20 resets, then of 1 a second (VM_RESET_LOG_BURST,
+# VM_RESET_LOG_RATE); the shutdown event counts every reset and those not
+# logged.  Runs until the log says resets went unlogged (the limit was
+# reached and reopened), then 3 s more.
+need_guest flood-reset.rom hostile-reset-loop && {
+	fl_cfg rflood flood-reset.rom
+	fl_start rflood
+	fl_wait_err "resets were not logged" 90
+	reached=$?
+	[ $reached = 0 ] && sleep 3
+	fl_stop TERM
+	resets=$(fl_field resets)
+	unlogged=$(fl_field resets_unlogged)
+	logged=$(grep -c '^fukivmm-event .* event=reset ' "$FL_ERR")
+	max=$((20 + FL_RUN_MS / 1000 + 1))
+	bytes=$(wc -c <"$FL_ERR")
+	rate=$((bytes * 1000 / FL_RUN_MS))
+	if ! fl_check_stop hostile-reset-loop; then
+		:
+	elif [ $reached != 0 ] && [ "${resets:-0}" -le $max ]; then
+		skip hostile-reset-loop "resets too slow here to reach the limit: ${resets:-0} in $FL_RUN_MS ms"
+	elif [ $reached != 0 ]; then
+		fail hostile-reset-loop "$resets resets in $FL_RUN_MS ms, $logged logged, and no 'not logged' line"
+	elif [ "$logged" -gt $max ] || [ $((logged + unlogged)) != "$resets" ]; then
+		fail hostile-reset-loop "$resets resets in $FL_RUN_MS ms: $logged logged (at most $max), $unlogged unlogged"
+	else
+		pass "hostile-reset-loop ($resets resets in $FL_RUN_MS ms, $logged logged, $unlogged not; $bytes bytes of log: $rate B/s; $FL_STOPPED)"
 	fi
 }
 

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,43 @@ Test(events, subscribers_see_the_event)
 	cr_assert_str_eq(body(buf), "event=reset resets=7\n");
 	next_packet(buf, sizeof(buf));
 	assert_no_more();
+}
+
+static void count_all(void *opaque, const struct event *ev)
+{
+	(*(int *)opaque)++;
+}
+
+static void *emit_elsewhere(void *arg)
+{
+	EVENTS_EMIT("other-thread");
+	return NULL;
+}
+
+Test(events, quiet_thread_reaches_subscribers_only)
+{
+	int n = 0, h = events_subscribe(count_all, &n);
+	char buf[256];
+	pthread_t t;
+
+	cr_assert_geq(h, 0);
+	cr_assert_eq(events_log_quiet(true), false);
+	cr_assert(events_log_is_quiet());
+	EVENTS_EMIT("reset", EVF_U64("n", 1));
+	cr_assert_eq(n, 1, "the subscriber got the quiet event");
+	assert_no_more();
+	/* quiet is the calling thread's only */
+	cr_assert_eq(pthread_create(&t, NULL, emit_elsewhere, NULL), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(n, 2);
+	next_packet(buf, sizeof(buf));
+	cr_assert_str_eq(body(buf), "event=other-thread\n");
+	cr_assert_eq(events_log_quiet(false), true);
+	EVENTS_EMIT("reset", EVF_U64("n", 2));
+	next_packet(buf, sizeof(buf));
+	cr_assert_str_eq(body(buf), "event=reset n=2\n");
+	assert_no_more();
+	events_unsubscribe(h);
 }
 
 Test(events, log_file_appends_lines)

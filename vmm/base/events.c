@@ -19,6 +19,20 @@ static bool ev_own_fd;
 static uint64_t ev_t0_ns;
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { events_fn fn; void *opaque; } ev_subs[EVENTS_MAX_SUBS];
+static _Thread_local bool ev_quiet;
+
+bool events_log_quiet(bool quiet)
+{
+	bool was = ev_quiet;
+
+	ev_quiet = quiet;
+	return was;
+}
+
+bool events_log_is_quiet(void)
+{
+	return ev_quiet;
+}
 
 static void events_reset_sink(void)
 {
@@ -233,7 +247,8 @@ void events_emit(const char *name, const struct event_field *f, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		events_format_field(&b, &f[i]);
 	buf_putc(&b, '\n');
-	write_all(b.fd, b.p, b.n);
+	if (!ev_quiet)
+		write_all(b.fd, b.p, b.n);
 	if (b.p != b.stack)
 		free(b.p);
 	for (unsigned i = 0; i < EVENTS_MAX_SUBS; i++)

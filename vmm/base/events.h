@@ -54,6 +54,12 @@ void events_emit(const char *name, const struct event_field *f, unsigned n);
 	events_emit((name), ev_f_, sizeof(ev_f_) / sizeof(ev_f_[0])); \
 } while (0)
 
+/* While @quiet is set on the calling thread, the events it emits reach the
+ * subscribers but not the log (the VM withholds the lines of a reset loop
+ * past its rate limit).  Returns the previous setting. */
+bool events_log_quiet(bool quiet);
+bool events_log_is_quiet(void);
+
 typedef void (*events_fn)(void *opaque, const struct event *ev);
 /* Returns a handle >= 0, or -ENOSPC. */
 int events_subscribe(events_fn fn, void *opaque);

@@ -101,12 +101,20 @@ void board_destroy(struct board *b)
 
 /* The sink callback, for output = "none" only: nothing is written, the
  * first byte of each build is still reported. */
+static void board_first_output(struct board *b, uint64_t byte)
+{
+	bool was = events_log_quiet(atomic_load(&b->first_output_quiet));
+
+	EVENTS_EMIT("first-output", EVF_U64("byte", byte));
+	events_log_quiet(was);
+}
+
 static void board_serial_out(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct board *b = opaque;
 
 	if (n && atomic_exchange(&b->first_output, false))
-		EVENTS_EMIT("first-output", EVF_U64("byte", buf[0]));
+		board_first_output(b, buf[0]);
 }
 
 /* The ring's notify: on a vCPU thread with the UART's lock held, so only
@@ -125,6 +133,7 @@ void board_first_output_arm(struct board *b)
 {
 	if (b->serial_fd >= 0)
 		b->first_seq = serial_accepted(b->serial);
+	atomic_store(&b->first_output_quiet, events_log_is_quiet());
 	atomic_store(&b->first_output, true);
 }
 
@@ -143,7 +152,7 @@ long board_serial_drain(struct board *b)
 		int v = serial_peek_output(b->serial, b->first_seq);
 
 		atomic_store(&b->first_output, false);
-		EVENTS_EMIT("first-output", EVF_U64("byte", v < 0 ? 0 : (uint64_t)v));
+		board_first_output(b, v < 0 ? 0 : (uint64_t)v);
 	}
 	return serial_drain(b->serial, b->serial_fd);
 }

@@ -62,6 +62,7 @@ struct board {
 	int serial_fd;              /* -1: output = "none" (or stdout closed) */
 	int serial_wake_fd;         /* eventfd: the ring went non-empty */
 	atomic_bool first_output;   /* armed at every build: report the first byte */
+	atomic_bool first_output_quiet;   /* the build's events stay out of the log */
 	uint64_t first_seq;         /* serial_accepted() when it was armed */
 
 	struct board_dev devs[BOARD_MAX_DEVS];   /* in creation order */
@@ -78,7 +79,8 @@ void board_reset(struct board *b);
 /* Destroy every device, last created first.  NULL is fine. */
 void board_destroy(struct board *b);
 /* Report the first serial byte of the next build (main thread, before the
- * vCPUs run it). */
+ * vCPUs run it); kept out of the log as the build's other events are
+ * (events_log_is_quiet() on the calling thread). */
 void board_first_output_arm(struct board *b);
 /* Main loop: consume the serial wake-up, report the first output of the
  * build, move what the ring holds to serial_fd without blocking.  The

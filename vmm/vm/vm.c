@@ -453,7 +453,7 @@ static const char *const vm_reset_reasons[] = {
 /* The one reset path: stop, choose the firmware (the doorbell's pending
  * image, the host's, or the current one), retire the old VM off the
  * critical path, reset the devices, boot the new plan. */
-static int vm_rebuild(struct vm *vm)
+static int vm_rebuild_now(struct vm *vm)
 {
 	struct swap_choice ch;
 	struct vm_reset_times rt = { .t0 = clock_now_ns() };
@@ -487,6 +487,24 @@ static int vm_rebuild(struct vm *vm)
 	return r;
 }
 
+/* A reset, its events past the reset rate limit kept out of the log
+ * (subscribers still get every one; the shutdown event counts them all). */
+static int vm_rebuild(struct vm *vm)
+{
+	uint64_t suppressed = 0;
+	bool quiet = !ratelimit_allow(&vm->reset_log_rl, &suppressed);
+	int r;
+
+	if (suppressed)
+		log_warn("the events of %llu resets were not logged (rate limit: %u a second; "
+			 "control-socket subscribers got them)", (unsigned long long)suppressed,
+			 VM_RESET_LOG_RATE);
+	events_log_quiet(quiet);
+	r = vm_rebuild_now(vm);
+	events_log_quiet(false);
+	return r;
+}
+
 /* ---------------- create ---------------- */
 
 struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
@@ -516,6 +534,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
 	reaper_init(&vm->reaper, REAPER_MAX_PENDING, reaper_destroy_vm);
+	ratelimit_init(&vm->reset_log_rl, VM_RESET_LOG_BURST, VM_RESET_LOG_RATE);
 	spare_vm_init(vm);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
@@ -846,7 +865,8 @@ out:
 			    EVF_U64("serial_dropped", serial_lost),
 			    EVF_F64("stop_ms", atomic_load(&vm->exit_req_ns) ?
 				    (clock_now_ns() - atomic_load(&vm->exit_req_ns)) / 1e6 : 0.0),
-			    EVF_U64("doorbell_events_suppressed", swap_events_suppressed(&vm->swap)));
+			    EVF_U64("doorbell_events_suppressed", swap_events_suppressed(&vm->swap)),
+			    EVF_U64("resets_unlogged", ratelimit_total_suppressed(&vm->reset_log_rl)));
 	}
 	if (vm->api) {
 		api_stop(vm->api);   /* closes clients, removes the socket file */

@@ -13,6 +13,7 @@
 #include "vmm/base/guestmem.h"
 #include "vmm/base/irq.h"
 #include "vmm/base/layout.h"
+#include "vmm/base/ratelimit.h"
 #include "vmm/config/config.h"
 #include "vmm/hv/hv.h"
 #include "vmm/launch/coco.h"
@@ -37,6 +38,12 @@ enum vm_pending {
 };
 
 /* Why a reset was requested (the status argument of vm_post for RESET). */
+/* A guest can reset as fast as a rebuild goes (thousands a second): the
+ * log gets the lines of 20 resets back to back, then of 1 a second; the
+ * rest go to control-socket subscribers only (vm_rebuild). */
+#define VM_RESET_LOG_BURST 20
+#define VM_RESET_LOG_RATE 1
+
 enum vm_reset_reason {
 	VM_RESET_GUEST = 0,          /* a device: 0xCF9, i8042 */
 	VM_RESET_TRIPLE_FAULT = 1,
@@ -81,6 +88,7 @@ struct vm {
 	atomic_int exit_status;
 	_Atomic uint64_t exit_req_ns;  /* clock_now_ns() of the first exit request, 0: none */
 	atomic_int reset_reason;       /* enum vm_reset_reason */
+	struct ratelimit reset_log_rl; /* the log lines of resets (vm_rebuild) */
 
 	struct reaper reaper;          /* old VMs are destroyed off the critical path */
 	struct spare spare;            /* the next VM, built ahead (spare.c) */
