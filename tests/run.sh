@@ -208,6 +208,11 @@ for t in $OWN_VM_TESTS; do
 				>build/ovmf/qemu-ref.log 2>"$OUT/ovmf-qemu-ref.err"; then
 			env="FUKI_OVMF_QEMU_REF=build/ovmf/qemu-ref.log"
 		fi ;;
+	# test_uefi_swap.sh's ESP and UKI are built here too (python3, mtools)
+	*test_uefi_swap.sh)
+		if sh tests/integration/uefi-swap-prep.sh build/uefi-swap 2>"$OUT/uefi-swap-prep.err"; then
+			env="FUKI_UEFI_SWAP_DIR=build/uefi-swap"
+		fi ;;
 	esac
 	echo "   (running $t inside its own tests/kvmvm: $opts)"
 	# shellcheck disable=SC2086 # $opts is a list of options
