@@ -32,6 +32,8 @@ path = "$ROOT/build/guest/$g.rom"
 output = "none"
 [debug_exit]
 port = 0xf4
+[log]
+reset_rate = 0
 T
 done
 per() { awk -v r="$1" -v h="$2" 'BEGIN { printf "%.3f", (r - h) / 100 }'; }

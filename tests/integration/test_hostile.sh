@@ -300,7 +300,7 @@ need_guest flood-virtio.rom hostile-virtio-warning-flood && {
 
 # -- a reset loop: the guest resets at once at every boot.  The event log
 # gets the events of 20 resets, then of 1 a second (VM_RESET_LOG_BURST,
-# VM_RESET_LOG_RATE); the shutdown event counts every reset and those not
+# [log] reset_rate's default); the shutdown event counts every reset and those not
 # logged.  Runs until the log says resets went unlogged (the limit was
 # reached and reopened), then 3 s more.
 need_guest flood-reset.rom hostile-reset-loop && {

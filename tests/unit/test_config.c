@@ -59,7 +59,7 @@ Test(config, full_document)
 		"[firmware]\npath = \"/abs/provider.rom\"\n"
 		"[serial]\noutput = \"file:serial.log\"\n"
 		"[debug_exit]\nport = 0xf4\n"
-		"[log]\nfile = \"events.log\"\n"
+		"[log]\nfile = \"events.log\"\nreset_rate = 0\n"
 		"[doorbell]\nenabled = false\nmax_image_size = \"4M\"\nmax_opaque_size = 8192\n"
 		"min_reset_interval = \"250ms\"\n"
 		"[confidential]\ntype = \"sev-snp\"\nvcpu_type = \"EPYC-Milan\"\nvmm_type = \"ec2\"\n"
@@ -77,6 +77,7 @@ Test(config, full_document)
 	cr_assert(cfg.debug_exit);
 	cr_assert_eq(cfg.debug_exit_port, 0xf4);
 	cr_assert_str_eq(cfg.log_path, "/cfgdir/events.log");
+	cr_assert_eq(cfg.log_reset_rate, 0);
 	cr_assert(!cfg.doorbell.enabled);
 	cr_assert_eq(cfg.doorbell.max_image_size, 4ULL << 20);
 	cr_assert_eq(cfg.doorbell.max_opaque_size, 8192);
@@ -421,4 +422,20 @@ Test(config, error_stays_one_printable_line)
 	for (const char *q = err; *q; q++)
 		cr_assert((unsigned char)*q >= 0x20 && *q != 0x7f, "control byte 0x%02x in \"%s\"",
 			  (unsigned char)*q, err);
+}
+
+Test(config, log_reset_rate)
+{
+	struct vm_config cfg;
+
+	cr_assert_eq(parse("[firmware]\npath = \"fw.rom\"\n", &cfg), 0, "%s", err);
+	cr_assert_eq(cfg.log_reset_rate, CFG_LOG_RESET_RATE_DEFAULT);
+	config_free(&cfg);
+	cr_assert_eq(parse("[firmware]\npath = \"fw.rom\"\n[log]\nreset_rate = 50\n", &cfg), 0,
+		     "%s", err);
+	cr_assert_eq(cfg.log_reset_rate, 50);
+	config_free(&cfg);
+	cr_assert_neq(parse("[firmware]\npath = \"fw.rom\"\n[log]\nreset_rate = -1\n", &cfg), 0);
+	cr_assert(strstr(err, "log.reset_rate"), "%s", err);
+	cr_assert_neq(parse("[firmware]\npath = \"fw.rom\"\n[log]\nreset_rate = \"1\"\n", &cfg), 0);
 }

@@ -495,8 +495,10 @@ static int cfg_debug_exit(struct cfg_ctx *c, const struct toml_table *t, struct 
 
 static int cfg_log(struct cfg_ctx *c, const struct toml_table *t, struct vm_config *cfg)
 {
-	static const char *const keys[] = { "file", NULL };
+	static const char *const keys[] = { "file", "reset_rate", NULL };
 	const char *f = NULL;
+	int64_t rate;
+	int r;
 
 	if (cfg_only(c, t, "log", keys))
 		return -1;
@@ -504,6 +506,11 @@ static int cfg_log(struct cfg_ctx *c, const struct toml_table *t, struct vm_conf
 		return -1;
 	if (f)
 		cfg->log_path = cfg_resolve(c->dir, f);
+	r = cfg_int(c, t, "log", "reset_rate", 0, 1000000, &rate);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		cfg->log_reset_rate = (uint32_t)rate;
 	return 0;
 }
 
@@ -946,6 +953,7 @@ static void config_defaults(struct vm_config *cfg)
 	cfg->vcpus = 1;
 	cfg->serial = SERIAL_STDOUT;
 	cfg->doorbell.enabled = true;
+	cfg->log_reset_rate = CFG_LOG_RESET_RATE_DEFAULT;
 	cfg->doorbell.max_image_size = 16ULL << 20;
 	cfg->doorbell.max_opaque_size = 4096;
 	cfg->doorbell.min_reset_interval_ns = 1000000000ULL;

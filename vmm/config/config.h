@@ -90,6 +90,9 @@ struct vm_config {
 	bool debug_exit;
 	uint16_t debug_exit_port;
 	char *log_path;               /* [log] file: event log, default stderr */
+#define CFG_LOG_RESET_RATE_DEFAULT 1
+	uint32_t log_reset_rate;      /* [log] reset_rate: resets a second whose events
+	                                 the log gets after the first 20; 0: every one */
 	struct cfg_doorbell doorbell;
 	struct cfg_confidential cc;
 	char *kernel_path, *initrd_path, *cmdline;   /* [kernel] */

@@ -491,14 +491,14 @@ static int vm_rebuild_now(struct vm *vm)
  * (subscribers still get every one; the shutdown event counts them all). */
 static int vm_rebuild(struct vm *vm)
 {
+	uint32_t rate = vm->cfg->log_reset_rate;
 	uint64_t suppressed = 0;
-	bool quiet = !ratelimit_allow(&vm->reset_log_rl, &suppressed);
+	bool quiet = rate && !ratelimit_allow(&vm->reset_log_rl, &suppressed);
 	int r;
 
 	if (suppressed)
 		log_warn("the events of %llu resets were not logged (rate limit: %u a second; "
-			 "control-socket subscribers got them)", (unsigned long long)suppressed,
-			 VM_RESET_LOG_RATE);
+			 "control-socket subscribers got them)", (unsigned long long)suppressed, rate);
 	events_log_quiet(quiet);
 	r = vm_rebuild_now(vm);
 	events_log_quiet(false);
@@ -534,7 +534,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct hv_ops *ops,
 	irqroute_init(&vm->irqr, ops, vm->split_irqchip);
 	pthread_mutex_init(&vm->info_lock, NULL);
 	reaper_init(&vm->reaper, REAPER_MAX_PENDING, reaper_destroy_vm);
-	ratelimit_init(&vm->reset_log_rl, VM_RESET_LOG_BURST, VM_RESET_LOG_RATE);
+	ratelimit_init(&vm->reset_log_rl, VM_RESET_LOG_BURST, cfg->log_reset_rate);
 	spare_vm_init(vm);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);

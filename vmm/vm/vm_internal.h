@@ -38,11 +38,11 @@ enum vm_pending {
 };
 
 /* Why a reset was requested (the status argument of vm_post for RESET). */
-/* A guest can reset as fast as a rebuild goes (thousands a second): the
- * log gets the lines of 20 resets back to back, then of 1 a second; the
- * rest go to control-socket subscribers only (vm_rebuild). */
+/* A guest can reset as fast as a rebuild goes (hundreds a second): the
+ * log gets the lines of 20 resets back to back, then of [log] reset_rate
+ * a second (default 1, 0: no limit); the rest go to control-socket
+ * subscribers only (vm_rebuild). */
 #define VM_RESET_LOG_BURST 20
-#define VM_RESET_LOG_RATE 1
 
 enum vm_reset_reason {
 	VM_RESET_GUEST = 0,          /* a device: 0xCF9, i8042 */
