@@ -210,6 +210,7 @@ for t in $OWN_VM_TESTS; do
 		fi ;;
 	# test_uefi_swap.sh's ESP and UKI are built here too (python3, mtools)
 	*test_uefi_swap.sh)
+		rm -rf build/uefi-swap
 		if sh tests/integration/uefi-swap-prep.sh build/uefi-swap 2>"$OUT/uefi-swap-prep.err"; then
 			env="FUKI_UEFI_SWAP_DIR=build/uefi-swap"
 		fi ;;

@@ -3,7 +3,11 @@
  * tests/unit/igvm_build.h, and prints "#define IGVM_LEN_NAME bytes" lines
  * (build/guest/igvm/sizes.h).  Each file is written without its trailing
  * zero bytes (the guest leaves those to zero RAM); the define gives the
- * full size.  Usage: mkigvm OUTDIR TENANT_ROM.  Test code only. */
+ * full size.  Usage: mkigvm OUTDIR TENANT_ROM.
+ * mkigvm --firmware ROM OUT.igvm writes one native IGVM file, whole, with
+ * every page of ROM (a multiple of 4 KiB, at most 16 MiB) at the top of
+ * 4 GiB, where a raw ROM would sit (test_uefi_swap.sh hands OVMF.fd over
+ * this way).  Test code only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +59,34 @@ static void page_at(struct ib *b, uint64_t gpa, uint32_t rel)
 	ib_reloc(b, pos + 12, rel);
 }
 
+/* --firmware ROM OUT: the ROM's pages ending at 4 GiB, the file whole */
+static int firmware_igvm(const char *rom, const char *out)
+{
+	static uint8_t fw[16 << 20];
+	FILE *f = fopen(rom, "rb");
+	size_t n = f ? fread(fw, 1, sizeof(fw), f) : 0, len;
+	uint8_t *img;
+	struct ib b;
+
+	if (!f || ferror(f) || !feof(f) || !n || n % 4096) {
+		fprintf(stderr, "mkigvm: %s: not a ROM of 4 KiB pages up to 16 MiB\n", rom);
+		return 1;
+	}
+	fclose(f);
+	native(&b);
+	for (size_t off = 0; off < n; off += 4096)
+		ib_page(&b, 0x100000000ULL - n + off, M_NATIVE, 0, 0, fw + off);
+	img = ib_finish(&b, &len);
+	ib_free(&b);
+	f = fopen(out, "wb");
+	if (!f || fwrite(img, 1, len, f) != len || fclose(f)) {
+		perror(out);
+		return 1;
+	}
+	free(img);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t page[4096], zero2m[P2M], tenant[64 << 10];
@@ -62,8 +94,10 @@ int main(int argc, char **argv)
 	FILE *t;
 	uint32_t rel;
 
+	if (argc == 4 && !strcmp(argv[1], "--firmware"))
+		return firmware_igvm(argv[2], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkigvm OUTDIR TENANT_ROM\n");
+		fprintf(stderr, "usage: mkigvm OUTDIR TENANT_ROM | mkigvm --firmware ROM OUT.igvm\n");
 		return 2;
 	}
 	outdir = argv[1];
