@@ -2,6 +2,7 @@
 #
 #   make          build/fukivmm and build/toml-decode
 #   make test     install missing packages, build everything, run every test
+#   make test-long  the same with the long variants (test_uefi_swap's Linux)
 #   make demo     install, build and run configs/demo.toml
 #   make bench    run the benchmarks
 #   make deps     install missing Debian packages (idempotent)
@@ -34,7 +35,7 @@ UNIT_BINS_SAN := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 
-.PHONY: all test demo bench deps clean unit unit-san fuzz guests check-tools check-layers
+.PHONY: all test test-long demo bench deps clean unit unit-san fuzz guests check-tools check-layers
 # keep every object: concurrent builds must not see them deleted as intermediates
 .SECONDARY:
 
@@ -98,9 +99,18 @@ fuzz: $(FUZZ_BINS)
 deps:
 	@sh tools/deps.sh
 
+# every CPU for the build: the suite's 20-minute budget is for 2-core machines
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) all unit unit-san fuzz guests uefi $(BUILD)/fukivmm-san
+	$(MAKE) -j$(JOBS) all unit unit-san fuzz guests uefi $(BUILD)/fukivmm-san
 	sh tests/run.sh
+
+# the same, plus what takes too long for `make test` (FUKI_TEST_LONG=1:
+# test_uefi_swap.sh boots the UKI's Linux)
+test-long: deps
+	$(MAKE) -j$(JOBS) all unit unit-san fuzz guests uefi $(BUILD)/fukivmm-san
+	FUKI_TEST_LONG=1 sh tests/run.sh
 
 # the include arrows of docs/architecture.md ("Layers"), checked over the sources
 check-layers:

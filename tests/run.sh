@@ -134,6 +134,43 @@ for t in tests/integration/test_*.sh; do
 	count_integration "$name" "$log" $?
 done
 
+# run_own_vm_tests: every test in $OWN_VM_TESTS in a tests/kvmvm of its own
+# with the options of its "# kvmvm:" line; OUT/NAME.log and OUT/NAME.vmrc
+run_own_vm_tests() {
+	for t in $OWN_VM_TESTS; do
+		base=$(basename "$t" .sh)
+		opts=$(sed -n 's/^# kvmvm: //p' "$t" | head -n 1)
+		env="FUKI_TEST_LONG=${FUKI_TEST_LONG:-0}"
+		case "$t" in
+		# test_ovmf.sh's QEMU reference is taken here, on the host (TCG,
+		# well under a minute), and travels into the VM with build/
+		*test_ovmf.sh)
+			mkdir -p build/ovmf
+			if [ -f /usr/share/ovmf/OVMF.fd ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+				sh tests/integration/ovmf-qemu-ref.sh /usr/share/ovmf/OVMF.fd tcg \
+					>build/ovmf/qemu-ref.log 2>"$OUT/ovmf-qemu-ref.err"; then
+				env="$env FUKI_OVMF_QEMU_REF=build/ovmf/qemu-ref.log"
+			fi ;;
+		# test_uefi_swap.sh's ESP and UKI are built here too (python3, mtools)
+		*test_uefi_swap.sh)
+			rm -rf build/uefi-swap
+			if FUKI_TEST_LONG=${FUKI_TEST_LONG:-0} sh tests/integration/uefi-swap-prep.sh build/uefi-swap \
+				2>"$OUT/uefi-swap-prep.err"; then
+				env="$env FUKI_UEFI_SWAP_DIR=build/uefi-swap"
+			fi ;;
+		esac
+		echo "   (running $t inside its own tests/kvmvm: $opts)"
+		# shellcheck disable=SC2086 # $opts is a list of options
+		timeout 900 bash tests/kvmvm/run.sh --timeout 800 $opts -- sh -c "$env sh $t" >"$OUT/$base.log" 2>&1
+		echo $? >"$OUT/$base.vmrc"
+	done
+}
+OWN_VM_PID=""
+if [ -n "$OWN_VM_TESTS" ]; then
+	run_own_vm_tests >"$OUT/own-vm.out" 2>&1 &
+	OWN_VM_PID=$!
+fi
+
 # No usable /dev/kvm here: run the tests that need it inside a QEMU (TCG) VM
 # whose kernel has a real /dev/kvm on nested SVM (tests/kvmvm/README.md).  If
 # that VM cannot be started, they run here and skip loudly.
@@ -194,39 +231,25 @@ if [ -n "$KVM_TESTS" ]; then
 		done
 	fi
 fi
+if [ -n "$OWN_VM_PID" ]; then
+	wait "$OWN_VM_PID"
+	cat "$OUT/own-vm.out"
+fi
+# ...after the tests that each need a VM of their own (their "# kvmvm:"
+# line), which run meanwhile on the other core: one at a time, each with its
+# host-side inputs built first; counted once both are done
 for t in $OWN_VM_TESTS; do
 	base=$(basename "$t" .sh)
-	opts=$(sed -n 's/^# kvmvm: //p' "$t" | head -n 1)
-	env=""
-	# test_ovmf.sh's QEMU reference is taken here, on the host (TCG, well
-	# under a minute), and travels into the VM with build/
-	case "$t" in
-	*test_ovmf.sh)
-		mkdir -p build/ovmf
-		if [ -f /usr/share/ovmf/OVMF.fd ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
-			sh tests/integration/ovmf-qemu-ref.sh /usr/share/ovmf/OVMF.fd tcg \
-				>build/ovmf/qemu-ref.log 2>"$OUT/ovmf-qemu-ref.err"; then
-			env="FUKI_OVMF_QEMU_REF=build/ovmf/qemu-ref.log"
-		fi ;;
-	# test_uefi_swap.sh's ESP and UKI are built here too (python3, mtools)
-	*test_uefi_swap.sh)
-		rm -rf build/uefi-swap
-		if sh tests/integration/uefi-swap-prep.sh build/uefi-swap 2>"$OUT/uefi-swap-prep.err"; then
-			env="FUKI_UEFI_SWAP_DIR=build/uefi-swap"
-		fi ;;
-	esac
-	echo "   (running $t inside its own tests/kvmvm: $opts)"
-	# shellcheck disable=SC2086 # $opts is a list of options
-	timeout 900 bash tests/kvmvm/run.sh --timeout 800 $opts -- sh -c "$env sh $t" >"$OUT/$base.log" 2>&1
-	vmrc=$?
-	if [ $vmrc -ne 0 ] && ! grep -qE '^(PASS|FAIL)' "$OUT/$base.log"; then
+	log=$OUT/$base.log
+	vmrc=$(cat "$OUT/$base.vmrc" 2>/dev/null || echo 1)
+	if [ "$vmrc" -ne 0 ] && ! grep -qE '^(PASS|FAIL)' "$log"; then
 		echo "   tests/kvmvm could not run $t (status $vmrc); its output ends:"
-		tail -15 "$OUT/$base.log" | sed 's/^/      | /'
-		FUKI_FORCE_NO_KVM=1 sh "$t" >"$OUT/$base.log" 2>&1
-		count_integration "integration/$base" "$OUT/$base.log" $?
+		tail -15 "$log" | sed 's/^/      | /'
+		FUKI_FORCE_NO_KVM=1 sh "$t" >"$log" 2>&1
+		count_integration "integration/$base" "$log" $?
 		continue
 	fi
-	count_integration "integration/$base(kvmvm)" "$OUT/$base.log" $vmrc
+	count_integration "integration/$base(kvmvm)" "$log" "$vmrc"
 done
 
 echo "== fuzz smoke runs (libFuzzer)"

@@ -8,11 +8,12 @@
 #   fuki.efi     a UKI made from systemd's stub by
 #                tests/integration/uki/mkuki.py: .efifw "tenant-ovmf" holds
 #                ovmf.igvm, .hwids names it for the CHID type 3 fukivmm
-#                gives the identity in smbios.toml; and the Linux guest of
-#                test_linux.sh (.linux and .initrd from build/linuxguest/,
-#                made by tests/linuxguest/prepare.sh when missing, and a
-#                .cmdline), when it can be had: the file "linux" (the
-#                kernel's version) says so
+#                gives the identity in smbios.toml; with FUKI_TEST_LONG=1
+#                (make test-long) also the Linux guest of test_linux.sh
+#                (.linux and .initrd from build/linuxguest/, made by
+#                tests/linuxguest/prepare.sh when missing, and a .cmdline),
+#                when it can be had: the file "linux" (the kernel's
+#                version) says so
 #   esp.img      a FAT16 ESP (no partition table) holding the UEFI client
 #                (build/uefi/fuki-client.efi) as \EFI\BOOT\BOOTX64.EFI and
 #                that UKI as \EFI\Linux\fuki.efi
@@ -55,10 +56,13 @@ echo "$chid3" >"$dir/chid3"
 sha384sum "$dir/ovmf.igvm" | cut -d' ' -f1 >"$dir/igvm.sha384"
 python3 "$mkuki" efifw --fwid tenant-ovmf --payload "$dir/ovmf.igvm" -o "$dir/fw.efifw" &&
 	python3 "$mkuki" hwids --uefi-fw "vm:tenant-ovmf:$chid3" -o "$dir/match.hwids" || exit 1
-[ -f "$lg/vmlinuz" ] && [ -f "$lg/initrd.cpio" ] || (cd "$root" && sh tests/linuxguest/prepare.sh) >/dev/null 2>&1
 rm -f "$dir/linux"
 linux=""
-if [ -f "$lg/vmlinuz" ] && [ -f "$lg/initrd.cpio" ]; then
+if [ "${FUKI_TEST_LONG:-0}" = 1 ]; then
+	[ -f "$lg/vmlinuz" ] && [ -f "$lg/initrd.cpio" ] ||
+		(cd "$root" && sh tests/linuxguest/prepare.sh) >/dev/null 2>&1
+fi
+if [ "${FUKI_TEST_LONG:-0}" = 1 ] && [ -f "$lg/vmlinuz" ] && [ -f "$lg/initrd.cpio" ]; then
 	printf 'console=ttyS0 quiet panic=0' >"$dir/cmdline"
 	linux="--section .linux=$lg/vmlinuz --section .initrd=$lg/initrd.cpio --section .cmdline=$dir/cmdline"
 fi

@@ -315,10 +315,12 @@ for p in "${includes[@]}"; do
 done
 if [ ${#paths[@]} -gt 0 ]; then
 	# tar exits 1 when a file changed while read (a build running beside us): not an error here
-	# build/: objects, archives and libFuzzer binaries stay out unless asked for with --include
+	# build/: objects, archives, libFuzzer binaries and the large inputs of
+	# test_uefi_swap.sh stay out unless asked for with --include
 	excl=(--exclude=build/kvmvm --exclude=build/obj --exclude=build/san --exclude=build/fuzzobj
 		--exclude='*.o' --exclude='*.a')
 	[[ " ${includes[*]} " == *" build/fuzz "* ]] || excl+=(--exclude=build/fuzz)
+	[[ " ${includes[*]} " == *" build/uefi-swap "* ]] || excl+=(--exclude=build/uefi-swap)
 	{
 		tar -C "$repo" -cf - --warning=no-file-changed --warning=no-file-removed --ignore-failed-read \
 			"${excl[@]}" "${paths[@]}" || [ $? -eq 1 ]
@@ -371,7 +373,8 @@ size_mb=$(( $(stat -c %s "$work/initrd.cpio") / 1048576 ))
 log "initramfs ${size_mb} MiB, guest ${mem} MiB, ${smp} vCPUs, cpu $cpu"
 
 # ---- boot
-console="$cache/last-console.log"
+# this run's console (runs may overlap); build/kvmvm/last-console.log gets a copy
+console="$work/console.log"
 : >"$console"
 log "initramfs written"
 set +e
@@ -394,6 +397,7 @@ set -e
 log "VM stopped (guest kernel up $(sed -n "s/^KVMVM-UPTIME $token: //p" "$console" | head -n 1) s when CMD started)"
 grep -v -i 'warning: TCG doesn.t support' "$work/qemu.err" >&2 || true
 
+cp "$console" "$cache/last-console.log" 2>/dev/null || true
 rc=$(sed -n "s/^KVMVM-EXIT $token: \([0-9]*\)\$/\1/p" "$console" | tail -n 1)
 err=$(sed -n "s/^KVMVM-ERROR $token: //p" "$console" | tail -n 1)
 if [ -n "$err" ]; then
