@@ -5,12 +5,7 @@
 # per second from 1 and from 16 clients, and the delay from events_emit() to
 # a subscriber reading the frame.  FUKI_BENCH_SECONDS sets each run's length.
 . "$(dirname "$0")/lib.sh"
-cd "$ROOT" || exit 1
-if [ ! -f build/libfuki.a ]; then
-	make -s -j2 build/libfuki.a || exit 1
-fi
-cc -O2 -g -std=gnu11 -I. -D_GNU_SOURCE -o "$BTMP/api_bench" tests/bench/api_bench.c \
-	build/libfuki.a -lpthread -lcrypto -lcbor -luring || exit 1
+lib_bench api_bench || exit 1
 say "control socket, fake backend, $(nproc) CPUs"
 out=$("$BTMP/api_bench" "$BTMP/api.sock" "${FUKI_BENCH_SECONDS:-2}")
 rc=$?

@@ -7,12 +7,7 @@
 # every write was checked before), and when the guest sees the transfer
 # end, for 2 and 16 MiB raw ROMs.  FUKI_BENCH_RUNS sets the runs (20).
 . "$(dirname "$0")/lib.sh"
-cd "$ROOT" || exit 1
-if [ ! -f build/libfuki.a ]; then
-	make -s -j2 build/libfuki.a || exit 1
-fi
-cc -O2 -g -std=gnu11 -I. -D_GNU_SOURCE -o "$BTMP/doorbell_bench" tests/bench/doorbell_bench.c \
-	build/libfuki.a -lpthread -lcrypto -lcbor -luring || exit 1
+lib_bench doorbell_bench || exit 1
 runs=${FUKI_BENCH_RUNS:-20}
 say "doorbell image write, raw ROM, $runs runs each, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 for mib in 2 16; do

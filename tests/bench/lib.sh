@@ -25,6 +25,15 @@ tm() {
 	shift 9
 	FB90=$1
 }
+# lib_bench NAME: build tests/bench/NAME.c against build/libfuki.a (made
+# first if missing) as $BTMP/NAME
+lib_bench() {
+	if [ ! -f "$ROOT/build/libfuki.a" ]; then
+		make -s -C "$ROOT" -j2 build/libfuki.a || return 1
+	fi
+	cc -O2 -g -std=gnu11 -I"$ROOT" -D_GNU_SOURCE -o "$BTMP/$1" "$ROOT/tests/bench/$1.c" \
+		"$ROOT/build/libfuki.a" -lpthread -lcrypto -lcbor -luring
+}
 # say LINE: one figure line; a run inside tests/kvmvm labels every one
 say() { echo "${FUKI_BENCH_INNER:+[$FUKI_BENCH_INNER] }$*"; }
 # stats: "MEDIAN P90 COUNT" of the numbers on stdin (one per line)
