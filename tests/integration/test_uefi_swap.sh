@@ -93,6 +93,17 @@ show() {
 	echo "--- stderr"; tail -8 "$ERR_FILE"
 }
 has() { grep -aqF -- "$1" "$TMP/console.txt"; }
+# one_event CASE NAME PATTERN WHAT: PASS when exactly one NAME event was
+# logged and it matches the grep pattern
+one_event() {
+	_oe=$(ev "$2")
+	if [ "$(echo "$_oe" | grep -c .)" = 1 ] && echo "$_oe" | grep -q "$3"; then
+		pass "$1 ($4)"
+	else
+		fail "$1" "$2 events: ${_oe:-none}"
+		show
+	fi
+}
 
 if has 'fuki-client: ' && grep -aq 'BdsDxe: starting Boot.*PciRoot' "$TMP/console.txt"; then
 	pass "uefi-swap-esp-boot (OVMF started the client from the virtio-blk ESP)"
@@ -111,22 +122,10 @@ else
 	fail uefi-swap-choice "the client did not choose tenant-ovmf by its CHID"
 	show
 fi
-acc=$(ev swap-accepted)
-if [ "$(echo "$acc" | grep -c .)" = 1 ] &&
-	echo "$acc" | grep -q "format=igvm .* sha384=$igvm_sha .* fwid=\"\?tenant-ovmf"; then
-	pass "uefi-swap-accepted (IGVM, the SHA-384 of ovmf.igvm, fwid tenant-ovmf)"
-else
-	fail uefi-swap-accepted "swap-accepted events: ${acc:-none}"
-	show
-fi
-reb=$(ev rebuilt)
-if [ "$(echo "$reb" | grep -c .)" = 1 ] &&
-	echo "$reb" | grep -q "n=1 .* firmware=guest format=igvm .* sha384=$igvm_sha fwid=\"\?tenant-ovmf"; then
-	pass "uefi-swap-rebuilt (one reset, rebuilt from the IGVM's plan)"
-else
-	fail uefi-swap-rebuilt "rebuilt events: ${reb:-none}"
-	show
-fi
+one_event uefi-swap-accepted swap-accepted "format=igvm .* sha384=$igvm_sha .* fwid=\"\?tenant-ovmf" \
+	"IGVM, the SHA-384 of ovmf.igvm, fwid tenant-ovmf"
+one_event uefi-swap-rebuilt rebuilt "n=1 .* firmware=guest format=igvm .* sha384=$igvm_sha fwid=\"\?tenant-ovmf" \
+	"one reset, rebuilt from the IGVM's plan"
 # after the reset: OVMF from the guest's image, the client again, its
 # record found, the UKI started, no second swap
 if awk '/fuki-client: the host accepted firmware "tenant-ovmf": resetting into it/ { s = 1 }
