@@ -375,6 +375,15 @@ static int validate_status(int err)
 	}
 }
 
+/* True, with the reason, when the host's policy takes swaps away. */
+static bool policy_denies(const struct doorbell *db, char *why)
+{
+	if (db->pol.enabled && !db->pol.locked)
+		return false;
+	snprintf(why, WHY_LEN, "swaps %s by the host", db->pol.enabled ? "locked" : "disabled");
+	return true;
+}
+
 static bool stopping(struct doorbell *db, char *why)
 {
 	if (!db->stop)
@@ -447,11 +456,9 @@ static int image_install(struct doorbell *db, const struct req *r,
 {
 	struct doorbell_event *ev;
 
-	if (!db->pol.enabled || db->pol.locked) {
+	if (policy_denies(db, why)) {
 		/* the host changed its policy while the worker checked */
 		image_free(img);
-		snprintf(why, WHY_LEN, "swaps %s by the host",
-			 db->pol.enabled ? "locked" : "disabled");
 		return DOORBELL_DENIED;
 	}
 	image_free(db->pending);
@@ -507,11 +514,8 @@ static int handle_image(struct doorbell *db, const struct req *r, uint64_t fmt,
 	uint64_t now;
 	int st;
 
-	if (!db->pol.enabled || db->pol.locked) {
-		snprintf(why, WHY_LEN, "swaps %s by the host",
-			 db->pol.enabled ? "locked" : "disabled");
+	if (policy_denies(db, why))
 		return DOORBELL_DENIED;
-	}
 	if (r->size > db->pol.max_image_size ||
 	    r->size > DOORBELL_IMAGE_HARD_MAX ||
 	    (fmt == DOORBELL_FORMAT_RAW_ROM && r->size > db->raw_max)) {
@@ -640,6 +644,24 @@ static int handle_write(struct doorbell *db, uint64_t off, uint64_t len,
 	return handle_image(db, r, fmt, q, why);
 }
 
+/* The swap-rejected event of the write @r, counted (lock held); NULL when
+ * the queue is full. */
+static struct doorbell_event *reject_event(struct doorbell *db, struct evq *q,
+					   const struct req *r, int st, const char *why)
+{
+	struct doorbell_event *ev = evq_add(q, DOORBELL_EV_REJECTED);
+
+	db->st.rejected++;
+	if (ev) {
+		ev->format = r->control & FORMAT_FIELD;
+		ev->addr = r->addr;
+		ev->size = r->size;
+		ev->status = (uint16_t)st;
+		evq_set_why(q, ev, why);
+	}
+	return ev;
+}
+
 /* The end of a write: its status, and the swap-rejected event for a
  * non-zero one (lock held).  The worker does not rewrite the buffer: a
  * vCPU's fw_cfg transfer may be reading it under the bus lock alone, and
@@ -650,21 +672,12 @@ static void write_done(struct doorbell *db, int st, const struct req *r,
 {
 	db->status = (uint16_t)st;
 	if (st != DOORBELL_SUCCESS) {
-		struct doorbell_event *ev = evq_add(q, DOORBELL_EV_REJECTED);
+		struct doorbell_event *ev = reject_event(db, q, r, st, why);
 
-		db->st.rejected++;
-		if (ev) {
-			ev->format = r->control & FORMAT_FIELD;
-			ev->addr = r->addr;
-			ev->size = r->size;
-			ev->status = (uint16_t)st;
-			/* A rejection after the copy carries its digest. */
-			if (q->n >= 2 && q->ev[q->n - 2].kind == DOORBELL_EV_REQUESTED) {
-				ev->has_digest = true;
-				memcpy(ev->sha384, q->ev[q->n - 2].sha384,
-				       sizeof(ev->sha384));
-			}
-			evq_set_why(q, ev, why);
+		/* A rejection after the copy carries its digest. */
+		if (ev && q->n >= 2 && q->ev[q->n - 2].kind == DOORBELL_EV_REQUESTED) {
+			ev->has_digest = true;
+			memcpy(ev->sha384, q->ev[q->n - 2].sha384, sizeof(ev->sha384));
 		}
 	}
 	if (store)
@@ -734,17 +747,10 @@ void doorbell_quiesce(struct doorbell *db)
  * the transfer ends with the error bit. */
 static void write_busy(struct doorbell *db, struct evq *q, const struct req *r)
 {
-	struct doorbell_event *ev = evq_add(q, DOORBELL_EV_REJECTED);
 	uint64_t desc;
 
-	db->st.rejected++;
-	if (ev) {
-		ev->format = r->control & FORMAT_FIELD;
-		ev->addr = r->addr;
-		ev->size = r->size;
-		ev->status = DOORBELL_LOAD_FAIL;
-		evq_set_why(q, ev, "a write while the last image is still being checked");
-	}
+	reject_event(db, q, r, DOORBELL_LOAD_FAIL,
+		     "a write while the last image is still being checked");
 	if (db->fw && fwcfg_dma_defer(db->fw, &desc))
 		fwcfg_dma_finish(db->fw, desc, true);
 	shadow_store(db);
