@@ -20,7 +20,8 @@ GUEST_RT      := $(GUEST_OBJ)/entry.o $(GUEST_OBJ)/rt.o
 
 GUEST_IMAGES  := hello basic smp reset reset100 triple tenant tenant-reset \
 		 provider provider-oneshot provider-big provider-cycle provider-toctou \
-		 provider-wait tenant-cycle tenant-wait doorbell-hostile igvm-hostile idle irq vblk probe
+		 provider-wait tenant-cycle tenant-wait doorbell-hostile igvm-hostile idle irq vblk probe \
+		 flash
 GUEST_ROMS    := $(GUEST_IMAGES:%=$(GUEST_OUT)/%.rom)
 
 .PHONY: guests
@@ -125,6 +126,7 @@ $(eval $(call GUEST_IMAGE,igvm-hostile,$(GUEST_RT) $(GUEST_OBJ)/igvm-hostile.o $
 $(eval $(call GUEST_IMAGE,irq,$(GUEST_RT) $(GUEST_OBJ)/irq.o,0x10000))
 $(eval $(call GUEST_IMAGE,vblk,$(GUEST_RT) $(GUEST_OBJ)/vblk.o,0x10000))
 $(eval $(call GUEST_IMAGE,probe,$(GUEST_RT) $(GUEST_OBJ)/probe.o,0x10000))
+$(eval $(call GUEST_IMAGE,flash,$(GUEST_RT) $(GUEST_OBJ)/flash.o,0x10000))
 
 # a 512-byte MBR boot sector (real mode, linked at 0x7C00) for the BIOS
 # boot tests: the test appends zeros to make a disk image

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/config/config.h"
@@ -438,4 +439,65 @@ Test(config, log_reset_rate)
 	cr_assert_neq(parse("[firmware]\npath = \"fw.rom\"\n[log]\nreset_rate = -1\n", &cfg), 0);
 	cr_assert(strstr(err, "log.reset_rate"), "%s", err);
 	cr_assert_neq(parse("[firmware]\npath = \"fw.rom\"\n[log]\nreset_rate = \"1\"\n", &cfg), 0);
+}
+
+/* [firmware] code + vars: the flash variable store (devices/pflash.h) */
+Test(config, firmware_code_and_vars)
+{
+	char dir[] = "/tmp/fukivmm-cfg-XXXXXX";
+	char code[256], vars[256], doc[512];
+	struct vm_config cfg;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(code, sizeof(code), "%s/code.fd", dir);
+	snprintf(vars, sizeof(vars), "%s/vars.fd", dir);
+	f = fopen(code, "w");
+	fclose(f);
+	cr_assert_eq(truncate(code, 2 << 20), 0);
+	f = fopen(vars, "w");
+	fclose(f);
+	cr_assert_eq(truncate(vars, 128 << 10), 0);
+	snprintf(doc, sizeof(doc), "[firmware]\ncode = \"code.fd\"\nvars = \"vars.fd\"\n");
+	cr_assert_eq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(cfg.firmware_path, code);
+	cr_assert_str_eq(cfg.firmware_vars_path, vars);
+	config_free(&cfg);
+	/* code alone is the read-only image, as path */
+	snprintf(doc, sizeof(doc), "[firmware]\ncode = \"code.fd\"\n");
+	cr_assert_eq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_null(cfg.firmware_vars_path);
+	config_free(&cfg);
+
+	snprintf(doc, sizeof(doc), "[firmware]\npath = \"code.fd\"\ncode = \"code.fd\"\n");
+	cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "t.toml:3:8: key 'firmware.code': give either 'path'"), "%s", err);
+	snprintf(doc, sizeof(doc), "[firmware]\npath = \"code.fd\"\nvars = \"vars.fd\"\n");
+	cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "key 'firmware.vars': goes with 'code'"), "%s", err);
+	snprintf(doc, sizeof(doc), "[firmware]\ncode = \"code.fd\"\nvars = \"vars.fd\"\n"
+		 "[confidential]\ntype = \"sev-snp\"\n");
+	cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "t.toml:3:8: key 'firmware.vars': a confidential guest has no flash"),
+		  "%s", err);
+
+	cr_assert_eq(truncate(vars, 1000), 0);
+	snprintf(doc, sizeof(doc), "[firmware]\ncode = \"code.fd\"\nvars = \"vars.fd\"\n");
+	cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "key 'firmware.vars':") && strstr(err, "multiple of 4 KiB"), "%s", err);
+	cr_assert_eq(truncate(vars, 15 << 20), 0);
+	cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "code and vars together are larger than 16 MiB"), "%s", err);
+	cr_assert_eq(truncate(vars, 128 << 10), 0);
+	cr_assert_eq(chmod(vars, 0444), 0);
+	if (access(vars, W_OK) < 0) {   /* root writes anyway */
+		cr_assert_neq(config_parse(doc, strlen(doc), "t.toml", dir, true, &cfg, err,
+					   sizeof(err)), 0);
+		cr_assert(strstr(err, "Permission denied"), "%s", err);
+	}
+	unlink(code);
+	unlink(vars);
+	rmdir(dir);
 }

@@ -394,22 +394,53 @@ static int cfg_vm(struct cfg_ctx *c, const struct toml_table *t, struct vm_confi
 static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 			const struct toml_table *t, struct vm_config *cfg)
 {
-	static const char *const keys[] = { "path", NULL };
-	uint64_t size = 0;
+	static const char *const keys[] = { "path", "code", "vars", NULL };
+	const char *key;
+	uint64_t size = 0, vsize = 0;
 	int r;
 
 	if (!t)
 		return cfg_fail(c, root->line ? root->line : 1, 1,
 				"missing table [firmware] (key 'firmware.path' is required)");
+	key = toml_get(t, "code") ? "code" : "path";
 	if (cfg_only(c, t, "firmware", keys))
 		return -1;
-	r = cfg_path(c, t, "firmware", "path", &cfg->firmware_path, &size);
+	if (toml_get(t, "path") && toml_get(t, "code")) {
+		const struct toml_value *v = toml_get(t, "code");
+
+		return cfg_fail(c, v->line, v->col,
+				"key 'firmware.code': give either 'path' (one image) or 'code' (with 'vars'), not both");
+	}
+	r = cfg_path(c, t, "firmware", key, &cfg->firmware_path, &size);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return cfg_fail(c, t->line, t->col, "key 'firmware.path' is required");
+	r = cfg_path(c, t, "firmware", "vars", &cfg->firmware_vars_path, &vsize);
+	if (r < 0)
+		return -1;
+	if (r > 0 && strcmp(key, "code")) {
+		const struct toml_value *v = toml_get(t, "vars");
+
+		return cfg_fail(c, v->line, v->col,
+				"key 'firmware.vars': goes with 'code' (the read-only image), not 'path'");
+	}
+	if (r > 0 && c->check_files) {
+		const struct toml_value *v = toml_get(t, "vars");
+
+		if (access(cfg->firmware_vars_path, W_OK) < 0)
+			return cfg_fail(c, v->line, v->col, "key 'firmware.vars': %s: %s",
+					cfg->firmware_vars_path, strerror(errno));
+		if (vsize == 0 || vsize % 4096)
+			return cfg_fail(c, v->line, v->col,
+					"key 'firmware.vars': %s: size %llu is not a non-zero multiple of 4 KiB",
+					cfg->firmware_vars_path, (unsigned long long)vsize);
+		if (size > CFG_FW_MAX || vsize > CFG_FW_MAX - size)
+			return cfg_fail(c, v->line, v->col,
+					"key 'firmware.vars': code and vars together are larger than 16 MiB");
+	}
 	if (c->check_files) {
-		const struct toml_value *v = toml_get(t, "path");
+		const struct toml_value *v = toml_get(t, key);
 		uint8_t magic[4] = { 0 };
 		bool igvm = false;
 		int fd = open(cfg->firmware_path, O_RDONLY | O_CLOEXEC);
@@ -421,12 +452,12 @@ static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 		/* an IGVM file has any size; a raw image is whole pages */
 		if (size == 0 || (!igvm && size % 4096))
 			return cfg_fail(c, v->line, v->col,
-					"key 'firmware.path': %s: size %llu is not a non-zero multiple of 4 KiB",
-					cfg->firmware_path, (unsigned long long)size);
+					"key 'firmware.%s': %s: size %llu is not a non-zero multiple of 4 KiB",
+					key, cfg->firmware_path, (unsigned long long)size);
 		if (size > CFG_FW_MAX)
 			return cfg_fail(c, v->line, v->col,
-					"key 'firmware.path': %s: size %llu is larger than 16 MiB",
-					cfg->firmware_path, (unsigned long long)size);
+					"key 'firmware.%s': %s: size %llu is larger than 16 MiB",
+					key, cfg->firmware_path, (unsigned long long)size);
 	}
 	return 0;
 }
@@ -1014,6 +1045,16 @@ int config_parse(const char *src, size_t len, const char *name, const char *dir,
 		goto out;
 	if (cfg_table(&c, root, "confidential", &t) < 0 || cfg_confidential(&c, t, cfg) < 0)
 		goto out;
+	if (cfg->firmware_vars_path && cfg->cc.type != CC_NONE) {
+		const struct toml_value *v = NULL;
+
+		if (cfg_table(&c, root, "firmware", &t) > 0 && t)
+			v = toml_get(t, "vars");
+		cfg_fail(&c, v ? v->line : 1, v ? v->col : 1,
+			 "key 'firmware.vars': a confidential guest has no flash variable store "
+			 "(SEV-SNP and TDX launch one measured image, whose variables live in memory)");
+		goto out;
+	}
 	if (cfg_table(&c, root, "kernel", &t) < 0 || cfg_kernel(&c, t, cfg) < 0)
 		goto out;
 	if (cfg_table(&c, root, "smbios", &t) < 0 || cfg_smbios(&c, t, cfg) < 0)
@@ -1102,6 +1143,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->dir);
 	free(cfg->name);
 	free(cfg->firmware_path);
+	free(cfg->firmware_vars_path);
 	free(cfg->serial_path);
 	free(cfg->log_path);
 	free(cfg->cc.vcpu_type);

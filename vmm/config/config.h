@@ -82,7 +82,9 @@ struct vm_config {
 	uint64_t memory;              /* bytes, multiple of 4 KiB */
 	unsigned vcpus;
 	enum cfg_irqchip irqchip;
-	char *firmware_path;          /* resolved path */
+	char *firmware_path;          /* resolved path: [firmware] path, or code */
+	char *firmware_vars_path;     /* [firmware] vars: the flash variable store
+	                                 mapped below code (plain KVM only) */
 	enum serial_sink serial;
 	char *serial_path;            /* for SERIAL_FILE */
 	uint64_t serial_max_size;     /* [serial] max_size: bytes written to the file at

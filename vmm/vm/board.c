@@ -13,6 +13,7 @@
 #include "vmm/base/events.h"
 #include "vmm/base/log.h"
 #include "vmm/base/layout.h"
+#include "vmm/launch/plain.h"
 #include "vmm/vm/acpitables.h"
 #include "vmm/vm/fwcfg_content.h"
 #include "vmm/vm/vm_internal.h"
@@ -26,6 +27,7 @@ BOARD_OPS(i8042, i8042)
 BOARD_OPS(resetreg, resetreg)
 BOARD_OPS(cmos, cmos)
 BOARD_OPS(ioapic, ioapic)
+BOARD_OPS(pflash, pflash)
 
 /* fw_cfg with the ACPI files it serves (vmm/vm/acpitables.c): they go
  * after the device that serves them */
@@ -184,6 +186,54 @@ static void board_pam_changed(void *opaque, const uint8_t regs[I440FX_PAM_REGS])
 		return;
 	na = pam_slots(&vm->dev->pam, after);
 	pam_slots_apply(before, nb, after, na, board_pam_slot, vm);
+}
+
+/* The variable store leaves or re-enters read-array mode: its slot goes
+ * away (every access traps to the device) or comes back.  On a vCPU thread
+ * with the bus lock held; between builds (no VM) the next build maps it. */
+static int board_pflash_map(void *opaque, bool array)
+{
+	struct vm *vm = opaque;
+	struct pflash *pf = vm->dev->pflash;
+
+	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
+		return 0;
+	return vm->ops->vm_set_memory(vm->hvvm, BOARD_PFLASH_SLOT, pflash_gpa(pf),
+				      array ? pflash_size(pf) : 0, pflash_host(pf), true);
+}
+
+unsigned board_pflash_slot(const struct board *b, bool host_fw, struct launch_slot *out)
+{
+	if (!b->pflash || !host_fw)
+		return 0;
+	*out = (struct launch_slot){ .slot = BOARD_PFLASH_SLOT, .gpa = pflash_gpa(b->pflash),
+				     .size = pflash_size(b->pflash),
+				     .host = pflash_host(b->pflash), .readonly = true };
+	return 1;
+}
+
+/* [firmware] vars: the store right below the code image, as QEMU's pc
+ * machine maps its second flash unit (OVMF's variable-store addresses
+ * assume it). */
+static int board_pflash(struct vm *vm, struct board *b, char *err, size_t errlen)
+{
+	const char *path = vm->cfg->firmware_vars_path;
+	uint64_t gpa;
+
+	if (!path)
+		return 0;
+	b->pflash = pflash_open(path, err, errlen);
+	if (!b->pflash)
+		return -EINVAL;
+	board_add(b, "pflash", b->pflash, pflash_reset_dev, pflash_destroy_dev);
+	gpa = LAYOUT_4G - vm->swap.host_fw_len - pflash_size(b->pflash);
+	if (vm->swap.host_fw_len + pflash_size(b->pflash) > PLAIN_ROM_MAX ||
+	    pflash_attach(b->pflash, &vm->mmio, gpa)) {
+		snprintf(err, errlen, "variable store %s: does not fit below the firmware", path);
+		return -EINVAL;
+	}
+	pflash_set_map(b->pflash, board_pflash_map, vm);
+	return 0;
 }
 
 /* The file description the UART's ring drains to; it is made
@@ -396,6 +446,8 @@ int board_create(struct vm *vm, char *err, size_t errlen)
 		vm->swap.khash_ok = cfg->kernel_path != NULL;
 	}
 	r = board_doorbell(vm, b, err, errlen);
+	if (!r)
+		r = board_pflash(vm, b, err, errlen);
 	if (!r)
 		r = board_disks(vm, b, err, errlen);
 	if (r)

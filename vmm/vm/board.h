@@ -22,6 +22,7 @@
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/pci.h"
+#include "devices/pflash.h"
 #include "devices/resetreg.h"
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
@@ -36,7 +37,11 @@ struct board_dev {
 	void (*destroy)(void *dev);
 };
 
-#define BOARD_MAX_DEVS 12
+#define BOARD_MAX_DEVS 13
+/* the variable store's memory slot, after the BIOS area's */
+#define BOARD_PFLASH_SLOT (PAM_SLOT0 + PAM_MAX_CHUNKS)
+/* the most slots a build adds to the memory map's (launch_build's own) */
+#define BOARD_OWN_SLOTS (PAM_MAX_CHUNKS + 1)
 
 struct board {
 	struct serial *serial;
@@ -49,6 +54,7 @@ struct board {
 	struct doorbell *doorbell;
 	struct pci_bus *pci;        /* owns 0xCF8-0xCFF (0xCF9 goes to resetreg) */
 	struct ioapic *ioapic;      /* split irqchip only */
+	struct pflash *pflash;      /* [firmware] vars: below the code image */
 	struct pam pam;             /* the BIOS area the host bridge maps */
 	struct virtio_msi_sink msi;
 	struct virtio_ioevent_sink ioevent;
@@ -87,5 +93,10 @@ void board_first_output_arm(struct board *b);
  * serial_drain() result: bytes written, 0 (nothing, or the sink is full),
  * or -errno (the sink failed: stop watching it).  -EBADF without a sink. */
 long board_serial_drain(struct board *b);
+
+/* The variable store's slot for a build of the host firmware (@host_fw;
+ * a guest-supplied image has no store) in read-array mode, as every build
+ * starts: 1 and *@out, or 0 when there is none. */
+unsigned board_pflash_slot(const struct board *b, bool host_fw, struct launch_slot *out);
 
 #endif

@@ -210,7 +210,7 @@ static void spare_vm_retire(void *opaque, struct spare_vm *sv)
 static int spare_vm_build(void *opaque, struct spare_vm *sv)
 {
 	struct vm *vm = opaque;
-	struct launch_slot own[PAM_MAX_CHUNKS];
+	struct launch_slot own[BOARD_OWN_SLOTS];
 	struct swap_choice ch;
 	struct launch_vm lv;
 	unsigned nown;
@@ -229,6 +229,7 @@ static int spare_vm_build(void *opaque, struct spare_vm *sv)
 	r = pam_map_bios_area(&sv->pam, &sv->gm, vm->ram, &ch.plan);
 	if (!r) {
 		nown = pam_slots(&sv->pam, own);
+		nown += board_pflash_slot(vm->dev, true, own + nown);
 		r = launch_build(&(struct launch_build_args){
 					 .ops = vm->ops, .hv = vm->hv, .plan = &ch.plan, .gm = &sv->gm,
 					 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,

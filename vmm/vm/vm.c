@@ -200,11 +200,12 @@ static int vm_map_bios_area(struct vm *vm, const struct launch_plan *p)
 
 /* ---------------- build and retire ---------------- */
 
-/* Build a hypervisor VM for @plan and install it as current; the plan is
- * moved into vm->plan. */
-static int vm_build(struct vm *vm, struct launch_plan *plan)
+/* Build a hypervisor VM for @plan (@host_fw: the host's firmware, whose
+ * variable store is mapped) and install it as current; the plan is moved
+ * into vm->plan. */
+static int vm_build(struct vm *vm, struct launch_plan *plan, bool host_fw)
 {
-	struct launch_slot own[PAM_MAX_CHUNKS];
+	struct launch_slot own[BOARD_OWN_SLOTS];
 	struct pam *pam = &vm->dev->pam;
 	struct launch_vm lv;
 	uint64_t t0 = clock_now_ns();
@@ -218,6 +219,8 @@ static int vm_build(struct vm *vm, struct launch_plan *plan)
 		return r;
 	}
 	nown = pam_slots(pam, own);
+	if (plan->platform == PLAN_PLAIN)
+		nown += board_pflash_slot(vm->dev, host_fw, own + nown);
 	r = launch_build(&(struct launch_build_args){
 				 .ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
 				 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,
@@ -366,8 +369,13 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	struct event_field bf[9 + VM_MEASUREMENT_FIELDS];
 	bool check = false;
 	uint64_t dt = 0;
+	int r;
+
+	/* the variable store belongs to the host's firmware */
+	if (vm->dev->pflash)
+		pflash_set_active(vm->dev->pflash, !ch->guest);
 	/* spare.c: a reset to the spare's firmware switches to it */
-	int r = spare_use(vm, ch) ? 0 : vm_build(vm, &ch->plan);
+	r = spare_use(vm, ch) ? 0 : vm_build(vm, &ch->plan, !ch->guest);
 
 	if (r) {
 		plan_free(&ch->plan);
@@ -835,6 +843,9 @@ int vm_run(struct vm *vm)
 out:
 	vm_set_state(vm, VM_STATE_STOPPED);
 	vm_pause_vcpus(vm);
+	/* the guest's last variable writes, on disk before the exit */
+	if (vm->dev && vm->dev->pflash)
+		pflash_sync(vm->dev->pflash);
 	console_close(&l->con);
 	vm->con = NULL;
 	/* what the guest wrote last, as far as the sink takes it now */
