@@ -150,6 +150,11 @@ run_own_vm_tests() {
 				sh tests/integration/ovmf-qemu-ref.sh /usr/share/ovmf/OVMF.fd tcg \
 					>build/ovmf/qemu-ref.log 2>"$OUT/ovmf-qemu-ref.err"; then
 				env="$env FUKI_OVMF_QEMU_REF=build/ovmf/qemu-ref.log"
+			fi
+			# and the ESP of its persistent-variable runs (mtools)
+			if sh tests/integration/ovmf-vars-esp.sh build/ovmf/vars-esp.img \
+				6f6e7d2a-3c1b-4d9e-8a47-5b2c1f0e9d83 2>"$OUT/ovmf-vars-esp.err"; then
+				env="$env FUKI_OVMF_VARS_ESP=build/ovmf/vars-esp.img"
 			fi ;;
 		# test_uefi_swap.sh's ESP and UKI are built here too (python3, mtools)
 		*test_uefi_swap.sh)

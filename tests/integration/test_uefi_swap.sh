@@ -1,14 +1,17 @@
 #!/bin/sh
 # needs: kvm
-# kvmvm: --smp 1 --icount 1 --add /usr/share/ovmf --include build/uefi-swap
-# The F-UKI chain end to end on fukivmm, plain KVM.  Debian's OVMF.fd, the
-# host's firmware, boots from a virtio-blk disk holding an ESP; its
+# kvmvm: --smp 1 --icount 1 --add /usr/share/OVMF --include build/uefi-swap
+# The F-UKI chain end to end on fukivmm, plain KVM.  The provider's
+# firmware is Debian's 2 MiB OVMF as split images, OVMF_CODE.fd with a copy
+# of OVMF_VARS.fd as its variable store ([firmware] code + vars); it boots
+# from a virtio-blk disk holding an ESP; its
 # removable-media path \EFI\BOOT\BOOTX64.EFI is the UEFI client
 # (tests/uefi/), which reads SMBIOS, computes the CHIDs, picks the tenant's
-# firmware from the UKI's .efifw section by its .hwids (OVMF.fd again, as
-# an IGVM file), rings etc/vmlaunchupdate and resets.  fukivmm checks the
-# IGVM on the doorbell's worker and rebuilds the VM from its plan; OVMF now
-# runs from the guest's image, the client starts again, finds the hand-over
+# firmware from the UKI's .efifw section by its .hwids (a different OVMF
+# build, Debian's 4 MiB one, as an IGVM file), rings etc/vmlaunchupdate and
+# resets.  fukivmm checks the IGVM on the doorbell's worker and rebuilds the
+# VM from its plan; the tenant's OVMF now runs from the guest's image (from
+# ROM, variables in memory), the client starts again, finds the hand-over
 # record of the swap it made, and starts the UKI.  In `make test` the UKI
 # has no kernel: systemd's stub says so and returns, and SIGTERM stops
 # fukivmm.  In `make test-long` (FUKI_TEST_LONG=1) its stub boots the Linux
@@ -26,16 +29,19 @@
 # long stretch of the UKI's 12 MB load and Linux's boot through.
 . "$(dirname "$0")/lib.sh"
 
-OVMF=${FUKI_OVMF:-/usr/share/ovmf/OVMF.fd}
+PCODE=${FUKI_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
+PVARS=${FUKI_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 CASES="uefi-swap-esp-boot uefi-swap-choice uefi-swap-accepted uefi-swap-rebuilt uefi-swap-second-boot
-uefi-swap-uki-linux"
+uefi-swap-provider-vars uefi-swap-uki-linux uefi-swap-oneshot-armed uefi-swap-oneshot-return"
 
 skip_all() {
 	for c in $CASES; do skip "$c" "$1"; done
 	exit 0
 }
 
-[ -f "$OVMF" ] || skip_all "$OVMF is absent (install Debian's ovmf package)"
+for f in "$PCODE" "$PVARS"; do
+	[ -f "$f" ] || skip_all "$f is absent (install Debian's ovmf package)"
+done
 need_kvm $CASES || exit 0
 if [ -n "$KVMVM" ] && [ -z "$KVMVM_ICOUNT" ]; then
 	skip_all "in tests/kvmvm without --icount: QEMU's TCG would abort the VM (test_ovmf.sh)"
@@ -48,7 +54,7 @@ else
 	sh "$(dirname "$0")/uefi-swap-prep.sh" "$IN" 2>"$TMP/prep.err" ||
 		skip_all "cannot build the ESP here: $(tail -1 "$TMP/prep.err") (make deps uefi guests)"
 fi
-for f in esp.img fuki.efi smbios.toml igvm.sha384 chid3; do
+for f in esp.img esp-oneshot.img fuki.efi smbios.toml igvm.sha384 chid3; do
 	[ -f "$IN/$f" ] || skip_all "$IN/$f is missing (tests/integration/uefi-swap-prep.sh)"
 done
 igvm_sha=$(cat "$IN/igvm.sha384")
@@ -57,11 +63,11 @@ chid3=$(cat "$IN/chid3")
 # fukivmm on OVMF with a writable copy of the ESP as its disk (Linux writes
 # sector 1 of it), until Linux powers off (or the client's UKI returns, a
 # FAIL line, the shell, 300 s); then SIGTERM if it still runs
-cp "$IN/esp.img" "$TMP/esp.img" || skip_all "cannot copy the ESP"
+cp "$IN/esp.img" "$TMP/esp.img" && cp "$PVARS" "$TMP/vars.fd" || skip_all "cannot copy the ESP"
 cfg=$TMP/uefi-swap.toml
 {
 	printf '[vm]\nname = "uefi-swap"\nmemory = "512M"\nvcpus = 1\n\n'
-	printf '[firmware]\npath = "%s"\n\n' "$OVMF"
+	printf '[firmware]\ncode = "%s"\nvars = "%s"\n\n' "$PCODE" "$TMP/vars.fd"
 	cat "$IN/smbios.toml"
 	printf '\n[serial]\noutput = "stdout"\n\n'
 	printf '[[disk]]\npath = "%s"\n\n' "$TMP/esp.img"
@@ -138,6 +144,14 @@ else
 	fail uefi-swap-second-boot "no second client run that found its record and started the UKI"
 	show
 fi
+# the provider's OVMF kept its variables in the store (the tenant's, from
+# ROM, never sees it)
+names=$(tr -d '\000' <"$TMP/vars.fd" | grep -ao -e BootOrder -e PlatformLang -e ConOut | sort -u | tr '\n' ' ')
+if ! cmp -s "$PVARS" "$TMP/vars.fd" && echo " $names" | grep -q ' BootOrder '; then
+	pass "uefi-swap-provider-vars (the provider's OVMF wrote its store: $names)"
+else
+	fail uefi-swap-provider-vars "the variable store was not written (variables: ${names:-none})"
+fi
 if [ ! -f "$IN/linux" ] && [ "${FUKI_TEST_LONG:-0}" != 1 ]; then
 	skip uefi-swap-uki-linux "the UKI's Linux boot runs in make test-long (about a minute more)"
 elif [ ! -f "$IN/linux" ]; then
@@ -152,5 +166,53 @@ elif awk '/fuki-client: starting the UKI/ { u = 1 }
 	pass "uefi-swap-uki-linux (the UKI's Linux, $(cat "$IN/linux"), ran and powered off: $((t1 - t0)) s after exec)"
 else
 	fail uefi-swap-uki-linux "the UKI's Linux did not run to its power-off (exit $status)"
+	show
+fi
+
+# One-shot: the same chain from an ESP whose \EFI\fuki\client.options
+# says "one-shot".  The client asks for CTL_HOST_IGVM, the tenant's OVMF
+# runs once and the client starts the UKI; then the host resets the VM
+# through the control socket, and the provider's OVMF comes back: the
+# client sees the used record and says the one-shot has ended.
+cp "$IN/esp-oneshot.img" "$TMP/esp1.img" && cp "$PVARS" "$TMP/vars1.fd" ||
+	{ fail uefi-swap-oneshot-armed "cannot copy the ESP"; fail uefi-swap-oneshot-return "not run"; exit 0; }
+sed -e "s|$TMP/esp.img|$TMP/esp1.img|" -e "s|$TMP/vars.fd|$TMP/vars1.fd|" "$cfg" >"$TMP/oneshot.toml"
+printf '\n[api]\nsocket = "%s"\n' "$TMP/api.sock" >>"$TMP/oneshot.toml"
+OUT_FILE=$TMP/oneshot.out
+ERR_FILE=$TMP/oneshot.err
+t0=$(date +%s)
+"$FUKIVMM" run "$TMP/oneshot.toml" >"$OUT_FILE" 2>"$ERR_FILE" </dev/null &
+pid=$!
+n=0
+reset_at=""
+while [ $n -lt 400 ] && kill -0 $pid 2>/dev/null &&
+	! grep -aq -e 'the one-shot swap of firmware "tenant-ovmf" has ended' -e '^guest: FAIL' "$OUT_FILE"; do
+	if [ -z "$reset_at" ] && grep -aq 'already runs: the hand-over record of the previous swap names it (one-shot)' "$OUT_FILE" &&
+		grep -aq -e 'fuki-client: the UKI returned' -e 'linuxinit: hello' "$OUT_FILE"; then
+		"$FUKIVMM" ctl "$TMP/api.sock" reset >/dev/null 2>&1 && reset_at=$n
+	fi
+	sleep 1
+	n=$((n + 1))
+done
+t1=$(date +%s)
+kill -TERM $pid 2>/dev/null
+wait $pid
+tr -d '\r' <"$OUT_FILE" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$TMP/console.txt"
+if has 'fuki-client: options from \EFI\fuki\client.options: read' &&
+	has 'F-UKI client: UKI \EFI\Linux\fuki.efi, one-shot swaps' &&
+	ev swap-applied | grep -q 'reason="\?one-shot' &&
+	ev rebuilt | grep -q "n=1 .* firmware=guest format=igvm .* sha384=$igvm_sha"; then
+	pass "uefi-swap-oneshot-armed (client.options read, tenant-ovmf swapped in one-shot: swap-applied reason one-shot)"
+else
+	fail uefi-swap-oneshot-armed "no one-shot swap (reset sent at ${reset_at:-never})"
+	show
+fi
+if [ -n "$reset_at" ] && ev rebuilt | grep -q 'n=2 .* firmware=host ' &&
+	awk '/already runs: the hand-over record of the previous swap names it \(one-shot\)/ { o = 1 }
+	o && /BdsDxe: starting Boot/ { b = 1 }
+	b && /fuki-client: the one-shot swap of firmware "tenant-ovmf" has ended/ { e = 1 } END { exit !e }' "$TMP/console.txt"; then
+	pass "uefi-swap-oneshot-return (after the host's reset the provider's OVMF ran again and the client saw the one-shot end: $((t1 - t0)) s)"
+else
+	fail uefi-swap-oneshot-return "no return to the provider's firmware after the reset (sent at ${reset_at:-never} s)"
 	show
 fi

@@ -3,8 +3,12 @@
 # built on a host that has the tools (tests/run.sh runs it before it boots
 # tests/kvmvm, whose VM has no python3 or mtools; the directory travels in
 # with build/).  Writes to DIR:
-#   ovmf.igvm    OVMF.fd as a native IGVM file, its pages at the top of
-#                4 GiB (build/guest/mkigvm --firmware)
+#   ovmf.igvm    the tenant's firmware: a second, different OVMF build
+#                from the provider's, Debian's 4 MiB one (OVMF_VARS_4M.fd
+#                and OVMF_CODE_4M.fd joined into one 4 MiB image, as
+#                OVMF.fd joins the 2 MiB pair; it runs from ROM with its
+#                variables in memory), as a native IGVM file, its pages at
+#                the top of 4 GiB (build/guest/mkigvm --firmware)
 #   fuki.efi     a UKI made from systemd's stub by
 #                tests/integration/uki/mkuki.py: .efifw "tenant-ovmf" holds
 #                ovmf.igvm, .hwids names it for the CHID type 3 fukivmm
@@ -17,6 +21,7 @@
 #   esp.img      a FAT16 ESP (no partition table) holding the UEFI client
 #                (build/uefi/fuki-client.efi) as \EFI\BOOT\BOOTX64.EFI and
 #                that UKI as \EFI\Linux\fuki.efi
+#   esp-oneshot.img  the same with \EFI\fuki\client.options = "one-shot"
 #   smbios.toml  the [smbios] identity; chid3 its CHID type 3
 #   igvm.sha384  the SHA-384 of ovmf.igvm, hex
 # Exit 1 with one line on stderr when a tool or input is missing.
@@ -28,9 +33,11 @@ mkigvm=$root/build/guest/mkigvm
 client=$root/build/uefi/fuki-client.efi
 fukivmm=$root/build/fukivmm
 ovmf=${FUKI_OVMF:-/usr/share/ovmf/OVMF.fd}
+tcode=${FUKI_TENANT_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+tvars=${FUKI_TENANT_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 lg=$root/build/linuxguest
 
-for f in "$stub" "$client" "$fukivmm" "$mkigvm" "$ovmf"; do
+for f in "$stub" "$client" "$fukivmm" "$mkigvm" "$ovmf" "$tcode" "$tvars"; do
 	[ -f "$f" ] || { echo "uefi-swap-prep: $f is missing" >&2; exit 1; }
 done
 for c in python3 mkfs.vfat mmd mcopy sha384sum; do
@@ -52,7 +59,10 @@ chid3=$("$fukivmm" smbios chids "$dir/chids.toml" | awk '$1 == 3 { gsub(/[{}]/, 
 [ -n "$chid3" ] || { echo "uefi-swap-prep: no CHID type 3 from fukivmm smbios chids" >&2; exit 1; }
 echo "$chid3" >"$dir/chid3"
 
-"$mkigvm" --firmware "$ovmf" "$dir/ovmf.igvm" || exit 1
+cat "$tvars" "$tcode" >"$dir/tenant.fd" &&
+	"$mkigvm" --firmware "$dir/tenant.fd" "$dir/ovmf.igvm" || exit 1
+stat -c %s "$dir/tenant.fd" >"$dir/tenant.size"
+rm -f "$dir/tenant.fd"
 sha384sum "$dir/ovmf.igvm" | cut -d' ' -f1 >"$dir/igvm.sha384"
 python3 "$mkuki" efifw --fwid tenant-ovmf --payload "$dir/ovmf.igvm" -o "$dir/fw.efifw" &&
 	python3 "$mkuki" hwids --uefi-fw "vm:tenant-ovmf:$chid3" -o "$dir/match.hwids" || exit 1
@@ -80,4 +90,9 @@ truncate -s ${mib}M "$dir/esp.img" &&
 	mmd -i "$dir/esp.img" ::/EFI ::/EFI/BOOT ::/EFI/Linux &&
 	mcopy -i "$dir/esp.img" "$client" ::/EFI/BOOT/BOOTX64.EFI &&
 	mcopy -i "$dir/esp.img" "$dir/fuki.efi" ::/EFI/Linux/fuki.efi || exit 1
-rm -f "$dir/fw.efifw" "$dir/match.hwids" "$dir/cmdline" "$dir/chids.toml"
+# the same ESP with \EFI\fuki\client.options asking for one-shot swaps
+cp "$dir/esp.img" "$dir/esp-oneshot.img" &&
+	printf 'one-shot\n' >"$dir/client.options" &&
+	mmd -i "$dir/esp-oneshot.img" ::/EFI/fuki &&
+	mcopy -i "$dir/esp-oneshot.img" "$dir/client.options" ::/EFI/fuki/client.options || exit 1
+rm -f "$dir/fw.efifw" "$dir/match.hwids" "$dir/cmdline" "$dir/chids.toml" "$dir/client.options"

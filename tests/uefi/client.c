@@ -17,6 +17,10 @@
 #include "tests/uefi/sha1.h"
 
 #define DEFAULT_UKI L"\\EFI\\Linux\\fuki.efi"
+/* the options of a client started without any (docs/uki.md) */
+#define OPTIONS_FILE L"\\EFI\\fuki\\client.options"
+#define OPTIONS_FILE_A "\\EFI\\fuki\\client.options"
+#define OPTIONS_MAX 255
 #define UKI_MAX (1024ULL << 20)          /* refuse to read a larger file */
 #define SMBIOS_MAX (16U << 20)
 #define DMA_TIMEOUT_US 5000000
@@ -263,16 +267,12 @@ static bool tok_is(const CHAR16 *t, UINTN n, const char *s)
 	return i == n && !s[i];
 }
 
-static void parse_options(struct options *o)
+/* The tokens of @p[0..n) into @o; returns how many it took (0: none). */
+static unsigned parse_tokens(const CHAR16 *p, UINTN n, struct options *o)
 {
-	const CHAR16 *p = self_li->LoadOptions;
-	UINTN n = self_li->LoadOptionsSize / sizeof(CHAR16), i = 0;
+	unsigned taken = 0;
+	UINTN i = 0;
 
-	StrCpy(o->uki, DEFAULT_UKI);
-	o->one_shot = false;
-	o->pass = NULL;
-	if (!p || self_li->LoadOptionsSize % 2)
-		return;
 	while (i < n && p[i]) {
 		UINTN s, len;
 
@@ -286,13 +286,16 @@ static void parse_options(struct options *o)
 			continue;
 		if (tok_is(p + s, len, "one-shot")) {
 			o->one_shot = true;
+			taken++;
 		} else if (len > 5 && len - 4 < 255 && tok_is(p + s, 4, "uki=") && p[s + 4] == L'\\') {
 			for (UINTN k = 0; k < len - 4; k++)
 				o->uki[k] = p[s + 4 + k];
 			o->uki[len - 4] = 0;
+			taken++;
 		} else if (tok_is(p + s, len, "--")) {
 			UINTN rest;
 
+			taken++;
 			while (i < n && p[i] == L' ')
 				i++;
 			for (rest = 0; i + rest < n && p[i + rest]; rest++)
@@ -302,9 +305,39 @@ static void parse_options(struct options *o)
 				if (o->pass)
 					CopyMem(o->pass, p + i, rest * sizeof(CHAR16));
 			}
-			return;
+			return taken;
 		}
 	}
+	return taken;
+}
+
+static EFI_STATUS read_uki(const CHAR16 *path, uint8_t **buf, UINTN *len);
+
+/* The load options; when they carry none of ours (the removable-media path
+ * \EFI\BOOT\BOOTX64.EFI is started with none), the first line of the
+ * ESP's OPTIONS_FILE (ASCII, the same syntax), if there is one. */
+static void parse_options(struct options *o)
+{
+	const CHAR16 *p = self_li->LoadOptions;
+	UINTN n = self_li->LoadOptionsSize / sizeof(CHAR16);
+	uint8_t *file = NULL;
+	UINTN flen = 0;
+	CHAR16 line[OPTIONS_MAX + 1];
+	UINTN k;
+
+	StrCpy(o->uki, DEFAULT_UKI);
+	o->one_shot = false;
+	o->pass = NULL;
+	if (p && !(self_li->LoadOptionsSize % 2) && parse_tokens(p, n, o))
+		return;
+	if (read_uki(OPTIONS_FILE, &file, &flen) != EFI_SUCCESS)
+		return;
+	for (k = 0; k < flen && k < OPTIONS_MAX && file[k] != '\n' && file[k] != '\r'; k++)
+		line[k] = file[k] >= 0x20 && file[k] < 0x7f ? (CHAR16)file[k] : L' ';
+	line[k] = 0;
+	FreePool(file);
+	say("options from " OPTIONS_FILE_A ": %s", k ? "read" : "empty");
+	parse_tokens(line, k, o);
 }
 
 static void path_ascii(const CHAR16 *w, char *out, size_t cap)
