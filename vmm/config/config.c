@@ -415,7 +415,8 @@ static int cfg_firmware(struct cfg_ctx *c, const struct toml_table *root,
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return cfg_fail(c, t->line, t->col, "key 'firmware.path' is required");
+		return cfg_fail(c, t->line, t->col,
+				"key 'firmware.path' is required (or 'code', with 'vars' for a variable store)");
 	r = cfg_path(c, t, "firmware", "vars", &cfg->firmware_vars_path, &vsize);
 	if (r < 0)
 		return -1;
