@@ -63,6 +63,17 @@ chid3=$(cat "$IN/chid3")
 # fukivmm on OVMF with a writable copy of the ESP as its disk (Linux writes
 # sector 1 of it), until Linux powers off (or the client's UKI returns, a
 # FAIL line, the shell, 300 s); then SIGTERM if it still runs
+# finish PID: stop that fukivmm (SIGTERM when it still runs); t1 the time,
+# status its exit status, $TMP/console.txt its console ($OUT_FILE) without
+# carriage returns and escape sequences
+finish() {
+	t1=$(date +%s)
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	status=$?
+	tr -d '\r' <"$OUT_FILE" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$TMP/console.txt"
+}
+
 cp "$IN/esp.img" "$TMP/esp.img" && cp "$PVARS" "$TMP/vars.fd" || skip_all "cannot copy the ESP"
 cfg=$TMP/uefi-swap.toml
 {
@@ -84,11 +95,7 @@ while [ $n -lt 300 ] && kill -0 $pid 2>/dev/null &&
 	sleep 1
 	n=$((n + 1))
 done
-t1=$(date +%s)
-kill -TERM $pid 2>/dev/null
-wait $pid
-status=$?
-tr -d '\r' <"$OUT_FILE" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$TMP/console.txt"
+finish $pid
 
 # ev NAME: the event lines of that name
 ev() { grep "^fukivmm-event .* event=$1 " "$ERR_FILE"; }
@@ -194,10 +201,7 @@ while [ $n -lt 400 ] && kill -0 $pid 2>/dev/null &&
 	sleep 1
 	n=$((n + 1))
 done
-t1=$(date +%s)
-kill -TERM $pid 2>/dev/null
-wait $pid
-tr -d '\r' <"$OUT_FILE" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$TMP/console.txt"
+finish $pid
 if has 'fuki-client: options from \EFI\fuki\client.options: read' &&
 	has 'F-UKI client: UKI \EFI\Linux\fuki.efi, one-shot swaps' &&
 	ev swap-applied | grep -q 'reason="\?one-shot' &&
