@@ -18,8 +18,10 @@
 
 #define DEFAULT_UKI L"\\EFI\\Linux\\fuki.efi"
 /* the options of a client started without any (docs/uki.md) */
-#define OPTIONS_FILE L"\\EFI\\fuki\\client.options"
 #define OPTIONS_FILE_A "\\EFI\\fuki\\client.options"
+#define WIDE_(s) L##s
+#define WIDE(s) WIDE_(s)
+#define OPTIONS_FILE WIDE(OPTIONS_FILE_A)
 #define OPTIONS_MAX 255
 #define UKI_MAX (1024ULL << 20)          /* refuse to read a larger file */
 #define SMBIOS_MAX (16U << 20)
