@@ -91,9 +91,24 @@ void *plan_alloc(struct launch_plan *p, size_t size)
 	return plan_get(p, size, true);
 }
 
+/* plan_borrow's range (per thread: only the thread that set it borrows) */
+static _Thread_local const uint8_t *borrow_lo, *borrow_hi;
+
+void plan_borrow(const void *buf, size_t len)
+{
+	borrow_lo = buf;
+	borrow_hi = buf ? (const uint8_t *)buf + len : NULL;
+}
+
 void *plan_dup(struct launch_plan *p, const void *data, size_t size)
 {
-	void *buf = plan_get(p, size, false);
+	const uint8_t *d = data;
+	void *buf;
+
+	if (borrow_lo && d >= borrow_lo && size <= (size_t)(borrow_hi - d) &&
+	    !((uintptr_t)d % PLAN_PAGE))
+		return (void *)(uintptr_t)d;
+	buf = plan_get(p, size, false);
 
 	if (buf && size)
 		memcpy(buf, data, size);

@@ -106,8 +106,16 @@ int plan_add_region(struct launch_plan *p, const struct plan_region *r);
 /* A zeroed, page-aligned buffer of @size bytes owned by the plan.  Large
  * ones are mapped lazily: pages never written cost no host memory. */
 void *plan_alloc(struct launch_plan *p, size_t size);
-/* A page-aligned copy of @data owned by the plan (faulted in at once). */
+/* A page-aligned copy of @data owned by the plan (faulted in at once).
+ * Bytes inside the range plan_borrow() named, page-aligned, are not copied:
+ * the plan then points at them (and must not write through the pointer). */
 void *plan_dup(struct launch_plan *p, const void *data, size_t size);
+/* For a caller that keeps [@buf, @buf + @len) mapped and unchanged for as
+ * long as its plans live (`fukivmm measure`: a file mapped until the exit):
+ * plan_dup on this thread references those bytes instead of copying them.
+ * NULL ends it.  Launch paths never borrow: their plans outlive the bytes
+ * they were built from. */
+void plan_borrow(const void *buf, size_t len);
 
 /* A page-aligned, writable copy of region @r's contents, zero-filled to
  * r->size (mmap'ed: what a launch command may read and the firmware may

@@ -339,7 +339,10 @@ static int run_measure(struct vm_config *cfg, const struct measure_args *a)
 		}
 		khp = &kh;
 	}
+	/* the mapped file outlives the plan: measured in place, not copied */
+	plan_borrow(fwm.buf, fwm.len);
 	ret = launch_plan_from_config(&p, cfg, fwm.buf, fwm.len, khp, err, sizeof(err));
+	plan_borrow(NULL, 0);
 	if (ret) {
 		rc = cli_fail("measure", "%s", err);
 		goto out;
