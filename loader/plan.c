@@ -102,12 +102,11 @@ void plan_borrow(const void *buf, size_t len)
 
 void *plan_dup(struct launch_plan *p, const void *data, size_t size)
 {
-	const uint8_t *d = data;
+	uintptr_t d = (uintptr_t)data, lo = (uintptr_t)borrow_lo, hi = (uintptr_t)borrow_hi;
 	void *buf;
 
-	if (borrow_lo && d >= borrow_lo && size <= (size_t)(borrow_hi - d) &&
-	    !((uintptr_t)d % PLAN_PAGE))
-		return (void *)(uintptr_t)d;
+	if (lo && d >= lo && d < hi && size <= hi - d && !(d % PLAN_PAGE))
+		return (void *)d;
 	buf = plan_get(p, size, false);
 
 	if (buf && size)

@@ -66,6 +66,39 @@ Test(planbuild, raw_rom_plain)
 	config_free(&cfg);
 }
 
+/* plan_borrow: the plan points at the caller's bytes (measure's file
+ * mapping) instead of copying them; outside the range, or after it ends,
+ * the firmware is copied as before */
+Test(planbuild, borrowed_firmware_is_not_copied)
+{
+	struct vm_config cfg;
+	struct launch_plan p;
+	uint8_t *rom = aligned_alloc(4096, 65536), *other = aligned_alloc(4096, 65536);
+
+	memset(rom, 0x11, 65536);
+	memset(other, 0x22, 65536);
+	cfg_from("[firmware]\npath = \"fw.rom\"\n", &cfg);
+	plan_borrow(rom, 65536);
+	cr_assert_eq(planbuild_from_config(&p, &cfg, rom, 65536, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.fw, rom, "borrowed: the plan's firmware is the caller's bytes");
+	cr_assert_eq(p.regions[0].data, rom);
+	plan_free(&p);
+	cr_assert_eq(rom[0], 0x11, "plan_free left the borrowed bytes alone");
+	/* bytes outside the borrowed range are copied */
+	cr_assert_eq(planbuild_from_config(&p, &cfg, other, 65536, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_neq(p.fw, other);
+	cr_assert_eq(p.fw[0], 0x22);
+	plan_free(&p);
+	plan_borrow(NULL, 0);
+	cr_assert_eq(planbuild_from_config(&p, &cfg, rom, 65536, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_neq(p.fw, rom, "the borrow ended: copied again");
+	cr_assert_eq(memcmp(p.fw, rom, 65536), 0);
+	plan_free(&p);
+	free(rom);
+	free(other);
+	config_free(&cfg);
+}
+
 Test(planbuild, igvm_native_detected_by_magic)
 {
 	struct vm_config cfg;
