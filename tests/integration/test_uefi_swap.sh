@@ -60,9 +60,6 @@ done
 igvm_sha=$(cat "$IN/igvm.sha384")
 chid3=$(cat "$IN/chid3")
 
-# fukivmm on OVMF with a writable copy of the ESP as its disk (Linux writes
-# sector 1 of it), until Linux powers off (or the client's UKI returns, a
-# FAIL line, the shell, 300 s); then SIGTERM if it still runs
 # finish PID: stop that fukivmm (SIGTERM when it still runs); t1 the time,
 # status its exit status, $TMP/console.txt its console ($OUT_FILE) without
 # carriage returns and escape sequences
@@ -74,6 +71,9 @@ finish() {
 	tr -d '\r' <"$OUT_FILE" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$TMP/console.txt"
 }
 
+# fukivmm on OVMF with a writable copy of the ESP as its disk (Linux writes
+# sector 1 of it), until Linux powers off (or the client's UKI returns, a
+# FAIL line, the shell, 300 s); then SIGTERM if it still runs
 cp "$IN/esp.img" "$TMP/esp.img" && cp "$PVARS" "$TMP/vars.fd" || skip_all "cannot copy the ESP"
 cfg=$TMP/uefi-swap.toml
 {
