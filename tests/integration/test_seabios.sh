@@ -21,7 +21,7 @@ cp "$GUESTS/bootsect.img" "$TMP/disk.img"
 truncate -s 1M "$TMP/disk.img"
 sed -e "s|@BIOS@|$BIOS|" -e "s|@DISK@|$TMP/disk.img|" \
 	"$CONFIGS/seabios-disk.toml.in" >"$TMP/seabios-disk.toml"
-run_vm "$TMP/seabios-disk.toml" 60
+run_vm "$TMP/seabios-disk.toml" 180
 expect seabios-disk "$GUEST_PASS" 'SeaBIOS \(version' 'bootsect: hello from the disk' && {
 	# SeaBIOS's virtio-blk notifications reached the device through
 	# KVM_IOEVENTFD (no exit to fukivmm); SeaBIOS polls, so no MSIs
@@ -41,7 +41,7 @@ need_guest bootsect-reboot.img seabios-reboot && {
 	truncate -s 1M "$TMP/disk2.img"
 	sed -e "s|@BIOS@|$BIOS|" -e "s|@DISK@|$TMP/disk2.img|" \
 		"$CONFIGS/seabios-disk.toml.in" >"$TMP/seabios-reboot.toml"
-	run_vm "$TMP/seabios-reboot.toml" 60
+	run_vm "$TMP/seabios-reboot.toml" 180
 	expect seabios-reboot "$GUEST_PASS" 'bootsect: first boot, resetting' \
 		'bootsect: second boot after the reset' 'bootsect: hello from the disk' && {
 		n=$(grep -c 'SeaBIOS (version' "$OUT_FILE")
@@ -62,7 +62,7 @@ need_guest bootsect-reboot.img seabios-bootorder && {
 	truncate -s 1M "$TMP/second.img"
 	sed -e "s|@BIOS@|$BIOS|" -e "s|@FIRST@|$TMP/first.img|" -e "s|@SECOND@|$TMP/second.img|" \
 		"$CONFIGS/seabios-bootorder.toml.in" >"$TMP/seabios-bootorder.toml"
-	run_vm "$TMP/seabios-bootorder.toml" 60
+	run_vm "$TMP/seabios-bootorder.toml" 180
 	expect seabios-bootorder "$GUEST_PASS" 'bootsect: hello from the disk' && {
 		if grep -q 'bootsect: first boot' "$OUT_FILE"; then
 			fail seabios-bootorder-not-first "SeaBIOS ran the first disk's boot sector"
@@ -107,7 +107,7 @@ if [ ! -f "$GUESTS/provider-seabios.rom" ]; then
 fi
 sed -e "s|@GUESTS@|$GUESTS|" -e "s|@DISK@|$TMP/disk.img|" \
 	"$CONFIGS/seabios-swap.toml.in" >"$TMP/seabios-swap.toml"
-run_vm "$TMP/seabios-swap.toml" 60
+run_vm "$TMP/seabios-swap.toml" 180
 expect seabios-doorbell-swap "$GUEST_PASS" 'provider: status 0' 'SeaBIOS \(version' \
 	'bootsect: hello from the disk' && {
 	if grep -q "^fukivmm-event .* event=rebuilt .*firmware=guest format=raw-rom size=262144" "$ERR_FILE"; then
