@@ -41,8 +41,8 @@ struct pflash {
 	int fd;
 	bool owned;              /* buf and fd are pflash_open's */
 	bool active;
-	bool mapped;             /* the array slot is (believed) mapped */
-	uint8_t cmd;             /* 0: read array, else the command being served */
+	uint8_t cmd;             /* 0: read array (the slot is mapped), else the
+	                            command being served (no slot) */
 	uint8_t wcycle;          /* 0: the next write is a command */
 	uint8_t status;
 	uint64_t dirty_lo, dirty_hi;   /* bytes not written back yet */
@@ -102,7 +102,6 @@ struct pflash *pflash_create(uint8_t *buf, uint64_t size, int fd)
 	pf->size = size;
 	pf->fd = fd;
 	pf->active = true;
-	pf->mapped = true;
 	pf->dirty_lo = UINT64_MAX;
 	pflash_cfi_fill(pf);
 	pflash_reset(pf);
@@ -183,11 +182,6 @@ void pflash_set_active(struct pflash *pf, bool active)
 	pf->active = active;
 }
 
-bool pflash_active(const struct pflash *pf)
-{
-	return pf->active;
-}
-
 bool pflash_array_mode(const struct pflash *pf)
 {
 	return pf->cmd == 0;
@@ -218,7 +212,6 @@ void pflash_reset(struct pflash *pf)
 	pf->cmd = 0;
 	pf->wcycle = 0;
 	pf->status = STATUS_READY;
-	pf->mapped = true;
 }
 
 int pflash_flush(struct pflash *pf)
@@ -261,12 +254,12 @@ static void pflash_dirty(struct pflash *pf, uint64_t off, uint64_t len)
 		pf->dirty_hi = off + len;
 }
 
-/* Leave read-array mode: every access now traps here. */
+/* Leave read-array mode (before pf->cmd is set): every access now traps
+ * here. */
 static void pflash_unmap(struct pflash *pf)
 {
-	if (!pf->mapped)
-		return;
-	pf->mapped = false;
+	if (pf->cmd)
+		return;   /* from one command to another: no slot already */
 	if (pf->map && pf->map(pf->map_opaque, false))
 		log_warn("pflash: cannot take the array's memory slot away");
 }
@@ -274,12 +267,13 @@ static void pflash_unmap(struct pflash *pf)
 /* Back to read-array mode: the slot again, the changes to the file. */
 static void pflash_read_array(struct pflash *pf)
 {
+	bool was_array = pf->cmd == 0;
+
 	pf->cmd = 0;
 	pf->wcycle = 0;
 	pflash_flush(pf);
-	if (pf->mapped)
+	if (was_array)
 		return;
-	pf->mapped = true;
 	if (pf->map && pf->map(pf->map_opaque, true))
 		log_warn("pflash: cannot map the array's memory slot again");
 }

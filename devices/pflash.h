@@ -48,7 +48,6 @@ int pflash_attach(struct pflash *pf, struct bus *mmio, uint64_t gpa);
 void pflash_set_map(struct pflash *pf, pflash_map_fn *fn, void *opaque);
 /* While inactive the array is not the guest's (see above). */
 void pflash_set_active(struct pflash *pf, bool active);
-bool pflash_active(const struct pflash *pf);
 /* True in read-array mode (the slot should be mapped). */
 bool pflash_array_mode(const struct pflash *pf);
 uint8_t *pflash_host(const struct pflash *pf);
