@@ -196,20 +196,23 @@ static int board_pflash_map(void *opaque, bool array)
 	struct vm *vm = opaque;
 	struct pflash *pf = vm->dev->pflash;
 
-	if (!vm->hvvm || vm->plan.platform != PLAN_PLAIN)
+	if (!vm->hvvm)
 		return 0;
 	return vm->ops->vm_set_memory(vm->hvvm, BOARD_PFLASH_SLOT, pflash_gpa(pf),
 				      array ? pflash_size(pf) : 0, pflash_host(pf), true);
 }
 
-unsigned board_pflash_slot(const struct board *b, bool host_fw, struct launch_slot *out)
+unsigned board_own_slots(const struct board *b, const struct pam *pam, bool host_fw,
+			 struct launch_slot own[BOARD_OWN_SLOTS])
 {
-	if (!b->pflash || !host_fw)
-		return 0;
-	*out = (struct launch_slot){ .slot = BOARD_PFLASH_SLOT, .gpa = pflash_gpa(b->pflash),
-				     .size = pflash_size(b->pflash),
-				     .host = pflash_host(b->pflash), .readonly = true };
-	return 1;
+	unsigned n = pam_slots(pam, own);
+
+	if (b->pflash && host_fw)
+		own[n++] = (struct launch_slot){ .slot = BOARD_PFLASH_SLOT,
+						 .gpa = pflash_gpa(b->pflash),
+						 .size = pflash_size(b->pflash),
+						 .host = pflash_host(b->pflash), .readonly = true };
+	return n;
 }
 
 /* [firmware] vars: the store right below the code image, as QEMU's pc

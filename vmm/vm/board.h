@@ -94,9 +94,12 @@ void board_first_output_arm(struct board *b);
  * or -errno (the sink failed: stop watching it).  -EBADF without a sink. */
 long board_serial_drain(struct board *b);
 
-/* The variable store's slot for a build of the host firmware (@host_fw;
- * a guest-supplied image has no store) in read-array mode, as every build
- * starts: 1 and *@out, or 0 when there is none. */
-unsigned board_pflash_slot(const struct board *b, bool host_fw, struct launch_slot *out);
+/* The memory slots a build adds to the memory map's (launch_build's own):
+ * the BIOS-area slots of @pam, then, for a build of the host firmware
+ * (@host_fw; a guest-supplied image has no store, and a confidential VM
+ * none at all), the variable store's in read-array mode, as every build
+ * starts.  Returns how many it wrote. */
+unsigned board_own_slots(const struct board *b, const struct pam *pam, bool host_fw,
+			 struct launch_slot own[BOARD_OWN_SLOTS]);
 
 #endif

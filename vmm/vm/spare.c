@@ -228,8 +228,7 @@ static int spare_vm_build(void *opaque, struct spare_vm *sv)
 	gm_copy(&sv->gm, &vm->gm);
 	r = pam_map_bios_area(&sv->pam, &sv->gm, vm->ram, &ch.plan);
 	if (!r) {
-		nown = pam_slots(&sv->pam, own);
-		nown += board_pflash_slot(vm->dev, true, own + nown);
+		nown = board_own_slots(vm->dev, &sv->pam, true, own);
 		r = launch_build(&(struct launch_build_args){
 					 .ops = vm->ops, .hv = vm->hv, .plan = &ch.plan, .gm = &sv->gm,
 					 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,

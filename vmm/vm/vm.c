@@ -218,9 +218,7 @@ static int vm_build(struct vm *vm, struct launch_plan *plan, bool host_fw)
 		log_err("memory map for the plan: %s", strerror(-r));
 		return r;
 	}
-	nown = pam_slots(pam, own);
-	if (plan->platform == PLAN_PLAIN)
-		nown += board_pflash_slot(vm->dev, host_fw, own + nown);
+	nown = board_own_slots(vm->dev, pam, host_fw, own);
 	r = launch_build(&(struct launch_build_args){
 				 .ops = vm->ops, .hv = vm->hv, .plan = plan, .gm = &vm->gm,
 				 .nvcpus = vm->nvcpus, .split_irqchip = vm->split_irqchip,
