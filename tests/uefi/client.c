@@ -23,6 +23,7 @@
 #define WIDE(s) WIDE_(s)
 #define OPTIONS_FILE WIDE(OPTIONS_FILE_A)
 #define OPTIONS_MAX 255
+#define OPTIONS_FILE_MAX 4096             /* a longer options file is not read */
 #define UKI_MAX (1024ULL << 20)          /* refuse to read a larger file */
 #define SMBIOS_MAX (16U << 20)
 #define DMA_TIMEOUT_US 5000000
@@ -313,7 +314,7 @@ static unsigned parse_tokens(const CHAR16 *p, UINTN n, struct options *o)
 	return taken;
 }
 
-static EFI_STATUS read_uki(const CHAR16 *path, uint8_t **buf, UINTN *len);
+static EFI_STATUS read_esp_file(const CHAR16 *path, UINT64 max, uint8_t **buf, UINTN *len);
 
 /* The load options; when they carry none of ours (the removable-media path
  * \EFI\BOOT\BOOTX64.EFI is started with none), the first line of the
@@ -332,7 +333,7 @@ static void parse_options(struct options *o)
 	o->pass = NULL;
 	if (p && !(self_li->LoadOptionsSize % 2) && parse_tokens(p, n, o))
 		return;
-	if (read_uki(OPTIONS_FILE, &file, &flen) != EFI_SUCCESS)
+	if (read_esp_file(OPTIONS_FILE, OPTIONS_FILE_MAX, &file, &flen) != EFI_SUCCESS)
 		return;
 	for (k = 0; k < flen && k < OPTIONS_MAX && file[k] != '\n' && file[k] != '\r'; k++)
 		line[k] = file[k] >= 0x20 && file[k] < 0x7f ? (CHAR16)file[k] : L' ';
@@ -351,9 +352,9 @@ static void path_ascii(const CHAR16 *w, char *out, size_t cap)
 	out[i] = '\0';
 }
 
-/* ---- the UKI file, on the ESP the client was loaded from ---- */
+/* ---- files (the UKI, the options) on the ESP the client was loaded from ---- */
 
-static EFI_STATUS read_uki(const CHAR16 *path, uint8_t **buf, UINTN *len)
+static EFI_STATUS read_esp_file(const CHAR16 *path, UINT64 max, uint8_t **buf, UINTN *len)
 {
 	EFI_FILE_IO_INTERFACE *fs = NULL;
 	EFI_FILE_HANDLE root = NULL, f = NULL;
@@ -378,7 +379,7 @@ static EFI_STATUS read_uki(const CHAR16 *path, uint8_t **buf, UINTN *len)
 	}
 	size = info->FileSize;
 	FreePool(info);
-	if (size == 0 || size > UKI_MAX) {
+	if (size == 0 || size > max) {
 		r = EFI_BAD_BUFFER_SIZE;
 		goto out;
 	}
@@ -969,7 +970,7 @@ static EFI_STATUS run(void)
 	parse_options(&o);
 	path_ascii(o.uki, path, sizeof(path));
 	say("F-UKI client: UKI %s%s", path, o.one_shot ? ", one-shot swaps" : "");
-	r = read_uki(o.uki, &uki, &len);
+	r = read_esp_file(o.uki, UKI_MAX, &uki, &len);
 	if (r != EFI_SUCCESS) {
 		say("cannot read the UKI %s (EFI status 0x%lx): nothing to boot", path, (uint64_t)r);
 		return r;
