@@ -20,8 +20,8 @@
 # iothread lock).  OVMF writes CR8 on every interrupt return; a timer backlog
 # makes that certain within seconds.  With -icount the nested guest's time
 # follows its instructions, so no backlog builds up.  Shift 1 (2 ns an
-# instruction): with shift 3 the VM still aborted twice out of three runs
-# once the variable-store runs added a virtio-blk disk and startup.nsh.
+# instruction): with shift 3 the VM still aborted in two of four runs of
+# this file's split-image cases (tests/kvmvm/README.md).
 . "$(dirname "$0")/lib.sh"
 
 OVMF=${FUKI_OVMF:-/usr/share/ovmf/OVMF.fd}
