@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,51 @@
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
 
+/* The supported-CPUID fetch, on its own thread: the table grows until
+ * KVM stops answering E2BIG. */
+static void *kvm_cpuid_main(void *arg)
+{
+	struct hv *hv = arg;
+	int nent = 256;
+
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
+
+		if (!c) {
+			hv->cpuid_err = -ENOMEM;
+			return NULL;
+		}
+		c->nent = nent;
+		if (ioctl(hv->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			hv->cpuid = c;
+			return NULL;
+		}
+		hv->cpuid_err = -errno;
+		free(c);
+		if (hv->cpuid_err != -E2BIG || nent >= 4096)
+			return NULL;
+		nent *= 2;
+	}
+}
+
+const struct kvm_cpuid2 *kvm_supported_cpuid(struct hv *hv)
+{
+	pthread_mutex_lock(&hv->cpuid_lock);
+	if (hv->cpuid_pending) {
+		pthread_join(hv->cpuid_thread, NULL);
+		hv->cpuid_pending = false;
+		if (!hv->cpuid)
+			log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-hv->cpuid_err));
+	}
+	pthread_mutex_unlock(&hv->cpuid_lock);
+	return hv->cpuid;
+}
+
 static int kvm_open(struct hv **out, char *err, size_t errlen)
 {
 	struct hv *hv;
-	int fd, ver, nent = 256, r;
+	sigset_t all, old;
+	int fd, ver;
 
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -63,26 +105,14 @@ static int kvm_open(struct hv **out, char *err, size_t errlen)
 		free(hv);
 		return -ENODEV;
 	}
-	for (;;) {
-		hv->cpuid = calloc(1, sizeof(*hv->cpuid) + nent * sizeof(struct kvm_cpuid_entry2));
-		if (!hv->cpuid) {
-			close(fd);
-			free(hv);
-			return -ENOMEM;
-		}
-		hv->cpuid->nent = nent;
-		r = ioctl(fd, KVM_GET_SUPPORTED_CPUID, hv->cpuid);
-		if (r == 0)
-			break;
-		free(hv->cpuid);
-		if (errno != E2BIG || nent >= 4096) {
-			snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-			close(fd);
-			free(hv);
-			return -ENODEV;
-		}
-		nent *= 2;
-	}
+	pthread_mutex_init(&hv->cpuid_lock, NULL);
+	/* the fetch takes no signal meant for the process */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	hv->cpuid_pending = pthread_create(&hv->cpuid_thread, NULL, kvm_cpuid_main, hv) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!hv->cpuid_pending)
+		kvm_cpuid_main(hv);
 	*out = hv;
 	return 0;
 }
@@ -91,6 +121,9 @@ static void kvm_close(struct hv *hv)
 {
 	if (!hv)
 		return;
+	if (hv->cpuid_pending)
+		pthread_join(hv->cpuid_thread, NULL);
+	pthread_mutex_destroy(&hv->cpuid_lock);
 	close(hv->kvm_fd);
 	free(hv->cpuid);
 	free(hv);
@@ -324,10 +357,13 @@ static void kvm_vm_destroy(struct hv_vm *vm)
  * topology of nvcpus single-thread cores (vmm/hv/cpuid.h). */
 static int kvm_set_cpuid(struct hv_vcpu *vcpu)
 {
-	struct kvm_cpuid2 *c = cpuid_copy_for_vcpu(vcpu->vm->hv->cpuid, vcpu->index,
-						   vcpu->vm->nvcpus);
+	const struct kvm_cpuid2 *s = kvm_supported_cpuid(vcpu->vm->hv);
+	struct kvm_cpuid2 *c;
 	int r;
 
+	if (!s)
+		return vcpu->vm->hv->cpuid_err;
+	c = cpuid_copy_for_vcpu(s, vcpu->index, vcpu->vm->nvcpus);
 	if (!c)
 		return -ENOMEM;
 	r = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, (unsigned long)c, KVM_RETRY_EAGAIN);

@@ -94,10 +94,14 @@ static int kvm_coco_probe(struct hv *hv, enum plan_platform platform, struct hv_
 
 static int kvm_coco_get_supported_cpuid(struct hv *hv, struct kvm_cpuid2 *c)
 {
-	if (c->nent < hv->cpuid->nent)
+	const struct kvm_cpuid2 *s = kvm_supported_cpuid(hv);
+
+	if (!s)
+		return hv->cpuid_err;
+	if (c->nent < s->nent)
 		return -E2BIG;
-	memcpy(c->entries, hv->cpuid->entries, hv->cpuid->nent * sizeof(c->entries[0]));
-	c->nent = hv->cpuid->nent;
+	memcpy(c->entries, s->entries, s->nent * sizeof(c->entries[0]));
+	c->nent = s->nent;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 
@@ -14,9 +15,20 @@
 struct hv {
 	int kvm_fd;
 	int run_size;
-	struct kvm_cpuid2 *cpuid;   /* KVM_GET_SUPPORTED_CPUID, cached */
 	bool readonly_mem;
+	/* KVM_GET_SUPPORTED_CPUID: fetched by a thread of kvm_open while the
+	 * VM is laid out (it costs more than building the VM on a nested host);
+	 * read only through kvm_supported_cpuid() */
+	pthread_t cpuid_thread;
+	bool cpuid_pending;         /* the thread is not joined yet */
+	int cpuid_err;              /* 0 or -errno of the ioctl */
+	pthread_mutex_t cpuid_lock;
+	struct kvm_cpuid2 *cpuid;
 };
+
+/* What KVM supports, once the fetch has finished: NULL (and the error
+ * logged) if it failed. */
+const struct kvm_cpuid2 *kvm_supported_cpuid(struct hv *hv);
 
 struct hv_vm {
 	struct hv *hv;
