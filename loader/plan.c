@@ -36,7 +36,16 @@ void plan_free(struct launch_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int plan_keep(struct launch_plan *p, void *buf, size_t map_len)
+size_t plan_owned_bytes(const struct launch_plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nowned; i++)
+		n += p->owned[i].len;
+	return n;
+}
+
+static int plan_keep(struct launch_plan *p, void *buf, size_t map_len, size_t len)
 {
 	if (p->nowned == p->owned_cap) {
 		size_t cap = p->owned_cap ? p->owned_cap * 2 : 8;
@@ -47,7 +56,7 @@ static int plan_keep(struct launch_plan *p, void *buf, size_t map_len)
 		p->owned = n;
 		p->owned_cap = cap;
 	}
-	p->owned[p->nowned++] = (struct plan_buf){ buf, map_len };
+	p->owned[p->nowned++] = (struct plan_buf){ buf, map_len, len };
 	return 0;
 }
 
@@ -67,7 +76,7 @@ static void *plan_get(struct launch_plan *p, size_t size, bool zero)
 			   (zero ? MAP_NORESERVE : MAP_POPULATE), -1, 0);
 		if (buf == MAP_FAILED)
 			return NULL;
-		if (plan_keep(p, buf, rounded)) {
+		if (plan_keep(p, buf, rounded, rounded)) {
 			munmap(buf, rounded);
 			return NULL;
 		}
@@ -79,7 +88,7 @@ static void *plan_get(struct launch_plan *p, size_t size, bool zero)
 		memset(buf, 0, rounded);
 	else
 		memset((uint8_t *)buf + size, 0, rounded - size);   /* the tail only */
-	if (plan_keep(p, buf, 0)) {
+	if (plan_keep(p, buf, 0, rounded)) {
 		free(buf);
 		return NULL;
 	}

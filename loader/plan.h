@@ -94,12 +94,16 @@ struct launch_plan {
 	struct plan_buf {             /* buffers freed by plan_free() */
 		void *p;
 		size_t map_len;           /* mmap'ed length, 0 for malloc'ed */
+		size_t len;               /* its size, either way */
 	} *owned;
 	size_t nowned, owned_cap;
 };
 
 void plan_init(struct launch_plan *p, enum plan_platform platform);
 void plan_free(struct launch_plan *p);
+/* The bytes of the buffers the plan owns: what plan_free gives back at
+ * most (a lazily mapped buffer counts whole). */
+size_t plan_owned_bytes(const struct launch_plan *p);
 /* Append a region (copied); -EINVAL if unaligned/empty/overflowing or if
  * data_len > size, -ENOMEM. */
 int plan_add_region(struct launch_plan *p, const struct plan_region *r);

@@ -28,6 +28,7 @@ static void fake_destroy(struct reaper_vm *rv)
 	if (blocking)
 		released--;
 	finished++;
+	plan_free(&rv->plan);
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
 }
@@ -148,6 +149,50 @@ Test(reaper, at_most_max_pending_then_the_caller_waits)
 	reaper_fini(&R);
 }
 
+static void *retire_big_thread(void *arg)
+{
+	struct retirer *t = arg;
+	struct reaper_vm *rv = job();
+
+	cr_assert_not_null(plan_alloc(&rv->plan, 3u << 20));
+	reaper_retire(&R, rv, true);
+	atomic_fetch_add(&t->done, 1);
+	return NULL;
+}
+
+Test(reaper, plan_bytes_bound_the_queue_too)
+{
+	struct retirer t = { 0 };
+	pthread_t th;
+	struct reaper_vm *big = job();
+
+	blocking = true;
+	reaper_init(&R, REAPER_MAX_PENDING, fake_destroy);
+	R.max_bytes = 4u << 20;
+	cr_assert_eq(reaper_start(&R, 1), 0);
+	/* larger than the bound alone: taken, nothing else is pending */
+	cr_assert_not_null(plan_alloc(&big->plan, 5u << 20));
+	reaper_retire(&R, big, true);
+	wait_started(1);                          /* the reaper holds it */
+	cr_assert_eq(R.pending_bytes, 5u << 20);
+
+	cr_assert_eq(pthread_create(&th, NULL, retire_big_thread, &t), 0);
+	nap_ms(100);
+	cr_assert_eq(atomic_load(&t.done), 0, "3 MiB more with 5 of 4 MiB pending must wait");
+	release(1);                               /* the 5 MiB plan is gone */
+	pthread_join(th, NULL);
+	cr_assert_eq(atomic_load(&t.done), 1);
+	cr_assert_leq(R.pending_bytes, R.max_bytes);
+
+	cr_assert_eq(R.pending_bytes, 3u << 20);
+	release(1);
+	reaper_drain(&R);
+	cr_assert_eq(finished, 2);
+	cr_assert_eq(R.pending_bytes, 0);
+	reaper_stop(&R);
+	reaper_fini(&R);
+}
+
 Test(reaper, stop_finishes_the_queue)
 {
 	reaper_init(&R, REAPER_MAX_PENDING, fake_destroy);
@@ -160,6 +205,57 @@ Test(reaper, stop_finishes_the_queue)
 	cr_assert_eq(R.nthreads, 0);
 	reaper_retire(&R, job(), true);           /* stopped: synchronous again */
 	cr_assert_eq(finished, REAPER_MAX_PENDING + 1);
+	reaper_fini(&R);
+}
+
+Test(reaper, deferred_threads_start_at_the_first_async_retire)
+{
+	reaper_init(&R, REAPER_MAX_PENDING, fake_destroy);
+	reaper_start_deferred(&R, 2);
+	cr_assert_eq(R.nthreads, 0, "deferred: no thread before a VM is retired");
+	reaper_retire(&R, job(), false);          /* synchronous: still none */
+	cr_assert_eq(R.nthreads, 0);
+	cr_assert(pthread_equal(destroyer[0], pthread_self()));
+	reaper_retire(&R, job(), true);
+	cr_assert_eq(R.nthreads, 2);
+	reaper_drain(&R);
+	cr_assert_eq(finished, 2);
+	cr_assert(!pthread_equal(destroyer[1], pthread_self()));
+	reaper_retire(&R, job(), true);           /* started once, not again */
+	cr_assert_eq(R.nthreads, 2);
+	reaper_stop(&R);
+	cr_assert_eq(finished, 3);
+	reaper_fini(&R);
+}
+
+Test(reaper, deferred_start_races_between_two_retirers)
+{
+	struct retirer t = { 0 };
+	pthread_t th[4];
+
+	reaper_init(&R, REAPER_MAX_PENDING, fake_destroy);
+	reaper_start_deferred(&R, REAPER_THREADS);
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, retire_thread, &t), 0);
+	for (unsigned i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	cr_assert_eq(atomic_load(&t.done), 4);
+	cr_assert_eq(R.nthreads, REAPER_THREADS, "one start, whoever came first");
+	reaper_drain(&R);
+	cr_assert_eq(finished, 4);
+	reaper_stop(&R);
+	reaper_fini(&R);
+}
+
+Test(reaper, no_deferred_start_after_stop)
+{
+	reaper_init(&R, REAPER_MAX_PENDING, fake_destroy);
+	reaper_start_deferred(&R, 2);
+	reaper_stop(&R);
+	reaper_retire(&R, job(), true);           /* stopped before any reset */
+	cr_assert_eq(R.nthreads, 0);
+	cr_assert_eq(finished, 1);
+	cr_assert(pthread_equal(destroyer[0], pthread_self()));
 	reaper_fini(&R);
 }
 

@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdlib.h>
+
+#include "vmm/base/log.h"
 
 void reaper_destroy_vm(struct reaper_vm *rv)
 {
@@ -35,6 +38,8 @@ static void *reaper_main(void *arg)
 			break;
 		struct reaper_vm *rv = r->head;
 
+		size_t bytes = rv->bytes;
+
 		r->head = rv->next;
 		pthread_mutex_unlock(&r->lock);
 		reaper_now(r, rv);
@@ -43,6 +48,7 @@ static void *reaper_main(void *arg)
 		malloc_trim(0);
 		pthread_mutex_lock(&r->lock);
 		r->pending--;
+		r->pending_bytes -= bytes;
 		pthread_cond_broadcast(&r->done);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -51,7 +57,8 @@ static void *reaper_main(void *arg)
 
 void reaper_init(struct reaper *r, unsigned max_pending, reaper_destroy_fn *destroy)
 {
-	*r = (struct reaper){ .destroy = destroy, .max_pending = max_pending };
+	*r = (struct reaper){ .destroy = destroy, .max_pending = max_pending,
+			      .max_bytes = REAPER_MAX_PLAN_BYTES };
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->done, NULL);
@@ -69,21 +76,53 @@ int reaper_start(struct reaper *r, unsigned n)
 	return -e;
 }
 
+void reaper_start_deferred(struct reaper *r, unsigned n)
+{
+	r->deferred = n;
+}
+
+/* The deferred start, by whichever retire comes first (the main loop or
+ * the spare's thread), with the lock held and every signal blocked, as
+ * reaper_start asks. */
+static void reaper_start_deferred_locked(struct reaper *r)
+{
+	sigset_t all, old;
+	unsigned n = r->quit ? 0 : r->deferred;
+
+	r->deferred = 0;
+	if (!n)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (reaper_start(r, n))
+		log_warn("reaper: %u of %u threads started (the rest of the retired VMs "
+			 "are destroyed on the retiring thread)", r->nthreads, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void reaper_retire(struct reaper *r, struct reaper_vm *rv, bool async)
 {
-	if (!async || !r->nthreads) {
-		reaper_now(r, rv);
-		return;
+	if (async) {
+		rv->bytes = plan_owned_bytes(&rv->plan);
+		pthread_mutex_lock(&r->lock);
+		reaper_start_deferred_locked(r);
+		if (r->nthreads) {
+			/* backpressure: never more than max_pending dead VMs, nor
+			 * more than max_bytes of their plans, in flight */
+			while (r->pending >= r->max_pending ||
+			       (r->pending && r->pending_bytes + rv->bytes > r->max_bytes))
+				pthread_cond_wait(&r->done, &r->lock);
+			rv->next = r->head;
+			r->head = rv;
+			r->pending++;
+			r->pending_bytes += rv->bytes;
+			pthread_cond_signal(&r->work);
+			pthread_mutex_unlock(&r->lock);
+			return;
+		}
+		pthread_mutex_unlock(&r->lock);
 	}
-	pthread_mutex_lock(&r->lock);
-	/* backpressure: never more than max_pending dead VMs in flight */
-	while (r->pending >= r->max_pending)
-		pthread_cond_wait(&r->done, &r->lock);
-	rv->next = r->head;
-	r->head = rv;
-	r->pending++;
-	pthread_cond_signal(&r->work);
-	pthread_mutex_unlock(&r->lock);
+	reaper_now(r, rv);
 }
 
 void reaper_drain(struct reaper *r)
@@ -96,9 +135,12 @@ void reaper_drain(struct reaper *r)
 
 void reaper_stop(struct reaper *r)
 {
-	if (!r->nthreads)
-		return;
 	pthread_mutex_lock(&r->lock);
+	r->deferred = 0;      /* and no thread starts after this */
+	if (!r->nthreads) {
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
 	r->quit = true;
 	pthread_cond_broadcast(&r->work);
 	pthread_mutex_unlock(&r->lock);

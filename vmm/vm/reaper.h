@@ -14,8 +14,16 @@
 #include "vmm/hv/hv.h"
 #include "vmm/launch/coco.h"
 
-/* Retired VMs in flight before a retire waits. */
-#define REAPER_MAX_PENDING 8
+/* Retired VMs in flight before a retire waits.  A dead VM holds kernel
+ * memory (its irqchip, PIT, vCPUs and the page tables of the guest memory
+ * it touched) and its plan's buffers until it is destroyed; destroying one
+ * takes 15-40 ms of grace-period waits, while a reset takes 2-5 ms, so a
+ * bound much below their ratio makes every reset of a storm wait. */
+#define REAPER_MAX_PENDING 32
+/* ...and the plans those VMs hold, at most (plan_owned_bytes): a storm of
+ * guest images of the largest size waits sooner (docs/doorbell.md §9).
+ * A single plan larger than this is still taken when nothing is pending. */
+#define REAPER_MAX_PLAN_BYTES (128ULL << 20)
 /* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
  * periods: several reapers overlap those waits. */
 #define REAPER_THREADS 4
@@ -31,6 +39,7 @@ struct reaper_vm {
 	struct hv_vcpu *vcpu[CFG_MAX_VCPUS];
 	unsigned nvcpus;
 	struct launch_plan plan;
+	size_t bytes;                    /* the plan's, set by reaper_retire */
 };
 
 typedef void reaper_destroy_fn(struct reaper_vm *rv);
@@ -38,13 +47,16 @@ typedef void reaper_destroy_fn(struct reaper_vm *rv);
 struct reaper {
 	reaper_destroy_fn *destroy;
 	unsigned max_pending;
+	size_t max_bytes;                /* REAPER_MAX_PLAN_BYTES unless changed */
 	pthread_t thread[REAPER_THREADS];
 	unsigned nthreads;               /* running */
+	unsigned deferred;               /* to start at the first async retire */
 	pthread_mutex_t lock;
 	pthread_cond_t work;             /* a job, or quit */
 	pthread_cond_t done;             /* a job finished */
 	struct reaper_vm *head;
 	unsigned pending;                /* queued or being destroyed */
+	size_t pending_bytes;            /* their plans */
 	bool quit;
 };
 
@@ -57,8 +69,12 @@ void reaper_init(struct reaper *r, unsigned max_pending, reaper_destroy_fn *dest
 /* Start up to @n threads (call with signals blocked): 0 or -errno; the
  * threads that did start keep running. */
 int reaper_start(struct reaper *r, unsigned n);
-/* Hand @rv over: destroyed at once when !@async or no thread runs, else
- * queued, after waiting while max_pending are in flight. */
+/* Start @n threads at the first asynchronous retire instead of now: a VM
+ * that never resets creates none (they are on its start-up path). */
+void reaper_start_deferred(struct reaper *r, unsigned n);
+/* Hand @rv over: destroyed at once when !@async or no thread runs (after
+ * the deferred start, if one is pending), else queued, after waiting while
+ * max_pending are in flight or their plans and @rv's exceed max_bytes. */
 void reaper_retire(struct reaper *r, struct reaper_vm *rv, bool async);
 /* Wait until every retired VM is destroyed. */
 void reaper_drain(struct reaper *r);

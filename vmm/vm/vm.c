@@ -588,8 +588,8 @@ fail:
 	return NULL;
 }
 
-/* The vCPU and reaper threads start with every signal blocked (the vCPU
- * threads unblock the kick). */
+/* The vCPU threads start with every signal blocked (they unblock the
+ * kick); the reaper's threads at the first reset. */
 static int vm_start_threads(struct vm *vm)
 {
 	sigset_t all, old;
@@ -598,9 +598,9 @@ static int vm_start_threads(struct vm *vm)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = vcpu_pool_start(&vm->vcpus);
-	if (!r)
-		r = reaper_start(&vm->reaper, REAPER_THREADS);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* retired VMs appear at the first reset */
+	reaper_start_deferred(&vm->reaper, REAPER_THREADS);
 	return r;
 }
 
