@@ -5,7 +5,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -20,6 +25,8 @@
  * above 51 cleared (PLAN_VMSA_GPA). */
 #define PAGE_INFO_LEN 0x70
 
+struct ahead;
+
 struct folder {
 	EVP_MD_CTX *ctx;
 	const EVP_MD *md;
@@ -27,6 +34,25 @@ struct folder {
 	const uint8_t *prev;          /* last page hashed and its digest */
 	uint8_t prev_hash[SNP_DIGEST_LEN];
 	bool have_prev;
+	struct ahead *ahead;          /* pages a second thread hashes, or NULL */
+	size_t next;                  /* the fold's position in ahead->page */
+};
+
+/* The contents hashes are independent of the fold (only PAGE_INFO chains),
+ * so a second thread hashes the full data pages from the last one
+ * backwards while the fold walks forwards and hashes what the helper has
+ * not claimed: each page is hashed once, by whoever claims it first, and
+ * the digest does not depend on who did. */
+enum { AHEAD_FREE, AHEAD_CLAIMED, AHEAD_DONE };
+#define AHEAD_MIN_PAGES 64
+
+struct ahead {
+	const uint8_t **page;         /* the full data pages, in fold order */
+	uint8_t (*hash)[SNP_DIGEST_LEN];
+	_Atomic unsigned char *state;
+	size_t n;
+	const EVP_MD *md;
+	pthread_t thread;
 };
 
 /* SHA-384, fetched from the provider once for the process: a fetch looks
@@ -70,6 +96,56 @@ static int fold(struct folder *f, const uint8_t contents[SNP_DIGEST_LEN], uint8_
 	return hash(f, pi, sizeof(pi), f->ld);
 }
 
+static bool same_as_before(struct ahead *a, size_t i)
+{
+	return i > 0 && !memcmp(a->page[i - 1], a->page[i], PLAN_PAGE);
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	for (size_t i = a->n; ctx && i-- > 0;) {
+		unsigned char want = AHEAD_FREE;
+
+		/* a run of equal pages is the fold's (it reuses one digest) */
+		if (same_as_before(a, i))
+			continue;
+		if (!atomic_compare_exchange_strong(&a->state[i], &want, AHEAD_CLAIMED))
+			break;                /* the fold got here: the rest is its */
+		if (!EVP_DigestInit_ex2(ctx, a->md, NULL) ||
+		    !EVP_DigestUpdate(ctx, a->page[i], PLAN_PAGE) ||
+		    !EVP_DigestFinal_ex(ctx, a->hash[i], NULL)) {
+			atomic_store(&a->state[i], AHEAD_FREE);   /* the fold hashes it */
+			break;
+		}
+		atomic_store_explicit(&a->state[i], AHEAD_DONE, memory_order_release);
+	}
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+/* The helper's hash of @page if it is the fold's next full data page and
+ * the helper has finished it.  One it is still hashing is hashed here too:
+ * waiting could mean waiting a whole time slice for a preempted helper. */
+static bool ahead_take(struct folder *f, const uint8_t *page, uint8_t out[SNP_DIGEST_LEN])
+{
+	struct ahead *a = f->ahead;
+	unsigned char want = AHEAD_FREE;
+	size_t i;
+
+	if (!a || f->next >= a->n || a->page[f->next] != page)
+		return false;
+	i = f->next++;
+	if (atomic_compare_exchange_strong(&a->state[i], &want, AHEAD_CLAIMED) ||
+	    want != AHEAD_DONE)
+		return false;
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(out, a->hash[i], SNP_DIGEST_LEN);
+	return true;
+}
+
 /* SHA-384 of one 4 KiB page; a page equal to the one hashed just before
  * reuses its digest (firmware images have long runs of 0xff or 0x00). */
 static int page_hash(struct folder *f, const uint8_t *page, uint8_t out[SNP_DIGEST_LEN])
@@ -79,6 +155,14 @@ static int page_hash(struct folder *f, const uint8_t *page, uint8_t out[SNP_DIGE
 	if (f->have_prev && (f->prev == page || !memcmp(f->prev, page, PLAN_PAGE))) {
 		memcpy(out, f->prev_hash, SNP_DIGEST_LEN);
 		f->prev = page;
+		if (f->ahead && f->next < f->ahead->n && f->ahead->page[f->next] == page)
+			f->next++;
+		return 0;
+	}
+	if (ahead_take(f, page, out)) {
+		memcpy(f->prev_hash, out, SNP_DIGEST_LEN);
+		f->prev = page;
+		f->have_prev = true;
 		return 0;
 	}
 	ret = hash(f, page, PLAN_PAGE, out);
@@ -156,6 +240,92 @@ int snp_digest_fold(uint8_t ld[SNP_DIGEST_LEN], const uint8_t contents[SNP_DIGES
 	return ret;
 }
 
+/* The helper for @p's full data pages (after stage 1 with a seed), when
+ * there are enough of them and a second CPU; NULL to fold alone. */
+static struct ahead *ahead_start(const struct launch_plan *p, const uint8_t *seed,
+				 const EVP_MD *md)
+{
+	struct ahead *a = NULL;
+	size_t n = 0, i = 0;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	sigset_t all, old;
+	int e, cpu;
+
+	for (int pass = 0; pass < 2; pass++) {
+		size_t r = 0;
+
+		if (seed)
+			while (r < p->nregions && !strcmp(p->regions[r].what, "firmware"))
+				r++;
+		for (; r < p->nregions; r++) {
+			const struct plan_region *g = &p->regions[r];
+
+			if (g->snp_type != PLAN_SNP_NORMAL || !g->data)
+				continue;
+			for (uint64_t off = 0; off < g->size && off + PLAN_PAGE <= g->data_len;
+			     off += PLAN_PAGE) {
+				if (pass)
+					a->page[i++] = g->data + off;
+				else
+					n++;
+			}
+		}
+		if (pass)
+			break;
+		if (n < AHEAD_MIN_PAGES || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+			return NULL;
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return NULL;
+		a->page = malloc(n * sizeof(*a->page));
+		a->hash = malloc(n * sizeof(*a->hash));
+		a->state = calloc(n, sizeof(*a->state));
+		if (!a->page || !a->hash || !a->state)
+			goto fail;
+	}
+	a->n = n;
+	a->md = md;
+	/* on another CPU than this one: a new thread tends to start beside its
+	 * creator and to move only later, when the hashing is half done */
+	pthread_attr_init(&attr);
+	cpu = sched_getcpu();
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(cpus), &cpus) && CPU_COUNT(&cpus) > 1) {
+		CPU_CLR(cpu, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&a->thread, &attr, ahead_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (!e)
+		return a;
+fail:
+	free(a->page);
+	free(a->hash);
+	free(a->state);
+	free(a);
+	return NULL;
+}
+
+static void ahead_stop(struct ahead *a)
+{
+	if (!a)
+		return;
+	/* claim what is left so that the helper stops at once */
+	for (size_t i = 0; i < a->n; i++) {
+		unsigned char want = AHEAD_FREE;
+
+		atomic_compare_exchange_strong(&a->state[i], &want, AHEAD_CLAIMED);
+	}
+	pthread_join(a->thread, NULL);
+	free(a->page);
+	free(a->hash);
+	free(a->state);
+	free(a);
+}
+
 static int measure(const struct launch_plan *p, const uint8_t *seed,
 		   struct snp_digest_stages *out)
 {
@@ -175,6 +345,7 @@ static int measure(const struct launch_plan *p, const uint8_t *seed,
 		log_err("snp: measure: OpenSSL has no SHA-384");
 		goto out;
 	}
+	f.ahead = ahead_start(p, seed, f.md);
 	/* Stage 1: the firmware regions (labelled "firmware" by the builder). */
 	for (; i < p->nregions && !strcmp(p->regions[i].what, "firmware"); i++) {
 		if (seed)
@@ -207,6 +378,7 @@ static int measure(const struct launch_plan *p, const uint8_t *seed,
 out:
 	if (ret == -EIO)
 		log_err("snp: measure: SHA-384 failed");
+	ahead_stop(f.ahead);
 	EVP_MD_CTX_free(f.ctx);
 	return ret;
 }

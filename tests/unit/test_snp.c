@@ -316,6 +316,88 @@ Test(snp, fold_page_by_page_matches)
 	free(fw);
 }
 
+/* The fold of a hand-made plan, page by page, as a reference: NORMAL
+ * pages hashed (zero past data_len), the other types with zero contents;
+ * @seed replaces the firmware stage. */
+static void reference_fold(const struct launch_plan *p, const uint8_t *seed, uint8_t ld[48])
+{
+	size_t i = 0;
+
+	memset(ld, 0, 48);
+	if (seed) {
+		while (i < p->nregions && !strcmp(p->regions[i].what, "firmware"))
+			i++;
+		memcpy(ld, seed, 48);
+	}
+	for (; i < p->nregions; i++) {
+		const struct plan_region *r = &p->regions[i];
+
+		for (uint64_t off = 0; off < r->size; off += 4096) {
+			uint8_t contents[48] = { 0 }, page[4096] = { 0 };
+
+			if (r->snp_type == PLAN_SNP_NORMAL) {
+				if (r->data && off < r->data_len)
+					memcpy(page, r->data + off,
+					       r->data_len - off < 4096 ? r->data_len - off : 4096);
+				EVP_Digest(page, 4096, contents, NULL, EVP_sha384(), NULL);
+			}
+			cr_assert_eq(snp_digest_fold(ld, contents, r->snp_type, r->gpa + off), 0);
+		}
+	}
+}
+
+/* Plans large enough for the second hashing thread (snp/digest.c hashes
+ * the full data pages from the end while the fold walks from the start):
+ * runs of equal pages, equal pages across a region boundary, a partial
+ * last page, a zero region between, with and without a seed, many times
+ * over so that the two threads meet at different pages. */
+Test(snp, measure_with_a_hashing_helper_matches_the_page_fold)
+{
+	enum { NPAGES = 300 };
+	uint8_t *buf = aligned_alloc(4096, NPAGES * 4096);
+	uint8_t seed[48], ld[48];
+	unsigned x = 12345;
+
+	cr_assert_not_null(buf);
+	for (size_t pg = 0; pg < NPAGES; pg++) {
+		/* pages 40-89 and 200-229 repeat one page each; the rest differ */
+		size_t src = pg >= 40 && pg < 90 ? 40 : pg >= 200 && pg < 230 ? 200 : pg;
+
+		for (size_t b = 0; b < 4096; b++) {
+			x = x * 1103515245u + 12345u;
+			buf[pg * 4096 + b] = (uint8_t)(src == pg ? x >> 16 : buf[src * 4096 + b]);
+		}
+	}
+	memset(seed, 0x5a, sizeof(seed));
+	for (unsigned round = 0; round < 60; round++) {
+		struct launch_plan p;
+		struct snp_digest_stages st;
+		const struct plan_region regions[] = {
+			{ .gpa = 0xff000000, .size = 120 * 4096, .data = buf, .data_len = 120 * 4096,
+			  .snp_type = PLAN_SNP_NORMAL, .what = "firmware" },
+			{ .gpa = 0xff078000, .size = 100 * 4096, .data = buf + 120 * 4096,
+			  .data_len = 100 * 4096, .snp_type = PLAN_SNP_NORMAL, .what = "firmware" },
+			{ .gpa = 0x800000, .size = 3 * 4096, .snp_type = PLAN_SNP_ZERO, .what = "SEC_MEM" },
+			/* the last 80 pages, the final one partly filled */
+			{ .gpa = 0x900000, .size = 81 * 4096, .data = buf + 220 * 4096,
+			  .data_len = 79 * 4096 + (round * 37) % 4096 + 1, .snp_type = PLAN_SNP_NORMAL,
+			  .what = "kernel" },
+		};
+
+		plan_init(&p, PLAN_SNP);
+		for (size_t r = 0; r < sizeof(regions) / sizeof(regions[0]); r++)
+			cr_assert_eq(plan_add_region(&p, &regions[r]), 0);
+		cr_assert_eq(snp_measure_plan(&p, &st), 0);
+		reference_fold(&p, NULL, ld);
+		cr_assert_eq(memcmp(ld, st.final, 48), 0, "round %u", round);
+		cr_assert_eq(snp_measure_plan_seeded(&p, seed, &st), 0);
+		reference_fold(&p, seed, ld);
+		cr_assert_eq(memcmp(ld, st.final, 48), 0, "seeded, round %u", round);
+		plan_free(&p);
+	}
+	free(buf);
+}
+
 /* ---- the real SEV-SNP report (EPYC Milan) from dstack's fixtures ---- */
 
 static const char *json_find(const char *doc, const char *key)
