@@ -5,8 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include "vmm/base/le.h"
 #include "vmm/base/log.h"
+#include "vmm/base/thread.h"
 
 /* SEV-SNP Firmware ABI #56860, SNP_LAUNCH_UPDATE, "PAGE_INFO" (0x70 bytes):
  * 0x00 DIGEST_CUR[48], 0x30 CONTENTS[48], 0x60 u16 LENGTH, 0x62 u8
@@ -247,10 +246,7 @@ static struct ahead *ahead_start(const struct launch_plan *p, const uint8_t *see
 {
 	struct ahead *a = NULL;
 	size_t n = 0, i = 0;
-	pthread_attr_t attr;
-	cpu_set_t cpus;
-	sigset_t all, old;
-	int e, cpu;
+	int e;
 
 	for (int pass = 0; pass < 2; pass++) {
 		size_t r = 0;
@@ -286,19 +282,7 @@ static struct ahead *ahead_start(const struct launch_plan *p, const uint8_t *see
 	}
 	a->n = n;
 	a->md = md;
-	/* on another CPU than this one: a new thread tends to start beside its
-	 * creator and to move only later, when the hashing is half done */
-	pthread_attr_init(&attr);
-	cpu = sched_getcpu();
-	if (cpu >= 0 && !sched_getaffinity(0, sizeof(cpus), &cpus) && CPU_COUNT(&cpus) > 1) {
-		CPU_CLR(cpu, &cpus);
-		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = pthread_create(&a->thread, &attr, ahead_main, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	e = thread_start_beside(&a->thread, ahead_main, a);
 	if (!e)
 		return a;
 fail:

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "devices/doorbell.h"
 #include "devices/fwcfg.h"
 #include "loader/bzimage.h"
@@ -378,12 +380,26 @@ static void check_running(const struct tvm *t, unsigned nth, const uint8_t want[
 	cr_assert_eq(memcmp(want, mv, 48), 0, "prediction != the model's");
 }
 
+/* ...and the host firmware's SHA-384 (hashed on a thread of swap_open
+ * while the first VM was built) in the booted event, in status and in the
+ * swap, against a hash of the file made here. */
 static void check_first_boot(const struct tvm *t)
 {
 	struct launch_measurement m;
+	struct api_status st;
+	uint8_t want[48];
+	size_t len;
+	uint8_t *fw = slurp(t->cfg.firmware_path, &len);
 
 	predict_host(t, &m);
 	check_running(t, 1, m.value);
+	cr_assert_not_null(fw);
+	cr_assert(EVP_Digest(fw, len, want, NULL, EVP_sha384(), NULL));
+	free(fw);
+	cr_assert_eq(memcmp(wait_event("booted", 1).sha, want, 48), 0, "booted: firmware sha384");
+	cr_assert_eq(vm_api_ops.status(t->vm, &st), 0);
+	cr_assert_eq(memcmp(st.fw_sha384, want, 48), 0, "status: firmware sha384");
+	cr_assert_eq(memcmp(swap_host_sha384(&t->vm->swap), want, 48), 0);
 }
 
 /* ---------------- driving the guest ---------------- */
@@ -740,7 +756,7 @@ Test(vm_measure, snp_one_shot_returns_to_the_host)
 	cr_assert_str_eq(p.firmware, "host");
 	cr_assert(p.has_measurement);
 	cr_assert_eq(memcmp(p.measurement, host.value, 48), 0);
-	cr_assert_eq(memcmp(p.sha384, t.vm->swap.host_fw_sha384, 48), 0);
+	cr_assert_eq(memcmp(p.sha384, swap_host_sha384(&t.vm->swap), 48), 0);
 	guest_reset(&t, 3);
 	reb = wait_event("rebuilt", 2);
 	cr_assert_str_eq(reb.firmware, "host");

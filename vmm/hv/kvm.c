@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
+#include "vmm/base/thread.h"
 
 /* The supported-CPUID fetch, on its own thread: the table grows until
  * KVM stops answering E2BIG. */
@@ -65,7 +65,6 @@ const struct kvm_cpuid2 *kvm_supported_cpuid(struct hv *hv)
 static int kvm_open(struct hv **out, char *err, size_t errlen)
 {
 	struct hv *hv;
-	sigset_t all, old;
 	int fd, ver;
 
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -106,11 +105,7 @@ static int kvm_open(struct hv **out, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	pthread_mutex_init(&hv->cpuid_lock, NULL);
-	/* the fetch takes no signal meant for the process */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	hv->cpuid_pending = pthread_create(&hv->cpuid_thread, NULL, kvm_cpuid_main, hv) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	hv->cpuid_pending = thread_start_beside(&hv->cpuid_thread, kvm_cpuid_main, hv) == 0;
 	if (!hv->cpuid_pending)
 		kvm_cpuid_main(hv);
 	*out = hv;

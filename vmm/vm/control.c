@@ -97,7 +97,7 @@ static int vm_api_pending(void *opaque, struct api_pending *p)
 		break;
 	case DOORBELL_FW_HOST:
 		p->firmware = "host";
-		memcpy(p->sha384, vm->swap.host_fw_sha384, 48);
+		memcpy(p->sha384, swap_host_sha384(&vm->swap), 48);
 		have = swap_measurement_get(&vm->swap, &(struct swap_choice){ .guest = false }, &k);
 		break;
 	default:

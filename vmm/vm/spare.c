@@ -275,7 +275,7 @@ bool spare_use(struct vm *vm, struct swap_choice *ch)
 	uint64_t t0 = clock_now_ns();
 	struct spare_vm *sv;
 
-	if (ch->guest || !vm->spare.enabled)
+	if (ch->guest || ch->sha_later || !vm->spare.enabled)
 		return false;
 	sv = spare_take(&vm->spare, ch->sha384);
 	if (!sv)

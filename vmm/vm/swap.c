@@ -13,6 +13,28 @@
 #include "vmm/base/digest.h"
 #include "vmm/base/events.h"
 #include "vmm/base/log.h"
+#include "vmm/base/thread.h"
+
+static void *swap_hash_main(void *arg)
+{
+	struct swap *s = arg;
+
+	digest_sha384(s->host_fw, s->host_fw_len, s->host_fw_sha384);
+	return NULL;
+}
+
+const uint8_t *swap_host_sha384(const struct swap *cs)
+{
+	struct swap *s = (struct swap *)cs;   /* computed once, then constant */
+
+	pthread_mutex_lock(&s->hash_lock);
+	if (s->hash_pending) {
+		pthread_join(s->hash_thread, NULL);
+		s->hash_pending = false;
+	}
+	pthread_mutex_unlock(&s->hash_lock);
+	return s->host_fw_sha384;
+}
 
 int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -20,13 +42,16 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 
 	s->cfg = cfg;
 	pthread_mutex_init(&s->mlock, NULL);
+	pthread_mutex_init(&s->hash_lock, NULL);
 	ratelimit_init(&s->ev_rl, SWAP_EV_BURST, SWAP_EV_RATE);
 	r = file_map(cfg->firmware_path, CFG_FW_MAX, &s->host_fw_map, err, errlen);
 	if (r)
 		return r;
 	s->host_fw = s->host_fw_map.buf;
 	s->host_fw_len = s->host_fw_map.len;
-	digest_sha384(s->host_fw, s->host_fw_len, s->host_fw_sha384);
+	s->hash_pending = thread_start_beside(&s->hash_thread, swap_hash_main, s) == 0;
+	if (!s->hash_pending)
+		swap_hash_main(s);
 	if (cfg->uki_path) {
 		struct file_map um;
 		struct uki u;
@@ -57,6 +82,8 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 
 void swap_close(struct swap *s)
 {
+	if (s->cfg)
+		swap_host_sha384(s);   /* the hash reads the mapping */
 	file_unmap(&s->host_fw_map);
 	for (unsigned i = 0; i < s->n_uki_fw; i++)
 		free(s->uki_fw[i].fwid);
@@ -64,6 +91,8 @@ void swap_close(struct swap *s)
 	s->uki_fw = NULL;
 	s->n_uki_fw = 0;
 	pthread_mutex_destroy(&s->mlock);
+	if (s->cfg)
+		pthread_mutex_destroy(&s->hash_lock);
 }
 
 const char *swap_format_name(uint64_t format)
@@ -307,11 +336,14 @@ static int swap_plan(const struct swap *s, struct swap_choice *ch, char *err, si
 	return r;
 }
 
-static void swap_take_host(const struct swap *s, struct swap_choice *ch)
+static void swap_take_host(const struct swap *s, struct swap_choice *ch, bool later)
 {
 	ch->fw = s->host_fw;
 	ch->len = s->host_fw_len;
-	memcpy(ch->sha384, s->host_fw_sha384, sizeof(ch->sha384));
+	memset(ch->sha384, 0, sizeof(ch->sha384));
+	if (!later)
+		memcpy(ch->sha384, swap_host_sha384(s), sizeof(ch->sha384));
+	ch->sha_later = later;
 	ch->format = 0;
 	ch->guest = false;
 }
@@ -320,7 +352,15 @@ int swap_host(const struct swap *s, struct swap_choice *ch)
 {
 	char err[256];
 
-	swap_take_host(s, ch);
+	swap_take_host(s, ch, false);
+	return swap_plan(s, ch, err, sizeof(err));
+}
+
+int swap_host_first(const struct swap *s, struct swap_choice *ch)
+{
+	char err[256];
+
+	swap_take_host(s, ch, true);
 	return swap_plan(s, ch, err, sizeof(err));
 }
 
@@ -355,7 +395,7 @@ int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *c
 		ch->format = img->format;
 		ch->guest = true;
 	} else {
-		swap_take_host(s, ch);
+		swap_take_host(s, ch, false);
 	}
 	r = swap_plan(s, ch, err, sizeof(err));
 	if (r && ch->guest) {

@@ -40,6 +40,12 @@ struct swap {
 	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
 	const uint8_t *host_fw;
 	size_t host_fw_len;
+	/* its SHA-384, hashed on a thread of swap_open while the first VM is
+	 * built (the first hash of a process also initialises OpenSSL: about
+	 * 0.3 ms here); read through swap_host_sha384() */
+	pthread_mutex_t hash_lock;
+	pthread_t hash_thread;
+	bool hash_pending;             /* the thread is not joined yet */
 	uint8_t host_fw_sha384[48];
 	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
 	 * start-up): every SNP plan's kernel-hashes page uses these */
@@ -78,6 +84,9 @@ struct swap_choice {
 	uint8_t sha384[48];
 	uint64_t format;               /* DOORBELL_FORMAT_*, 0 for the host's */
 	bool guest;                    /* the doorbell's image */
+	/* swap_host_first: @sha384 is not filled in yet (vm_boot fills it in
+	 * from swap_host_sha384 once the VM is built) */
+	bool sha_later;
 };
 
 /* Map the [firmware] and read the [uki]'s firmware table.  0, or a negative
@@ -116,6 +125,12 @@ uint64_t swap_events_suppressed(struct swap *s);
 /* The host's firmware and its plan (the first boot).  0, or the plan
  * builder's error, logged. */
 int swap_host(const struct swap *s, struct swap_choice *ch);
+/* The same for the first boot, without waiting for the host firmware's
+ * SHA-384: @ch->sha_later is set. */
+int swap_host_first(const struct swap *s, struct swap_choice *ch);
+/* The host firmware's SHA-384, waiting for its hash if that still runs.
+ * Safe from any thread. */
+const uint8_t *swap_host_sha384(const struct swap *s);
 /* At a reset: the doorbell's pending image, the current one, or the host's,
  * and its plan; an accepted image whose plan does not build falls back to
  * the host's firmware (swap_failed).  0, or the error of the host

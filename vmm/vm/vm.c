@@ -386,6 +386,11 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	if (rt)
 		doorbell_on_rebuilt(vm->dev->doorbell, 0);
 	board_first_output_arm(vm->dev);
+	if (ch->sha_later) {
+		/* the first boot's: hashed while the VM was built */
+		memcpy(ch->sha384, swap_host_sha384(&vm->swap), 48);
+		ch->sha_later = false;
+	}
 	pthread_mutex_lock(&vm->info_lock);
 	memcpy(vm->cur_fw_sha384, ch->sha384, 48);
 	vm->cur_m = lm;
@@ -831,7 +836,7 @@ int vm_run(struct vm *vm)
 		log_err("could not start vCPU threads");
 		goto out;
 	}
-	if (swap_host(&vm->swap, &ch))
+	if (swap_host_first(&vm->swap, &ch))
 		goto out;
 	if (vm_boot(vm, &ch, NULL)) {
 		log_err("could not build the VM");
