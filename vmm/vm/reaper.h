@@ -25,8 +25,11 @@
  * A single plan larger than this is still taken when nothing is pending. */
 #define REAPER_MAX_PLAN_BYTES (128ULL << 20)
 /* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
- * periods: several reapers overlap those waits. */
-#define REAPER_THREADS 4
+ * periods: several reapers overlap those waits.  Four destroyed about 170
+ * VMs a second here, fewer than a reset storm retires (a reset every 2 ms:
+ * the bound above was reached, rebuilt retire_ms p99 6-11 ms); eight keep
+ * up (p99 0.2-0.3 ms), sixteen gained nothing more (docs/performance.md). */
+#define REAPER_THREADS 8
 
 /* A hypervisor VM whose teardown was deferred, with the plan whose buffers
  * its memslots pointed at. */

@@ -394,6 +394,7 @@ int swap_choose(const struct swap *s, struct doorbell *db, struct swap_choice *c
 		memcpy(ch->sha384, img->sha384, sizeof(ch->sha384));
 		ch->format = img->format;
 		ch->guest = true;
+		ch->sha_later = false;
 	} else {
 		swap_take_host(s, ch, false);
 	}
