@@ -111,8 +111,10 @@ static void wait_idle(void)
 {
 	for (;;) {
 		pthread_mutex_lock(&S.lock);
-		bool idle = !S.want && S.state != SPARE_BUILDING &&
-			    !(S.state == SPARE_READY && S.held->gen != atomic_load(&S.gen));
+		bool idle = !S.want && !S.building;
+
+		for (unsigned i = 0; i < S.nheld; i++)
+			idle = idle && S.held[i]->gen == atomic_load(&S.gen);
 		pthread_mutex_unlock(&S.lock);
 		if (idle)
 			return;
@@ -134,6 +136,7 @@ static void setup(void)
 	reaper_init(&R, REAPER_MAX_PENDING, reaper_destroy_vm);
 	cr_assert_eq(reaper_start(&R, 2), 0);
 	spare_init(&S, t_build, t_retire, NULL);
+	S.depth = 1;       /* the tests below count one spare; depth 2 at the end */
 }
 
 /* Everything made was destroyed; the statistics add up. */
@@ -141,6 +144,7 @@ static void teardown(void)
 {
 	spare_stop(&S, true);
 	reaper_stop(&R);
+	cr_assert_eq(S.nheld, 0);
 	cr_assert_eq(S.built, S.used + S.discarded, "built %llu used %llu discarded %llu",
 		     (unsigned long long)S.built, (unsigned long long)S.used,
 		     (unsigned long long)S.discarded);
@@ -284,6 +288,91 @@ Test(spare, reset_storm_never_leaks)
 		if (current)
 			retire_installed(current);
 		current = sv;      /* NULL: the reset built its own (not counted here) */
+		spare_request(&S);
+	}
+	if (current)
+		retire_installed(current);
+	cr_assert_eq(S.used, used);
+	cr_assert_gt(used, 0);
+}
+
+/* ---- two spares (SPARE_DEPTH, what a VM uses) ---- */
+
+Test(spare, two_are_held_and_used_in_order)
+{
+	S.depth = SPARE_DEPTH;
+	spare_request(&S);
+	wait_idle();
+	cr_assert_eq(S.built, 2);
+	cr_assert_eq(S.nheld, 2);
+	struct spare_vm *first = S.held[0], *a = spare_take(&S, fw_a), *b;
+
+	cr_assert_eq(a, first, "the oldest first");
+	b = spare_take(&S, fw_a);                  /* the second covers the next reset */
+	cr_assert_not_null(b);
+	cr_assert_null(spare_take(&S, fw_a), "two spares, two takes");
+	cr_assert_eq(S.used, 2);
+	retire_installed(a);
+	retire_installed(b);
+	spare_request(&S);                        /* tops the pool up again */
+	wait_idle();
+	cr_assert_eq(S.nheld, 2);
+	cr_assert_eq(S.built, 4);
+}
+
+Test(spare, two_invalidated_are_both_discarded)
+{
+	S.depth = SPARE_DEPTH;
+	spare_request(&S);
+	wait_idle();
+	spare_invalidate(&S);
+	wait_idle();
+	cr_assert_eq(S.discarded, 2);
+	cr_assert_eq(S.nheld, 0);
+	cr_assert_null(spare_take(&S, fw_a));
+	spare_request(&S);
+	wait_idle();
+	struct spare_vm *sv = spare_take(&S, fw_a);
+
+	cr_assert_not_null(sv);
+	cr_assert_eq(sv->gen, atomic_load(&S.gen), "a current one, never a stale one");
+	retire_installed(sv);
+}
+
+Test(spare, stop_retires_both)
+{
+	S.depth = SPARE_DEPTH;
+	spare_request(&S);
+	wait_idle();
+	spare_stop(&S, true);
+	cr_assert_eq(S.discarded, 2);
+	reaper_drain(&R);
+	cr_assert_eq(atomic_load(&vms_gone), 2);
+}
+
+Test(spare, reset_storm_with_two_never_leaks)
+{
+	struct spare_vm *current = NULL;
+	unsigned seed = 7, used = 0;
+
+	S.depth = SPARE_DEPTH;
+	for (unsigned i = 0; i < 400; i++) {
+		unsigned dice = rand_r(&seed) % 10;
+		const uint8_t *fw = dice == 0 ? fw_b : fw_a;
+		struct spare_vm *sv;
+
+		if (dice == 1)
+			spare_invalidate(&S);
+		if (dice == 2)
+			atomic_store(&fail_next, true);
+		sv = spare_take(&S, fw);
+		if (sv) {
+			cr_assert_eq(memcmp(sv->sha384, fw, 48), 0);
+			used++;
+		}
+		if (current)
+			retire_installed(current);
+		current = sv;
 		spare_request(&S);
 	}
 	if (current)

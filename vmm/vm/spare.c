@@ -15,10 +15,21 @@
 
 void spare_init(struct spare *s, spare_build_fn *build, spare_retire_fn *retire, void *opaque)
 {
-	*s = (struct spare){ .build = build, .retire = retire, .opaque = opaque, .enabled = true };
+	*s = (struct spare){ .build = build, .retire = retire, .opaque = opaque, .enabled = true,
+			     .depth = SPARE_DEPTH };
 	atomic_init(&s->gen, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+}
+
+/* Take held[@i] out of the pool (lock held). */
+static struct spare_vm *spare_remove_locked(struct spare *s, unsigned i)
+{
+	struct spare_vm *sv = s->held[i];
+
+	memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(s->held[0]));
+	s->nheld--;
+	return sv;
 }
 
 /* Called with the lock held; drops it around the retire. */
@@ -30,6 +41,17 @@ static void spare_discard_locked(struct spare *s, struct spare_vm *sv)
 	pthread_mutex_lock(&s->lock);
 }
 
+/* Retire one stale held spare, if there is one (lock held): true if so. */
+static bool spare_discard_stale_locked(struct spare *s)
+{
+	for (unsigned i = 0; i < s->nheld; i++)
+		if (s->held[i]->gen != atomic_load(&s->gen)) {
+			spare_discard_locked(s, spare_remove_locked(s, i));
+			return true;
+		}
+	return false;
+}
+
 static void *spare_main(void *arg)
 {
 	struct spare *s = arg;
@@ -39,24 +61,15 @@ static void *spare_main(void *arg)
 	 * building anew (docs/performance.md).  A build is about 0.5 ms of CPU. */
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		bool stale = s->state == SPARE_READY && s->held->gen != atomic_load(&s->gen);
-
 		if (s->quit)
 			break;
-		if (stale) {
-			struct spare_vm *sv = s->held;
-
-			s->held = NULL;
-			s->state = SPARE_NONE;
-			spare_discard_locked(s, sv);
+		if (spare_discard_stale_locked(s))
 			continue;
-		}
-		if (!s->want || s->state != SPARE_NONE) {
+		if (!s->want || s->nheld >= s->depth) {
 			pthread_cond_wait(&s->cond, &s->lock);
 			continue;
 		}
-		s->want = false;
-		s->state = SPARE_BUILDING;
+		s->building = true;
 		unsigned gen = atomic_load(&s->gen);
 		pthread_mutex_unlock(&s->lock);
 
@@ -64,18 +77,20 @@ static void *spare_main(void *arg)
 		int r = sv ? s->build(s->opaque, sv) : -ENOMEM;
 
 		pthread_mutex_lock(&s->lock);
-		s->state = SPARE_NONE;
+		s->building = false;
 		pthread_cond_broadcast(&s->cond);
 		if (r) {
 			s->failed++;
+			s->want = false;     /* the next request tries again */
 			free(sv);
 			log_debug("spare: not built: %s", strerror(-r));
 			continue;
 		}
 		sv->gen = gen;
 		s->built++;
-		s->held = sv;
-		s->state = SPARE_READY;   /* stale (gen moved on, or quit): retired above */
+		s->held[s->nheld++] = sv;   /* stale (gen moved on, or quit): retired above */
+		if (s->nheld >= s->depth)
+			s->want = false;       /* full: the next request tops it up */
 		pthread_cond_broadcast(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -123,34 +138,22 @@ void spare_invalidate(struct spare *s)
 
 struct spare_vm *spare_take(struct spare *s, const uint8_t sha384[48])
 {
-	struct spare_vm *sv;
+	struct spare_vm *sv = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	/* a build in flight (or asked for) is nearer its end than a new one */
-	while (s->running && !s->quit &&
-	       (s->state == SPARE_BUILDING || (s->state == SPARE_NONE && s->want)))
+	while (s->running && !s->quit && !s->nheld && (s->building || s->want))
 		pthread_cond_wait(&s->cond, &s->lock);
-	if (s->state != SPARE_READY) {
-		pthread_mutex_unlock(&s->lock);
-		return NULL;
-	}
-	sv = s->held;
-	if (sv->gen == atomic_load(&s->gen) && !memcmp(sv->sha384, sha384, 48)) {
-		s->held = NULL;
-		s->state = SPARE_NONE;
+	while (spare_discard_stale_locked(s))
+		;
+	if (s->nheld && !memcmp(s->held[0]->sha384, sha384, 48)) {
+		sv = spare_remove_locked(s, 0);
 		s->used++;
-		pthread_mutex_unlock(&s->lock);
-		return sv;
 	}
-	if (sv->gen != atomic_load(&s->gen)) {
-		s->held = NULL;
-		s->state = SPARE_NONE;
-		spare_discard_locked(s, sv);
-	}
-	/* current but for other firmware (a guest image's reset): kept for the
-	 * reset that goes back to the host firmware */
+	/* none, or current ones for other firmware (a guest image's reset):
+	 * kept for the reset that goes back to the host firmware */
 	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	return sv;
 }
 
 void spare_stop(struct spare *s, bool wait)
@@ -166,13 +169,8 @@ void spare_stop(struct spare *s, bool wait)
 	pthread_join(s->thread, NULL);
 	s->running = false;
 	pthread_mutex_lock(&s->lock);
-	if (s->held) {
-		struct spare_vm *sv = s->held;
-
-		s->held = NULL;
-		s->state = SPARE_NONE;
-		spare_discard_locked(s, sv);
-	}
+	while (s->nheld)
+		spare_discard_locked(s, spare_remove_locked(s, 0));
 	pthread_mutex_unlock(&s->lock);
 }
 

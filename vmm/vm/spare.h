@@ -1,10 +1,10 @@
 /* vmm/vm/spare.h: a hypervisor VM built ahead, so a reset to the host
  * firmware only switches to it.
- * Owns: the spare's life cycle and its thread.  While the guest runs, a
- * thread builds one spare (VM, memory slots before the irqchip,
+ * Owns: the spares' life cycle and their thread.  While the guest runs, a
+ * thread builds up to SPARE_DEPTH spares (VM, memory slots before the irqchip,
  * irqchip and PIT, vCPUs) for the host firmware's plan at power-on PAM state.
- * At a reset that boots that firmware the main thread takes it; anything
- * that invalidates it (spare_invalidate: a generation counter) makes it
+ * At a reset that boots that firmware the main thread takes the oldest;
+ * anything that invalidates them (spare_invalidate: a generation counter) makes it
  * stale, and a stale or unmatched spare is retired.  Every spare built ends
  * in exactly one of two places: installed as the current VM (whose retire
  * the caller owns) or handed to the retire callback (the reaper).
@@ -40,23 +40,29 @@ typedef int spare_build_fn(void *opaque, struct spare_vm *sv);
 /* Take over @sv (built, not used): destroy it, or queue it to be. */
 typedef void spare_retire_fn(void *opaque, struct spare_vm *sv);
 
-enum spare_state { SPARE_NONE, SPARE_BUILDING, SPARE_READY };
+/* Spares held ready at most.  Two: a reset takes one while the other
+ * covers the next reset if the rebuild of the first is slow (a build waits
+ * for a grace period now and then, a tick here, longer than a guest's
+ * boot). */
+#define SPARE_DEPTH 2
 
 struct spare {
 	spare_build_fn *build;
 	spare_retire_fn *retire;
 	void *opaque;
 	atomic_bool enabled;           /* spare_request builds (spare_init: true) */
+	unsigned depth;                /* 1..SPARE_DEPTH (spare_init: SPARE_DEPTH) */
 	pthread_t thread;
 	bool running;                  /* the thread was started */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool want;                     /* a build was requested */
+	bool want;                     /* build until depth spares are held */
 	bool quit;
-	enum spare_state state;
-	struct spare_vm *held;         /* SPARE_READY */
+	bool building;                 /* a build in flight */
+	struct spare_vm *held[SPARE_DEPTH];   /* ready, oldest first */
+	unsigned nheld;
 	atomic_uint gen;               /* bumped by spare_invalidate */
-	/* statistics: built = used + discarded + held, once stopped held = 0 */
+	/* statistics: built = used + discarded + nheld, once stopped nheld = 0 */
 	uint64_t built, used, discarded, failed;
 };
 
@@ -64,19 +70,19 @@ void spare_init(struct spare *s, spare_build_fn *build, spare_retire_fn *retire,
 /* Start the builder thread (it starts with every signal blocked): 0 or
  * -errno. */
 int spare_start(struct spare *s);
-/* Ask for a spare if none is held or being built (after a boot or rebuild).
- * Without a thread, nothing happens. */
+/* Ask for spares until depth are held (after a boot or rebuild).  Without
+ * a thread, nothing happens. */
 void spare_request(struct spare *s);
 /* Anything a held or building spare was made from changed: it is stale
  * and will be retired, not used.  Any thread. */
 void spare_invalidate(struct spare *s);
-/* The held spare if it is current and built for firmware @sha384; the
- * caller then owns it.  A held spare that is stale or for other firmware is
- * retired (NULL).  A build in flight or requested is waited for: it is
- * nearer its end than a build started now. */
+/* The oldest held spare if it is current and built for firmware @sha384;
+ * the caller then owns it.  Stale spares are retired; a current one for
+ * other firmware is kept (NULL).  With none held, a build in flight or
+ * requested is waited for: it is nearer its end than a build started now. */
 struct spare_vm *spare_take(struct spare *s, const uint8_t sha384[48]);
 /* Stop the thread.  @wait: join it (a build in flight completes) and
- * retire the held spare; !@wait (the process is about to leave): only tell
+ * retire the held spares; !@wait (the process is about to leave): only tell
  * the thread to stop, what it holds goes with the process. */
 void spare_stop(struct spare *s, bool wait);
 void spare_fini(struct spare *s);
