@@ -3,6 +3,9 @@
  * bytes.  Owns: only these tests. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "vmm/base/guid.h"
 #include "vmm/base/hex.h"
 #include "vmm/base/le.h"
+#include "vmm/base/thread.h"
 
 Test(base, le_loads_and_stores)
 {
@@ -146,4 +150,45 @@ Test(base, uefi_guid_bytes)
 
 	cr_assert_arr_eq(got, want, GUID_LEN);
 	cr_assert_arr_eq(zero_tail, zero_tail_want, GUID_LEN);
+}
+
+/* What a helper started by thread_start_beside sees. */
+struct beside {
+	sigset_t mask;
+	cpu_set_t cpus;
+	bool ran;
+};
+
+static void *beside_main(void *arg)
+{
+	struct beside *b = arg;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &b->mask);
+	sched_getaffinity(0, sizeof(b->cpus), &b->cpus);
+	b->ran = true;
+	return NULL;
+}
+
+Test(base, thread_start_beside_blocks_signals_and_leaves_the_callers_cpu)
+{
+	struct beside b = { .ran = false };
+	cpu_set_t mine, left;
+	pthread_t t;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	cr_assert_eq(thread_start_beside(&t, beside_main, &b), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert(b.ran);
+	cr_assert(sigismember(&b.mask, SIGINT) && sigismember(&b.mask, SIGTERM) &&
+		  sigismember(&b.mask, SIGUSR1), "a helper takes no signal meant for the process");
+	if (CPU_COUNT(&mine) < 2) {
+		cr_log_warn("one CPU allowed: the helper's affinity is not narrowed");
+		return;
+	}
+	/* every CPU the caller may use but one: the one it ran on at the start */
+	CPU_XOR(&left, &mine, &b.cpus);
+	cr_assert_eq(CPU_COUNT(&b.cpus), CPU_COUNT(&mine) - 1);
+	cr_assert_eq(CPU_COUNT(&left), 1);
+	CPU_AND(&left, &left, &mine);
+	cr_assert_eq(CPU_COUNT(&left), 1, "the CPU left out is one of the caller's");
 }
