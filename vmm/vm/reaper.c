@@ -26,6 +26,8 @@ static void reaper_now(struct reaper *r, struct reaper_vm *rv)
 		free(rv);
 }
 
+static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *reaper_main(void *arg)
 {
 	struct reaper *r = arg;
@@ -44,8 +46,13 @@ static void *reaper_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		reaper_now(r, rv);
 		/* give the freed plan and image buffers back to the system: a VM
-		 * that rebuilds thousands of times must not creep */
+		 * that rebuilds thousands of times must not creep.  One trim at a
+		 * time: they would only contend for the arena locks, and where
+		 * nothing used glibc's allocator before (under ASan) the first
+		 * trim initialises it, which two threads must not do at once. */
+		pthread_mutex_lock(&trim_lock);
 		malloc_trim(0);
+		pthread_mutex_unlock(&trim_lock);
 		pthread_mutex_lock(&r->lock);
 		r->pending--;
 		r->pending_bytes -= bytes;
