@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,50 @@ Test(base, thread_start_beside_blocks_signals_and_leaves_the_callers_cpu)
 	cr_assert_eq(CPU_COUNT(&left), 1);
 	CPU_AND(&left, &left, &mine);
 	cr_assert_eq(CPU_COUNT(&left), 1, "the CPU left out is one of the caller's");
+}
+
+static void *helper_work(void *arg)
+{
+	atomic_int *n = arg;
+
+	atomic_fetch_add(n, 1);
+	return NULL;
+}
+
+struct joiner {
+	struct helper *h;
+	atomic_int *n;
+	int seen;
+};
+
+static void *join_and_look(void *arg)
+{
+	struct joiner *j = arg;
+
+	helper_join(j->h);
+	j->seen = atomic_load(j->n);
+	return NULL;
+}
+
+/* Several threads join the same helper: each sees its work done, and the
+ * work ran once. */
+Test(base, helper_is_joined_once_from_any_thread)
+{
+	struct helper h;
+	atomic_int n = 0;
+	struct joiner j[4];
+	pthread_t t[4];
+
+	helper_start(&h, helper_work, &n);
+	for (unsigned i = 0; i < 4; i++) {
+		j[i] = (struct joiner){ .h = &h, .n = &n, .seen = -1 };
+		cr_assert_eq(pthread_create(&t[i], NULL, join_and_look, &j[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(j[i].seen, 1, "joiner %u saw the work %s", i, j[i].seen ? "twice" : "not done");
+	}
+	helper_join(&h);                  /* once more: nothing left to wait for */
+	helper_fini(&h);
+	cr_assert_eq(atomic_load(&n), 1);
 }

@@ -20,7 +20,6 @@
 
 #include "vmm/base/layout.h"
 #include "vmm/base/log.h"
-#include "vmm/base/thread.h"
 
 /* The supported-CPUID fetch, on its own thread: the table grows until
  * KVM stops answering E2BIG. */
@@ -34,7 +33,7 @@ static void *kvm_cpuid_main(void *arg)
 
 		if (!c) {
 			hv->cpuid_err = -ENOMEM;
-			return NULL;
+			break;
 		}
 		c->nent = nent;
 		if (ioctl(hv->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
@@ -44,21 +43,16 @@ static void *kvm_cpuid_main(void *arg)
 		hv->cpuid_err = -errno;
 		free(c);
 		if (hv->cpuid_err != -E2BIG || nent >= 4096)
-			return NULL;
+			break;
 		nent *= 2;
 	}
+	log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-hv->cpuid_err));
+	return NULL;
 }
 
 const struct kvm_cpuid2 *kvm_supported_cpuid(struct hv *hv)
 {
-	pthread_mutex_lock(&hv->cpuid_lock);
-	if (hv->cpuid_pending) {
-		pthread_join(hv->cpuid_thread, NULL);
-		hv->cpuid_pending = false;
-		if (!hv->cpuid)
-			log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-hv->cpuid_err));
-	}
-	pthread_mutex_unlock(&hv->cpuid_lock);
+	helper_join(&hv->cpuid_fetch);
 	return hv->cpuid;
 }
 
@@ -104,10 +98,7 @@ static int kvm_open(struct hv **out, char *err, size_t errlen)
 		free(hv);
 		return -ENODEV;
 	}
-	pthread_mutex_init(&hv->cpuid_lock, NULL);
-	hv->cpuid_pending = thread_start_beside(&hv->cpuid_thread, kvm_cpuid_main, hv) == 0;
-	if (!hv->cpuid_pending)
-		kvm_cpuid_main(hv);
+	helper_start(&hv->cpuid_fetch, kvm_cpuid_main, hv);
 	*out = hv;
 	return 0;
 }
@@ -116,9 +107,7 @@ static void kvm_close(struct hv *hv)
 {
 	if (!hv)
 		return;
-	if (hv->cpuid_pending)
-		pthread_join(hv->cpuid_thread, NULL);
-	pthread_mutex_destroy(&hv->cpuid_lock);
+	helper_fini(&hv->cpuid_fetch);
 	close(hv->kvm_fd);
 	free(hv->cpuid);
 	free(hv);

@@ -6,28 +6,26 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 
+#include "vmm/base/thread.h"
 #include "vmm/hv/hv.h"
 
 struct hv {
 	int kvm_fd;
 	int run_size;
 	bool readonly_mem;
-	/* KVM_GET_SUPPORTED_CPUID: fetched by a thread of kvm_open while the
+	/* KVM_GET_SUPPORTED_CPUID: fetched by a helper of kvm_open while the
 	 * VM is laid out (it costs more than building the VM on a nested host);
 	 * read only through kvm_supported_cpuid() */
-	pthread_t cpuid_thread;
-	bool cpuid_pending;         /* the thread is not joined yet */
+	struct helper cpuid_fetch;
 	int cpuid_err;              /* 0 or -errno of the ioctl */
-	pthread_mutex_t cpuid_lock;
 	struct kvm_cpuid2 *cpuid;
 };
 
-/* What KVM supports, once the fetch has finished: NULL (and the error
- * logged) if it failed. */
+/* What KVM supports, once the fetch has finished: NULL if it failed (the
+ * fetch logged why; cpuid_err says it). */
 const struct kvm_cpuid2 *kvm_supported_cpuid(struct hv *hv);
 
 struct hv_vm {

@@ -3,10 +3,10 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "vmm/base/log.h"
+#include "vmm/base/thread.h"
 
 void reaper_destroy_vm(struct reaper_vm *rv)
 {
@@ -76,7 +76,7 @@ int reaper_start(struct reaper *r, unsigned n)
 	int e = 0;
 
 	for (unsigned i = 0; !e && i < n && r->nthreads < REAPER_THREADS; i++) {
-		e = pthread_create(&r->thread[r->nthreads], NULL, reaper_main, r);
+		e = thread_start_blocked(&r->thread[r->nthreads], NULL, reaper_main, r);
 		if (!e)
 			r->nthreads++;
 	}
@@ -89,22 +89,15 @@ void reaper_start_deferred(struct reaper *r, unsigned n)
 }
 
 /* The deferred start, by whichever retire comes first (the main loop or
- * the spare's thread), with the lock held and every signal blocked, as
- * reaper_start asks. */
+ * the spare's thread), with the lock held. */
 static void reaper_start_deferred_locked(struct reaper *r)
 {
-	sigset_t all, old;
 	unsigned n = r->quit ? 0 : r->deferred;
 
 	r->deferred = 0;
-	if (!n)
-		return;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (reaper_start(r, n))
+	if (n && reaper_start(r, n))
 		log_warn("reaper: %u of %u threads started (the rest of the retired VMs "
 			 "are destroyed on the retiring thread)", r->nthreads, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void reaper_retire(struct reaper *r, struct reaper_vm *rv, bool async)

@@ -25,10 +25,11 @@
  * A single plan larger than this is still taken when nothing is pending. */
 #define REAPER_MAX_PLAN_BYTES (128ULL << 20)
 /* Closing a VM with an in-kernel irqchip is mostly waiting for RCU grace
- * periods: several reapers overlap those waits.  Four destroyed about 170
- * VMs a second here, fewer than a reset storm retires (a reset every 2 ms:
- * the bound above was reached, rebuilt retire_ms p99 6-11 ms); eight keep
- * up (p99 0.2-0.3 ms), sixteen gained nothing more (docs/performance.md). */
+ * periods: several reapers overlap those waits.  At the 23.5 ms a close
+ * takes here (bench_floor), four could destroy at most about 170 VMs a
+ * second, fewer than a reset storm retires (a reset every 2 ms: the bound
+ * above was reached, rebuilt retire_ms p99 6-11 ms); with eight, retire_ms
+ * p99 was 0.2-0.3 ms, and sixteen gained nothing more (docs/performance.md). */
 #define REAPER_THREADS 8
 
 /* A hypervisor VM whose teardown was deferred, with the plan whose buffers
@@ -69,8 +70,8 @@ void reaper_destroy_vm(struct reaper_vm *rv);
 
 /* @destroy: reaper_destroy_vm (tests pass their own). */
 void reaper_init(struct reaper *r, unsigned max_pending, reaper_destroy_fn *destroy);
-/* Start up to @n threads (call with signals blocked): 0 or -errno; the
- * threads that did start keep running. */
+/* Start up to @n threads (every signal blocked in them): 0 or -errno;
+ * the threads that did start keep running. */
 int reaper_start(struct reaper *r, unsigned n);
 /* Start @n threads at the first asynchronous retire instead of now: a VM
  * that never resets creates none (they are on its start-up path). */

@@ -2,12 +2,12 @@
 #include "vmm/vm/spare.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmm/base/clock.h"
 #include "vmm/base/log.h"
+#include "vmm/base/thread.h"
 #include "vmm/launch/launch.h"
 #include "vmm/vm/vm_internal.h"
 
@@ -99,17 +99,13 @@ static void *spare_main(void *arg)
 
 int spare_start(struct spare *s)
 {
-	sigset_t all, old;
 	int e;
 
 	if (s->running)
 		return 0;
 	if (s->quit)
 		return -ECANCELED;   /* stopped for good */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = pthread_create(&s->thread, NULL, spare_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = thread_start_blocked(&s->thread, NULL, spare_main, s);
 	if (e)
 		return -e;
 	s->running = true;

@@ -13,7 +13,6 @@
 #include "vmm/base/digest.h"
 #include "vmm/base/events.h"
 #include "vmm/base/log.h"
-#include "vmm/base/thread.h"
 
 static void *swap_hash_main(void *arg)
 {
@@ -27,12 +26,7 @@ const uint8_t *swap_host_sha384(const struct swap *cs)
 {
 	struct swap *s = (struct swap *)cs;   /* computed once, then constant */
 
-	pthread_mutex_lock(&s->hash_lock);
-	if (s->hash_pending) {
-		pthread_join(s->hash_thread, NULL);
-		s->hash_pending = false;
-	}
-	pthread_mutex_unlock(&s->hash_lock);
+	helper_join(&s->hash);
 	return s->host_fw_sha384;
 }
 
@@ -42,16 +36,14 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 
 	s->cfg = cfg;
 	pthread_mutex_init(&s->mlock, NULL);
-	pthread_mutex_init(&s->hash_lock, NULL);
 	ratelimit_init(&s->ev_rl, SWAP_EV_BURST, SWAP_EV_RATE);
 	r = file_map(cfg->firmware_path, CFG_FW_MAX, &s->host_fw_map, err, errlen);
 	if (r)
 		return r;
 	s->host_fw = s->host_fw_map.buf;
 	s->host_fw_len = s->host_fw_map.len;
-	s->hash_pending = thread_start_beside(&s->hash_thread, swap_hash_main, s) == 0;
-	if (!s->hash_pending)
-		swap_hash_main(s);
+	helper_start(&s->hash, swap_hash_main, s);
+	s->hashing = true;
 	if (cfg->uki_path) {
 		struct file_map um;
 		struct uki u;
@@ -82,8 +74,9 @@ int swap_open(struct swap *s, const struct vm_config *cfg, char *err, size_t err
 
 void swap_close(struct swap *s)
 {
-	if (s->cfg)
-		swap_host_sha384(s);   /* the hash reads the mapping */
+	if (s->hashing)
+		helper_fini(&s->hash);   /* the hash reads the mapping */
+	s->hashing = false;
 	file_unmap(&s->host_fw_map);
 	for (unsigned i = 0; i < s->n_uki_fw; i++)
 		free(s->uki_fw[i].fwid);
@@ -91,8 +84,6 @@ void swap_close(struct swap *s)
 	s->uki_fw = NULL;
 	s->n_uki_fw = 0;
 	pthread_mutex_destroy(&s->mlock);
-	if (s->cfg)
-		pthread_mutex_destroy(&s->hash_lock);
 }
 
 const char *swap_format_name(uint64_t format)

@@ -18,6 +18,7 @@
 #include "vmm/base/fileio.h"
 #include "vmm/base/guestmem.h"
 #include "vmm/base/ratelimit.h"
+#include "vmm/base/thread.h"
 #include "vmm/config/config.h"
 #include "vmm/launch/launch.h"
 #include "vmm/launch/planbuild.h"
@@ -40,12 +41,11 @@ struct swap {
 	struct file_map host_fw_map;   /* the [firmware] file, mapped read-only */
 	const uint8_t *host_fw;
 	size_t host_fw_len;
-	/* its SHA-384, hashed on a thread of swap_open while the first VM is
+	/* its SHA-384, hashed by a helper of swap_open while the first VM is
 	 * built (the first hash of a process also initialises OpenSSL: about
 	 * 0.3 ms here); read through swap_host_sha384() */
-	pthread_mutex_t hash_lock;
-	pthread_t hash_thread;
-	bool hash_pending;             /* the thread is not joined yet */
+	struct helper hash;
+	bool hashing;                  /* hash started (swap_open got that far) */
 	uint8_t host_fw_sha384[48];
 	/* SHA-256 of the [kernel] bytes served through fw_cfg (read once at
 	 * start-up): every SNP plan's kernel-hashes page uses these */
