@@ -4,11 +4,26 @@
 # MMIO bus) and the device model serves it through io_uring (O_DIRECT).
 # Compared with fio --ioengine=io_uring --direct=1 on the same file in the
 # same run: 4 KiB random reads at QD 32 and 128 KiB sequential reads.
+#
+# Each workload runs four ways, taking turns ROUNDS times, so that a drift
+# of the storage under them (a virtual disk shared with other machines can
+# move by a factor of two within a minute) falls on all four alike.  Two
+# pairs, each a driver pattern and fio submitting the same way:
+#   - batched: blk_bench posts every request a wake-up completed and
+#     notifies once, so the device submits them in one io_uring_enter;
+#     fio with iodepth_batch_submit = iodepth_batch_complete_min = QD;
+#   - one at a time: blk_bench notifies after each request, so each is
+#     its own io_uring_enter; fio as it comes (one request per
+#     io_uring_enter, reaped as they come): the issue's peer.
+# Each prints median and p90 of the per-round IOPS (p90 from the top: the
+# slow tail), the CPU per request, and the ratio of the medians.
 # BENCH_BLK_FILE: file to use (default: a 1 GiB scratch file in $TMPDIR,
 # deleted afterwards; it must not be on tmpfs: O_DIRECT);
-# BENCH_BLK_SECS: seconds per run (5).
+# BENCH_BLK_SECS: seconds per round (2); BENCH_BLK_ROUNDS: rounds (6).
 . "$(dirname "$0")/lib.sh"
-SECS=${BENCH_BLK_SECS:-5}
+SECS=${BENCH_BLK_SECS:-2}
+ROUNDS=${BENCH_BLK_ROUNDS:-6}
+QD=32
 FILE=${BENCH_BLK_FILE:-$BTMP/bench-blk.img}
 BIN=$BTMP/blk_bench
 make -C "$ROOT" -s build/libfuki.a || exit 1
@@ -26,27 +41,67 @@ else
 fi
 
 # fio terse v3: field 7 read KiB/s, 8 read IOPS; 88/89 usr/sys CPU %
-fio_run() { # RW BS QD -> "iops mibps cpu_us_per_req"
-	fio --name=b --filename="$FILE" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" \
-		--iodepth="$3" --runtime="$SECS" --time_based --numjobs=1 --output-format=terse \
-		--terse-version=3 2>/dev/null | awk -F';' -v secs="$SECS" '{
+fio_run() { # RW BS [FIO ARGS...] -> "iops cpu_us_per_req"
+	_rw=$1 _bs=$2
+	shift 2
+	fio --name=b --filename="$FILE" --ioengine=io_uring --direct=1 --rw="$_rw" --bs="$_bs" \
+		--iodepth="$QD" --runtime="$SECS" --time_based --numjobs=1 "$@" \
+		--output-format=terse --terse-version=3 2>/dev/null | awk -F';' -v secs="$SECS" '{
 			iops = $8; cpu = ($88 + $89) / 100 * secs;
-			printf "%.0f %.1f %.2f\n", iops, $7 / 1024, (iops > 0 ? cpu * 1e6 / (iops * secs) : 0) }'
+			printf "%.0f %.2f\n", iops, (iops > 0 ? cpu * 1e6 / (iops * secs) : 0) }'
+}
+# lowstats: "MEDIAN P90 COUNT" of rates on stdin, p90 from the top (the
+# slow tail): the 10th percentile of the values
+lowstats() {
+	sort -n | awk '{ a[NR] = $1 } END {
+		if (!NR) { print "- - 0"; exit }
+		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		k = int((NR + 9) / 10); if (k < 1) k = 1
+		printf "%.0f %.0f %d\n", m, a[k], NR }'
+}
+# report LABEL FILE BYTES_PER_REQ: a line of median / p90 IOPS, MiB/s, CPU
+report() {
+	set -- "$1" "$(awk '{print $1}' "$2" | lowstats)" "$(awk '{print $2}' "$2" | stats)" "$3"
+	# shellcheck disable=SC2086
+	set -- "$1" $2 $3 "$4"
+	say "$1: median $2 IOPS ($(awk -v i="$2" -v b="$8" 'BEGIN { printf "%.0f", i * b / 1048576 }') MiB/s), p90 $3 IOPS over $4 rounds; CPU per request median $5 us"
+	REP_MED=$2 REP_CPU=$5
 }
 
-for w in "rand4k randread 4k 32" "seq128k read 128k 32"; do
+say "virtio-blk against fio, QD $QD, O_DIRECT, $ROUNDS rounds of $SECS s each, taking turns; $(basename "$FILE"): $(($(stat -c %s "$FILE") >> 20)) MiB; machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for w in "rand4k randread 4k 4096" "seq128k read 128k 131072"; do
 	set -- $w
-	v=$("$BIN" "$FILE" "$1" "$4" "$SECS") || { echo "blk_bench $1 failed: $v"; exit 1; }
-	vi=$(echo "$v" | awk '{print $2}')
-	vm=$(echo "$v" | awk '{print $4}')
-	vc=$(echo "$v" | awk '{print $6}')
-	say "virtio-blk $1 qd$4: $vi IOPS, $vm MiB/s, $vc us CPU per request (VMM side incl. the driver loop)"
-	if [ "$HAVE_FIO" = 1 ]; then
-		f=$(fio_run "$2" "$3" "$4")
-		fi_=$(echo "$f" | awk '{print $1}')
-		fm=$(echo "$f" | awk '{print $2}')
-		fc=$(echo "$f" | awk '{print $3}')
-		say "fio        $1 qd$4: $fi_ IOPS, $fm MiB/s, $fc us CPU per request"
-		say "ratio      $1: virtio-blk/fio IOPS $(ratio "$vi" "$fi_")"
-	fi
+	name=$1 rw=$2 bs=$3 bytes=$4
+	for k in vb fb vs fs rb rs; do : >"$BTMP/$k"; done
+	i=0
+	while [ "$i" -lt "$ROUNDS" ]; do
+		for mode in batch single; do
+			v=$("$BIN" "$FILE" "$name" "$QD" "$SECS" "$mode") ||
+				{ echo "blk_bench $name $mode failed: $v"; exit 1; }
+			m=$(echo "$mode" | cut -c1)
+			echo "$v" | awk '{print $2, $6}' >>"$BTMP/v$m"
+			[ "$HAVE_FIO" = 1 ] || continue
+			if [ "$mode" = batch ]; then
+				f=$(fio_run "$rw" "$bs" --iodepth_batch_submit="$QD" \
+					--iodepth_batch_complete_min="$QD")
+			else
+				f=$(fio_run "$rw" "$bs")
+			fi
+			echo "$f" >>"$BTMP/f$m"
+			# the round's own ratio: how far one round can lie
+			echo "$v $f" | awk '{ if ($11 > 0) printf "%.3f\n", $2 / $11 }' >>"$BTMP/r$m"
+		done
+		i=$((i + 1))
+	done
+	for m in b s; do
+		[ "$m" = b ] && how="batched" || how="one at a time"
+		report "virtio-blk $name, $how" "$BTMP/v$m" "$bytes"
+		v_med=$REP_MED v_cpu=$REP_CPU
+		[ "$HAVE_FIO" = 1 ] || continue
+		[ "$m" = b ] && peer="fio batched as the driver" || peer="fio as it comes"
+		report "$peer $name" "$BTMP/f$m" "$bytes"
+		f_med=$REP_MED f_cpu=$REP_CPU
+		set -- $(sort -n "$BTMP/r$m" | awk '{ a[NR] = $1 } END { print a[1], a[NR] }')
+		say "ratio $name, $how: virtio-blk/$peer IOPS $(ratio "$v_med" "$f_med") (single rounds: $1 to $2), CPU per request $(ratio "$v_cpu" "$f_cpu")"
+	done
 done

@@ -3,7 +3,10 @@
  * chains in a guest-memory buffer, notify writes through the MMIO bus,
  * completions reaped from the device's eventfd, so the path measured is
  * transport -> virtqueue walk -> io_uring -> completion -> used ring.
- * Usage: blk_bench FILE rand4k|seq128k QD SECONDS
+ * Usage: blk_bench FILE rand4k|seq128k QD SECONDS [batch|single]
+ * batch (the default): every request completed by one wake-up is posted
+ * again and the queue notified once; single: a notify after each request,
+ * as a driver whose application submits one request at a time.
  * Prints: "iops N mibps N cpu_us_per_req N reqs N". */
 #include <errno.h>
 #include <poll.h>
@@ -102,16 +105,18 @@ int main(int argc, char **argv)
 	struct pci_bus *pb;
 	struct virtio_blk *b;
 	char err[256];
-	bool seq;
+	bool seq, single;
 	unsigned qd;
 	double secs, t0, c0, t1, c1;
 	uint64_t cap, nsect, next_seq = 0, done = 0, errors = 0;
 	uint32_t len;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s FILE rand4k|seq128k QD SECONDS\n", argv[0]);
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s FILE rand4k|seq128k QD SECONDS [batch|single]\n",
+			argv[0]);
 		return 2;
 	}
+	single = argc == 6 && !strcmp(argv[5], "single");
 	log_set_level(LOG_WARN);
 	seq = !strcmp(argv[2], "seq128k");
 	len = seq ? 128 << 10 : 4096;
@@ -194,7 +199,10 @@ int main(int argc, char **argv)
 			if (seq)
 				next_seq = (next_seq + nsect + nsect > cap) ? 0 : next_seq + nsect;
 			post(slot, sec, len);
-			any = true;
+			if (single)
+				mw(VIRTIO_PCI_NOTIFY_OFF, 0, 2);
+			else
+				any = true;
 		}
 		if (any)
 			mw(VIRTIO_PCI_NOTIFY_OFF, 0, 2);
