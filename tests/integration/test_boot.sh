@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_kvm boot-basic boot-hello smp-1vcpu smp-4vcpus smp-4vcpus-split reset-20-times \
-	triple-fault-resets serial-to-file irq-kernel-ioapic irq-split-ioapic || exit 0
+	reset-exit-counts triple-fault-resets serial-to-file irq-kernel-ioapic irq-split-ioapic || exit 0
 
 need_guest basic.rom boot-basic && {
 	run_vm "$CONFIGS/boot-basic.toml" 60
@@ -35,7 +35,30 @@ need_guest irq.rom irq && {
 }
 need_guest reset.rom reset20 && {
 	run_vm "$CONFIGS/reset20.toml" 300
-	expect reset-20-times $GUEST_PASS "boot 20" "resets: 20 ok"
+	expect reset-20-times $GUEST_PASS "boot 20" "resets: 20 ok" &&
+	# each `reset` event counts the exits of the boot it ends: reset.rom
+	# makes one per serial byte, 9 for the fw_cfg RAM size (select, 8
+	# reads) and 1 for the reset; at most 2 more may be a kick (EINTR)
+	awk -v ev="$ERR_FILE" '
+		{ bytes += length($0) + 1 }
+		/^boot [0-9]+/ { b[$2 + 0] = bytes; bytes = 0 }
+		END {
+			while ((getline l < ev) > 0) {
+				if (l !~ /event=reset /) continue
+				n = l; sub(/.* n=/, "", n); sub(/ .*/, "", n)
+				x = l; sub(/.* exits=/, "", x); sub(/ .*/, "", x)
+				seen++
+				d = x - b[n + 0] - 10
+				if (!(n + 0 in b) || d < 0 || d > 2) {
+					printf "reset %s: %s exits for %s serial bytes\n", n, x, b[n + 0]
+					bad++
+				}
+			}
+			exit !(seen == 20 && !bad)
+		}' "$OUT_FILE" && pass reset-exit-counts || {
+		fail reset-exit-counts "the reset events do not count the boots' exits"
+		grep "event=reset " "$ERR_FILE" | head -5
+	}
 }
 need_guest triple.rom triple && {
 	run_vm "$CONFIGS/triple.toml" 60

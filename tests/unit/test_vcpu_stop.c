@@ -154,3 +154,22 @@ Test(vcpu_stop, zero_deadline_with_a_stuck_thread)
 	atomic_store(&fake[0].stuck, false);
 	cr_assert_eq(vcpu_pool_pause_within(&pool, VCPU_STOP_DEADLINE_NS, NULL), 0);
 }
+
+/* Every return from vcpu_run is an exit of vcpu_pool_exits, on either
+ * vCPU, and the count carries on across resumes (a pause leaves no run
+ * unreturned: each one the fake entered came back before the pause did). */
+Test(vcpu_stop, exits_count_every_return)
+{
+	uint64_t first;
+
+	cr_assert_eq(vcpu_pool_exits(&pool), 0);
+	resume_and_wait_running();
+	cr_assert_eq(vcpu_pool_pause_within(&pool, VCPU_STOP_DEADLINE_NS, NULL), 0);
+	first = vcpu_pool_exits(&pool);
+	cr_assert_eq(first, atomic_load(&fake[0].runs) + atomic_load(&fake[1].runs));
+	cr_assert_geq(first, 2);
+	resume_and_wait_running();
+	cr_assert_eq(vcpu_pool_pause_within(&pool, VCPU_STOP_DEADLINE_NS, NULL), 0);
+	cr_assert_eq(vcpu_pool_exits(&pool), atomic_load(&fake[0].runs) + atomic_load(&fake[1].runs));
+	cr_assert_geq(vcpu_pool_exits(&pool), first + 2);
+}

@@ -53,6 +53,7 @@ static void vcpu_fatal(struct vcpu_pool *p, struct hv_vcpu *v, const char *what)
 static void vcpu_run_loop(struct vcpu_pool *p, unsigned index, struct hv_vcpu *v)
 {
 	const struct vcpu_sink *s = &p->sink;
+	_Atomic uint64_t *exits = &p->t[index].exits;
 	struct hv_exit ex;
 	char what[160];
 
@@ -64,6 +65,9 @@ static void vcpu_run_loop(struct vcpu_pool *p, unsigned index, struct hv_vcpu *v
 			vcpu_fatal(p, v, what);
 			return;
 		}
+		/* one writer: a plain load and store, no locked add */
+		atomic_store_explicit(exits, atomic_load_explicit(exits, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 		switch (ex.reason) {
 		case HV_EXIT_IO:
 			for (uint32_t i = 0; i < ex.io.count && !atomic_load(&p->stop); i++)
@@ -206,6 +210,15 @@ int vcpu_pool_start(struct vcpu_pool *p)
 			t->started = true;
 	}
 	return r;
+}
+
+uint64_t vcpu_pool_exits(struct vcpu_pool *p)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < p->n; i++)
+		n += atomic_load_explicit(&p->t[i].exits, memory_order_relaxed);
+	return n;
 }
 
 void vcpu_pool_resume(struct vcpu_pool *p, struct hv_vcpu *const *vcpu)

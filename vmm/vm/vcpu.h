@@ -46,6 +46,9 @@ struct vcpu_thread {
 	pthread_t thread;
 	bool started;
 	bool in_run;                       /* in its run loop (pool lock) */
+	/* returns from the hypervisor to fukivmm since the pool started;
+	 * written by this thread only, its own cache line */
+	_Alignas(64) _Atomic uint64_t exits;
 };
 
 struct vcpu_pool {
@@ -71,6 +74,9 @@ void vcpu_pool_init(struct vcpu_pool *p, unsigned n, const struct hv_ops *ops,
 /* Start the threads (call with every signal blocked; they unblock the
  * kick).  They wait for the first resume.  0 or -errno. */
 int vcpu_pool_start(struct vcpu_pool *p);
+/* Exits to fukivmm (port I/O, MMIO, ... as vcpu_run_loop sees them) of
+ * all vCPUs since vcpu_pool_start; exact while the pool is stopped. */
+uint64_t vcpu_pool_exits(struct vcpu_pool *p);
 /* Run @vcpu[0..n) (the next generation). */
 void vcpu_pool_resume(struct vcpu_pool *p, struct hv_vcpu *const *vcpu);
 /* How long a stop waits for a vCPU thread to come back from the kernel

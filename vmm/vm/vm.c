@@ -469,14 +469,18 @@ static int vm_rebuild_now(struct vm *vm)
 	struct swap_choice ch;
 	struct vm_reset_times rt = { .t0 = clock_now_ns() };
 	int reason = atomic_exchange(&vm->reset_reason, VM_RESET_GUEST);
+	uint64_t exits;
 	int r;
 
 	vm_set_state(vm, VM_STATE_RESETTING);
 	vm_pause_vcpus(vm);
 	rt.stop = clock_now_ns();
 	atomic_fetch_add(&vm->resets, 1);
+	exits = vcpu_pool_exits(&vm->vcpus);
 	EVENTS_EMIT("reset", EVF_U64("n", vm->resets),
-		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]));
+		    EVF_STR("reason", vm_reset_reasons[reason >= 0 && reason <= VM_RESET_HOST ? reason : 0]),
+		    EVF_U64("exits", exits - vm->exits_at_build));
+	vm->exits_at_build = exits;
 	r = swap_choose(&vm->swap, vm->dev->doorbell, &ch);
 	if (r)
 		return r;   /* the host's own firmware has no plan */
@@ -872,7 +876,8 @@ out:
 			serial_lost = serial_dropped(vm->dev->serial);
 		}
 		EVENTS_EMIT("shutdown", EVF_I64("status", status < 0 ? FUKI_EXIT_FAILURE : status),
-			    EVF_U64("resets", vm->resets), EVF_U64("fds", ps.fds),
+			    EVF_U64("resets", vm->resets), EVF_U64("exits", vcpu_pool_exits(&vm->vcpus)),
+			    EVF_U64("fds", ps.fds),
 			    EVF_U64("rss_kib", ps.rss_kib), EVF_U64("heap_kib", ps.heap_kib),
 			    EVF_U64("notify_eventfd", notify_eventfd),
 			    EVF_U64("msi_irqfd", msi_irqfd), EVF_U64("msi_signal", msi_signal),

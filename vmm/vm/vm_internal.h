@@ -81,6 +81,7 @@ struct vm {
 	unsigned nvcpus;
 
 	struct vcpu_pool vcpus;        /* the vCPU threads, for the VM's life */
+	uint64_t exits_at_build;       /* vcpu_pool_exits() when this build began */
 
 	/* requests from devices and vCPUs to the main loop */
 	int req_fd;                    /* eventfd */
