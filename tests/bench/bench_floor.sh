@@ -3,7 +3,8 @@
 # with nothing of fukivmm around them (tests/bench/kvmfloor.c): create the
 # VM, two memslots (64 MiB RAM, 64 KiB ROM), irqchip + PIT, one vCPU, the
 # first KVM_RUN to an I/O exit, and closing it all; median and p90 over R
-# rounds (BENCH_FLOOR_ROUNDS, default 50).  Set next to the start-up and
+# rounds (BENCH_FLOOR_ROUNDS, default 50), and one exit round trip of a
+# running vCPU (io_exit, not in the total).  Set next to the start-up and
 # rebuild figures: no VMM can go below their sum.
 . "$(dirname "$0")/lib.sh"
 R=${BENCH_FLOOR_ROUNDS:-50}

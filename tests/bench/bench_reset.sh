@@ -12,7 +12,12 @@
 #     (BENCH_RESET_LOG_RUNS, default 5);
 #   - the host CPU a reset costs, (CPU(reset100) - CPU(hello)) / 100, with
 #     every descendant waited for (timeit -r), so the retired VMs' teardown
-#     is included; KVM's kernel threads are not.
+#     is included; KVM's kernel threads are not;
+#   - the floor under a reset: the guest's boot in its new VM (`rebuilt` ->
+#     next `reset` event), the exits it makes (the `reset` events' `exits`;
+#     QEMU's from its kvm_run_exit trace, one run) and what one exit costs
+#     (tests/bench/kvmfloor.c, io_exit): the boot runs the same guest code
+#     under either VMM.
 # Targets (issue "speed"): rebuild median <= 0.5 ms, p90 <= 1.0 ms; per reset
 # <= 0.6 x QEMU.
 . "$(dirname "$0")/lib.sh"
@@ -48,12 +53,20 @@ say "fukivmm host CPU per reset, retired VMs' teardown included: $f_cpu ms (medi
 
 : >"$BTMP/rb"
 : >"$BTMP/gap"
+: >"$BTMP/boot"
+: >"$BTMP/exits"
 i=0
 while [ $i -lt "$R" ]; do
 	"$FUKIVMM" run "$BTMP/reset100.toml" 2>"$BTMP/ev" >/dev/null </dev/null
 	sed -n 's/.*event=rebuilt .* ms=\([0-9.]*\) vm_ms=\([0-9.]*\).*/\1 \2/p' "$BTMP/ev" >>"$BTMP/rb"
 	awk '/event=reset / { sub("t=", "", $2); if (p != "") printf "%.3f\n", ($2 - p) * 1000; p = $2 }' \
 		"$BTMP/ev" >>"$BTMP/gap"
+	# the guest's boot: from the VM ready to the next reset (the first
+	# boot, in the VM of the launch, is left out)
+	awk '/event=rebuilt / { sub("t=", "", $2); b = $2 }
+	     /event=reset / { sub("t=", "", $2); if (b != "") printf "%.3f\n", ($2 - b) * 1000 }' \
+		"$BTMP/ev" >>"$BTMP/boot"
+	sed -n 's/.*event=reset .* exits=\([0-9]*\).*/\1/p' "$BTMP/ev" | sed 1d >>"$BTMP/exits"
 	i=$((i + 1))
 done
 if [ -s "$BTMP/rb" ]; then
@@ -78,4 +91,20 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	else
 		say "qemu could not run reset100.rom (status $ST): no ratio"
 	fi
+	# QEMU's exits per boot: its trace of kvm_run_exit (the log backend),
+	# one run, not timed (the trace slows each exit)
+	"$@" "$ROOT/build/guest/reset100.rom" -trace enable=kvm_run_exit \
+		-trace file="$BTMP/qtrace" >/dev/null 2>&1 </dev/null
+	q_exits=$(awk '/kvm_run_exit/ { n++ } END { if (n) printf "%.1f", n / 101 }' "$BTMP/qtrace" 2>/dev/null)
+fi
+if [ -s "$BTMP/boot" ] && cc -O2 -o "$BTMP/kvmfloor" "$ROOT/tests/bench/kvmfloor.c" &&
+	"$BTMP/kvmfloor" 10 64 >"$BTMP/floor"; then
+	set -- $(stats <"$BTMP/boot")
+	g_med=$1 g_p90=$2 g_n=$3
+	set -- $(stats <"$BTMP/exits")
+	e_med=$1
+	x=$(awk '$1 == "io_exit" { print $2 }' "$BTMP/floor")
+	say "floor: the guest's boot in its new VM (rebuilt -> next reset): median $g_med ms, p90 $g_p90 ms over $g_n boots; exits per boot median ${e_med%.*} (fukivmm), ${q_exits:-?} (qemu, traced), one exit round trip $x ms (kvmfloor io_exit): $(awk -v e="$e_med" -v x="$x" 'BEGIN { printf "%.3f", e * x }') ms of the boot are exits; the rest is the guest's own code (emulated here) and the new VM's first entry"
+	[ -n "$q_per" ] &&
+		say "floor: 0.6 x qemu per reset is $(awk -v q="$q_per" 'BEGIN { printf "%.3f", 0.6 * q }') ms; the guest's boot alone is $(ratio "$g_med" "$q_per") x qemu's whole reset"
 fi

@@ -4,11 +4,14 @@
  * firmware (RAM and ROM memslots, then the in-kernel irqchip and PIT, one
  * vCPU), runs it to its first I/O exit (`out 0xf4, al`), and closes it.
  * Prints one line per step: "STEP MEDIAN_MS P90_MS" over ROUNDS rounds,
- * and "total" for the sum per round.
+ * and "total" for the sum per round.  Then "io_exit": one more round trip
+ * of a running vCPU, KVM_RUN to the next `out` of the guest's loop and back
+ * (the mean of IO_EXITS of them per round): what each port I/O of a guest
+ * costs at the least, whichever VMM serves it; not part of "total".
  *
  *   kvmfloor [ROUNDS] [RAM_MIB]          (defaults: 50, 64)
  *
- * Built by tests/bench/bench_floor.sh.  Needs /dev/kvm. */
+ * Built by tests/bench/bench_floor.sh and bench_reset.sh.  Needs /dev/kvm. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +25,31 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { S_CREATE_VM, S_MEMSLOTS, S_IRQCHIP_PIT, S_CREATE_VCPU, S_FIRST_RUN, S_CLOSE, S_TOTAL, NSTEPS };
+enum { S_CREATE_VM, S_MEMSLOTS, S_IRQCHIP_PIT, S_CREATE_VCPU, S_FIRST_RUN, S_CLOSE, S_TOTAL,
+       S_IO_EXIT, NSTEPS };
 static const char *const step_name[NSTEPS] = {
 	"create_vm", "memslots", "irqchip_pit", "create_vcpu", "first_run", "close", "total",
+	"io_exit",
 };
+#define IO_EXITS 50
+
+static void die(const char *what)
+{
+	fprintf(stderr, "kvmfloor: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void run_to_io(int cpu, struct kvm_run *run)
+{
+	do {
+		if (ioctl(cpu, KVM_RUN, 0) && errno != EINTR)
+			die("KVM_RUN");
+	} while (run->exit_reason == KVM_EXIT_INTR);
+	if (run->exit_reason != KVM_EXIT_IO || run->io.port != 0xf4) {
+		fprintf(stderr, "kvmfloor: exit %u, not the I/O write\n", run->exit_reason);
+		exit(1);
+	}
+}
 
 static double now_ms(void)
 {
@@ -42,11 +66,6 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, "kvmfloor: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 int main(int argc, char **argv)
 {
@@ -73,8 +92,8 @@ int main(int argc, char **argv)
 	if (mem == MAP_FAILED || fw == MAP_FAILED)
 		die("mmap");
 	/* at the reset vector (0xfffffff0, the top of the ROM): mov al, 0x41;
-	 * out 0xf4, al; hlt */
-	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0xf4, 0xf4 };
+	 * 1: out 0xf4, al; jmp 1b */
+	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0xf4, 0xeb, 0xfc };
 
 	memset(fw, 0xf4, rom);
 	memcpy(fw + rom - 16, code, sizeof(code));
@@ -119,17 +138,13 @@ int main(int argc, char **argv)
 		t[S_CREATE_VCPU][i] = b - a;
 		a = b;
 		/* the vCPU starts at the reset vector: CS base 0xffff0000, IP 0xfff0 */
-		do {
-			if (ioctl(cpu, KVM_RUN, 0) && errno != EINTR)
-				die("KVM_RUN");
-		} while (run->exit_reason == KVM_EXIT_INTR);
-		if (run->exit_reason != KVM_EXIT_IO || run->io.port != 0xf4) {
-			fprintf(stderr, "kvmfloor: first exit %u, not the I/O write\n", run->exit_reason);
-			return 1;
-		}
+		run_to_io(cpu, run);
 		b = now_ms();
 		t[S_FIRST_RUN][i] = b - a;
-		a = b;
+		for (int k = 0; k < IO_EXITS; k++)
+			run_to_io(cpu, run);
+		a = now_ms();
+		t[S_IO_EXIT][i] = (a - b) / IO_EXITS;
 		munmap(run, (size_t)run_size);
 		close(cpu);
 		close(vm);
