@@ -168,6 +168,7 @@ struct hv_vcpu {
 	uint64_t last_ret, last_out[5];
 	bool pending;
 	uint64_t pushed, taken, handled;   /* exit sequence numbers (g_qlock) */
+	uint8_t boot_out;                  /* the data of the boot_out_port write */
 };
 
 void model_opts_default(struct model_opts *o)
@@ -338,6 +339,18 @@ static int m_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **out)
 	v->vm = vm;
 	v->index = index;
 	vcpu_reset(v);
+	if (index == 0 && vm->hv->o.boot_out_port) {
+		struct hv_exit *ex = &v->q[v->nq++];
+
+		v->boot_out = vm->hv->o.boot_out_byte;
+		ex->reason = HV_EXIT_IO;
+		ex->io.port = vm->hv->o.boot_out_port;
+		ex->io.size = 1;
+		ex->io.is_write = true;
+		ex->io.count = 1;
+		ex->io.data = &v->boot_out;
+		v->pushed++;
+	}
 	vm->vcpu[index] = v;
 	if (index + 1 > vm->nvcpus)
 		vm->nvcpus = index + 1;

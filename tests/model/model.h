@@ -33,6 +33,10 @@ struct model_opts {
 	unsigned idle_wait_us;       /* vcpu_run with no queued exit waits this long
 	                                for one (or a kick) before it returns
 	                                HV_EXIT_INTR (0: returns at once) */
+	uint16_t boot_out_port;      /* nonzero: every vCPU 0 created has a one-byte
+	                                write of boot_out_byte to this port queued,
+	                                a guest that writes as soon as it runs */
+	uint8_t boot_out_byte;
 };
 void model_opts_default(struct model_opts *o);
 /* Options for the next model_ops.open(). */

@@ -63,6 +63,7 @@ struct rec {
 	char firmware[8];
 	bool has_m, has_ms, has_hob, has_cfv;
 	uint8_t m[48], sha[48], hob[48], cfv[48], expected[48];
+	int64_t byte;      /* first-output's, -1 elsewhere */
 };
 
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -76,10 +77,13 @@ static void on_event(void *opaque, const struct event *ev)
 	struct rec r;
 
 	memset(&r, 0, sizeof(r));
+	r.byte = -1;
 	snprintf(r.name, sizeof(r.name), "%s", ev->name);
 	for (unsigned i = 0; i < ev->n; i++) {
 		const struct event_field *f = &ev->f[i];
 
+		if (f->type == EV_U64 && !strcmp(f->key, "byte"))
+			r.byte = (int64_t)f->v.u;
 		if (f->type == EV_STR && !strcmp(f->key, "firmware"))
 			snprintf(r.firmware, sizeof(r.firmware), "%s", f->v.s);
 		if (f->type == EV_F64 && !strcmp(f->key, "measure_ms"))
@@ -883,4 +887,70 @@ Test(vm_measure, ctl_prints_the_hex_digests)
 	tvm_stop(&t);
 	free(h);
 	free(g);
+}
+
+/* ---------------- the order of a build's events ---------------- */
+
+/* The index in the event stream of the @nth (from 1) event @name, -1 if
+ * there is none (yet). */
+static int event_index(const char *name, unsigned nth)
+{
+	int at = -1;
+	unsigned k = 0;
+
+	pthread_mutex_lock(&ev_lock);
+	for (unsigned i = 0; i < nrec && at < 0; i++)
+		if (!strcmp(recs[i].name, name) && ++k == nth)
+			at = (int)i;
+	pthread_mutex_unlock(&ev_lock);
+	return at;
+}
+
+/* The vCPUs of a build run before its events are written (vm.c, vm_boot),
+ * and a guest that prints at once writes its first byte while they are:
+ * the first-output event still comes after the build's rebuilt and booted,
+ * with the byte the guest wrote.  The model's vCPU 0 writes 'Q' to the
+ * UART as its first exit, in every build (the spares' too). */
+Test(vm_measure, first_output_after_the_builds_events)
+{
+	struct model_opts o;
+	struct tvm t;
+	char doc[512];
+	uint8_t rom[65536];
+
+	memset(rom, 0xf4, sizeof(rom));
+	snprintf(doc, sizeof(doc),
+		 "[vm]\nmemory = \"64M\"\n[firmware]\npath = \"%s\"\n"
+		 "[serial]\noutput = \"none\"\n[log]\nreset_rate = 0\n",
+		 put_file("hlt.rom", rom, sizeof(rom)));
+	memset(&t, 0, sizeof(t));
+	vm_done = false;
+	cr_assert_eq(config_parse(doc, strlen(doc), "t.toml", tmpdir, true, &t.cfg, err,
+				  sizeof(err)), 0, "%s\n%s", err, doc);
+	model_opts_default(&o);
+	o.idle_wait_us = 2000;
+	o.boot_out_port = 0x3f8;
+	o.boot_out_byte = 'Q';
+	model_set_opts(&o);
+	t.vm = vm_create(&t.cfg, &model_ops, err, sizeof(err));
+	cr_assert_not_null(t.vm, "vm_create: %s", err);
+	cr_assert_eq(pthread_create(&t.th, NULL, vm_thread, &t), 0);
+	for (unsigned build = 1; build <= 6; build++) {
+		int ib, ifo;
+
+		if (build > 1)
+			guest_reset(&t, build);
+		cr_assert_eq(wait_event("first-output", build).byte, 'Q', "build %u", build);
+		ib = event_index("booted", build);
+		ifo = event_index("first-output", build);
+		cr_assert(ib >= 0 && ib < ifo, "build %u: booted #%d, first-output #%d", build, ib, ifo);
+		if (build > 1) {
+			int ir = event_index("rebuilt", build - 1);
+
+			cr_assert(ir >= 0 && ir < ib, "build %u: rebuilt #%d, booted #%d", build, ir, ib);
+		}
+		/* one first-output per build, no more */
+		cr_assert_eq(event_index("first-output", build + 1), -1, "build %u", build);
+	}
+	tvm_stop(&t);
 }

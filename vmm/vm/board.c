@@ -111,12 +111,25 @@ static void board_first_output(struct board *b, uint64_t byte)
 	events_log_quiet(was);
 }
 
+/* On a vCPU thread: report the build's first byte, or hold it for the
+ * release while the build's events are still being written. */
 static void board_serial_out(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct board *b = opaque;
+	int s = atomic_load(&b->first_output);
 
-	if (n && atomic_exchange(&b->first_output, false))
-		board_first_output(b, buf[0]);
+	while (n && (s == FO_ARMED || s == FO_HELD)) {
+		if (s == FO_ARMED) {
+			if (atomic_compare_exchange_weak(&b->first_output, &s, FO_OFF)) {
+				board_first_output(b, buf[0]);
+				return;
+			}
+		} else {
+			b->first_byte = buf[0];   /* published by the exchange */
+			if (atomic_compare_exchange_weak(&b->first_output, &s, FO_PENDING))
+				return;
+		}
+	}
 }
 
 /* The ring's notify: on a vCPU thread with the UART's lock held, so only
@@ -136,7 +149,17 @@ void board_first_output_arm(struct board *b)
 	if (b->serial_fd >= 0)
 		b->first_seq = serial_accepted(b->serial);
 	atomic_store(&b->first_output_quiet, events_log_is_quiet());
-	atomic_store(&b->first_output, true);
+	atomic_store(&b->first_output, FO_HELD);
+}
+
+void board_first_output_release(struct board *b)
+{
+	int s = FO_HELD;
+
+	if (atomic_compare_exchange_strong(&b->first_output, &s, FO_ARMED) || s != FO_PENDING)
+		return;
+	atomic_store(&b->first_output, FO_OFF);
+	board_first_output(b, b->first_byte);
 }
 
 long board_serial_drain(struct board *b)
@@ -149,11 +172,12 @@ long board_serial_drain(struct board *b)
 	rd = read(b->serial_wake_fd, &cnt, sizeof(cnt));
 	(void)rd;
 	/* the first byte accepted since the build is still in the ring: only
-	 * this thread drains it */
-	if (atomic_load(&b->first_output) && serial_accepted(b->serial) > b->first_seq) {
+	 * this thread drains it, and the release (this thread too) comes
+	 * before the main loop drains again */
+	if (atomic_load(&b->first_output) != FO_OFF && serial_accepted(b->serial) > b->first_seq) {
 		int v = serial_peek_output(b->serial, b->first_seq);
 
-		atomic_store(&b->first_output, false);
+		atomic_store(&b->first_output, FO_OFF);
 		board_first_output(b, v < 0 ? 0 : (uint64_t)v);
 	}
 	return serial_drain(b->serial, b->serial_fd);

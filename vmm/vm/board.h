@@ -67,13 +67,21 @@ struct board {
 	 * serial_fd (the VMM's own descriptor, non-blocking) */
 	int serial_fd;              /* -1: output = "none" (or stdout closed) */
 	int serial_wake_fd;         /* eventfd: the ring went non-empty */
-	atomic_bool first_output;   /* armed at every build: report the first byte */
+	/* the first byte of every build: enum board_first_output */
+	atomic_int first_output;
+	uint8_t first_byte;         /* FO_PENDING: the byte held back */
 	atomic_bool first_output_quiet;   /* the build's events stay out of the log */
 	uint64_t first_seq;         /* serial_accepted() when it was armed */
 
 	struct board_dev devs[BOARD_MAX_DEVS];   /* in creation order */
 	unsigned ndevs;
 };
+
+/* The first-output event of a build: armed before its vCPUs run, held
+ * until the build's own events (rebuilt, booted) are out, which the main
+ * thread writes once the vCPUs already run: a byte the guest writes
+ * before that waits in FO_PENDING and is reported on the release. */
+enum board_first_output { FO_OFF, FO_HELD, FO_PENDING, FO_ARMED };
 
 struct vm;
 
@@ -86,8 +94,10 @@ void board_reset(struct board *b);
 void board_destroy(struct board *b);
 /* Report the first serial byte of the next build (main thread, before the
  * vCPUs run it); kept out of the log as the build's other events are
- * (events_log_is_quiet() on the calling thread). */
+ * (events_log_is_quiet() on the calling thread).  Held until
+ * board_first_output_release(), after the build's events. */
 void board_first_output_arm(struct board *b);
+void board_first_output_release(struct board *b);
 /* Main loop: consume the serial wake-up, report the first output of the
  * build, move what the ring holds to serial_fd without blocking.  The
  * serial_drain() result: bytes written, 0 (nothing, or the sink is full),

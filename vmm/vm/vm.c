@@ -395,8 +395,14 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 	memcpy(vm->cur_fw_sha384, ch->sha384, 48);
 	vm->cur_m = lm;
 	pthread_mutex_unlock(&vm->info_lock);
-	if (rt) {
+	if (rt)
 		dt = clock_now_ns() - rt->t0;
+	/* the vCPUs first, the build's report after them: reading /proc and
+	 * writing the events is 0.1 ms here (p90 0.5), off the reset's path
+	 * this way; the first-output event waits for them (board.h) */
+	vm_set_state(vm, VM_STATE_RUNNING);
+	vcpu_pool_resume(&vm->vcpus, vm->vcpu);
+	if (rt) {
 		procstat_read(&ps);
 		EVENTS_EMIT("rebuilt", EVF_U64("n", vm->resets), EVF_F64("ms", dt / 1e6),
 			    EVF_F64("vm_ms", vm->last_build_ns / 1e6),
@@ -422,10 +428,7 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 
 		memcpy(bf, b, sizeof(b));
 		events_emit("booted", bf, n + vm_measurement_fields(&lm, bf + n));
-	}
-	vm_set_state(vm, VM_STATE_RUNNING);
-	vcpu_pool_resume(&vm->vcpus, vm->vcpu);
-	if (rt) {
+		board_first_output_release(vm->dev);
 		spare_request(&vm->spare);   /* spare.c: the next reset's VM */
 		log_debug("reset %llu: rebuilt in %.3f ms (hypervisor VM %.3f ms)",
 			  (unsigned long long)vm->resets, dt / 1e6, vm->last_build_ns / 1e6);
@@ -450,6 +453,7 @@ static int vm_boot(struct vm *vm, struct swap_choice *ch, const struct vm_reset_
 
 		memcpy(bf, b, sizeof(b));
 		events_emit("booted", bf, n + vm_measurement_fields(&lm, bf + n));
+		board_first_output_release(vm->dev);
 	}
 	return 0;
 }
