@@ -19,10 +19,10 @@
 # slow tail), the CPU per request, and the ratio of the medians.
 # BENCH_BLK_FILE: file to use (default: a 1 GiB scratch file in $TMPDIR,
 # deleted afterwards; it must not be on tmpfs: O_DIRECT);
-# BENCH_BLK_SECS: seconds per round (2); BENCH_BLK_ROUNDS: rounds (6).
+# BENCH_BLK_SECS: seconds per run (1); BENCH_BLK_ROUNDS: rounds (20).
 . "$(dirname "$0")/lib.sh"
-SECS=${BENCH_BLK_SECS:-2}
-ROUNDS=${BENCH_BLK_ROUNDS:-6}
+SECS=${BENCH_BLK_SECS:-1}
+ROUNDS=${BENCH_BLK_ROUNDS:-20}
 QD=32
 FILE=${BENCH_BLK_FILE:-$BTMP/bench-blk.img}
 BIN=$BTMP/blk_bench
