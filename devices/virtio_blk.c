@@ -361,11 +361,8 @@ static unsigned blk_reap(struct virtio_blk *b, bool deliver)
 
 void virtio_blk_process(struct virtio_blk *b)
 {
-	uint64_t cnt;
 	struct virtq *q;
 
-	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		log_debug_rl("virtio-blk: eventfd read: %s", strerror(errno));
 	virtio_pci_lock(b->vp);
 	q = virtio_pci_queue(b->vp, 0);
 	if (blk_reap(b, true) && virtq_needs_notify(q))

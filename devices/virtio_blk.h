@@ -55,11 +55,15 @@ struct virtio_blk;
 struct virtio_blk *virtio_blk_create(const struct virtio_blk_opts *o, struct pci_bus *pb,
 				     unsigned slot, const struct guestmem *gm,
 				     struct virtio_msi_sink *msi, char *err, size_t errlen);
-/* Readable (EPOLLIN) when completions are waiting; stays the same fd for
- * the device's lifetime, across VM rebuilds. */
+/* An eventfd io_uring writes when completions arrive; stays the same fd
+ * for the device's lifetime, across VM rebuilds.  Watch it edge-triggered
+ * (EPOLLET): virtio_blk_process() does not read it (a read(2) less per
+ * batch of completions), so it stays readable; a level-triggered watcher
+ * must read it itself. */
 int virtio_blk_event_fd(const struct virtio_blk *b);
-/* With an ioevent sink: readable when the guest notified the queue through
- * the eventfd (-1 without a sink); then call virtio_blk_notify_event(). */
+/* With an ioevent sink: written when the guest notified the queue through
+ * the eventfd (-1 without a sink), watched edge-triggered as the one above
+ * (virtio_pci_notify_fd); then call virtio_blk_notify_event(). */
 int virtio_blk_notify_fd(const struct virtio_blk *b);
 void virtio_blk_notify_event(struct virtio_blk *b);
 /* Reap completions, return them to the guest, interrupt, and take more

@@ -436,12 +436,8 @@ int virtio_pci_notify_fd(const struct virtio_pci *vp, unsigned n)
 
 void virtio_pci_notify_event(struct virtio_pci *vp, unsigned n)
 {
-	uint64_t v;
-
 	if (n >= vp->ops->nqueues || vp->kick_fd[n] < 0)
 		return;
-	if (read(vp->kick_fd[n], &v, sizeof(v)) != sizeof(v))
-		return;    /* nothing pending (EAGAIN) */
 	pthread_mutex_lock(&vp->lock);
 	vp_queue_kick(vp, n);
 	pthread_mutex_unlock(&vp->lock);

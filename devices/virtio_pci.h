@@ -92,10 +92,13 @@ void virtio_pci_reset(struct virtio_pci *vp);
  * (copied) from now on.  0 or -errno (eventfd). */
 int virtio_pci_set_ioevent_sink(struct virtio_pci *vp, const struct virtio_ioevent_sink *sink);
 /* Queue @n's notification eventfd (-1 without an ioevent sink): the VMM
- * polls it and calls virtio_pci_notify_event() when it is readable. */
+ * watches it edge-triggered (EPOLLET: every write by KVM is an event) and
+ * calls virtio_pci_notify_event() for each.  Nothing reads the eventfd:
+ * its count is never reset, which costs a read(2) less per notification;
+ * a level-triggered watcher must read it itself. */
 int virtio_pci_notify_fd(const struct virtio_pci *vp, unsigned n);
-/* Drain queue @n's eventfd and act on the notification exactly as on a
- * notify-register write (ignored unless the driver is ready). */
+/* Act on a notification of queue @n exactly as on a notify-register write
+ * (ignored unless the driver is ready; a spurious one finds nothing new). */
 void virtio_pci_notify_event(struct virtio_pci *vp, unsigned n);
 
 /* The transport lock, for devices that complete requests from another

@@ -108,9 +108,12 @@ static void io(struct bus *b, uint64_t addr, unsigned len, uint64_t val, bool wr
 static void settle(struct virtio_blk *blk, int timeout_ms)
 {
 	struct pollfd p = { virtio_blk_event_fd(blk), POLLIN, 0 };
+	uint64_t cnt;
 
-	if (virtio_blk_inflight(blk))
-		poll(&p, 1, timeout_ms);
+	/* level-triggered: reset the count here (virtio_blk.h) */
+	if (virtio_blk_inflight(blk) && poll(&p, 1, timeout_ms) == 1 &&
+	    read(p.fd, &cnt, sizeof(cnt)) < 0)
+		abort();
 	virtio_blk_process(blk);
 }
 

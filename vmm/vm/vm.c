@@ -710,13 +710,19 @@ static void vm_disk_notify_ready(struct vm_loop *l, struct vm_src *self)
 	l->vm->dev->notify_eventfd++;
 }
 
-static int vm_watch(struct vm_loop *l, struct vm_src *src, int fd,
-		    void (*ready)(struct vm_loop *, struct vm_src *), unsigned index)
+static int vm_watch_as(struct vm_loop *l, struct vm_src *src, int fd, uint32_t events,
+		       void (*ready)(struct vm_loop *, struct vm_src *), unsigned index)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+	struct epoll_event ev = { .events = events, .data.ptr = src };
 
 	*src = (struct vm_src){ .ready = ready, .fd = fd, .index = index };
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int vm_watch(struct vm_loop *l, struct vm_src *src, int fd,
+		    void (*ready)(struct vm_loop *, struct vm_src *), unsigned index)
+{
+	return vm_watch_as(l, src, fd, EPOLLIN, ready, index);
 }
 
 /* The request eventfd, the signals and the disks in @l's epoll set. */
@@ -739,16 +745,19 @@ static int vm_loop_open(struct vm_loop *l, int sfd)
 		l->ser_armed = l->ser_pollable;
 	}
 	/* virtio-blk completions: io_uring signals an eventfd per disk; the
-	 * guest's notifications arrive on another (KVM_IOEVENTFD) */
+	 * guest's notifications arrive on another (KVM_IOEVENTFD).  Both
+	 * edge-triggered, never read: each write is an event of its own, and
+	 * a round trip of the guest's request costs two read(2) less */
 	for (unsigned i = 0; i < b->ndisks; i++) {
 		int nfd = virtio_blk_notify_fd(b->disk[i]);
 
-		if (vm_watch(l, &l->disk_done[i], virtio_blk_event_fd(b->disk[i]),
-			     vm_disk_done_ready, i) < 0) {
+		if (vm_watch_as(l, &l->disk_done[i], virtio_blk_event_fd(b->disk[i]),
+				EPOLLIN | EPOLLET, vm_disk_done_ready, i) < 0) {
 			log_err("disk %u: cannot watch its completions: %s", i, strerror(errno));
 			return -1;
 		}
-		if (nfd >= 0 && vm_watch(l, &l->disk_notify[i], nfd, vm_disk_notify_ready, i) < 0) {
+		if (nfd >= 0 && vm_watch_as(l, &l->disk_notify[i], nfd, EPOLLIN | EPOLLET,
+					    vm_disk_notify_ready, i) < 0) {
 			log_err("disk %u: cannot watch its notifications: %s", i, strerror(errno));
 			return -1;
 		}
