@@ -23,9 +23,9 @@ if [ "$where" = kvmvm ] && [ -z "$FUKI_BENCH_INNER" ]; then
 fi
 [ "$FUKI_BENCH_INNER" = nested ] && echo "bench: NESTED run (inside tests/kvmvm): figures are inflated"
 rc=0
-# bench_density last: the kernel is still tearing its 2,560 VMs down for a
-# minute after it ends (the load average climbs to 15-20), which slowed the
-# benchmarks that came after it
+# bench_density last: right after its 3,840 launches (fukivmm's and QEMU's)
+# the load average stood at 15-20 and the benchmarks after it ran slower
+# (bench_startup's exec -> exit 8.6 ms against 6.0 ms run alone)
 for b in $(ls tests/bench/bench_*.sh | grep -v bench_density) tests/bench/bench_density.sh; do
 	echo "== $(basename "$b" .sh)${FUKI_BENCH_INNER:+ (nested)}"
 	sh "$b" || rc=1
