@@ -46,9 +46,14 @@ struct vcpu_thread {
 	pthread_t thread;
 	bool started;
 	bool in_run;                       /* in its run loop (pool lock) */
-	/* returns from the hypervisor to fukivmm since the pool started;
-	 * written by this thread only, its own cache line */
-	_Alignas(64) _Atomic uint64_t exits;
+	/* returns from the hypervisor to fukivmm since the pool started,
+	 * written by this thread only; the union keeps the next vCPU's
+	 * counter 64 bytes or more away, off this one's cache line (the pool
+	 * lives in a calloc'd struct vm: no alignment beyond malloc's) */
+	union {
+		_Atomic uint64_t exits;
+		char exits_line[64];
+	};
 };
 
 struct vcpu_pool {
