@@ -152,6 +152,7 @@ KVM_WHERE=$(sh tests/kvmvm/probe.sh 2>"$OUT/kvm-probe.log") || KVM_WHERE=kvmvm
 sed 's/^/   /' "$OUT/kvm-probe.log"
 KVM_TESTS=""
 OWN_VM_TESTS=""
+HERE_TESTS=""
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=integration/$(basename "$t" .sh)
@@ -166,9 +167,7 @@ for t in tests/integration/test_*.sh; do
 		KVM_TESTS="$KVM_TESTS $t"
 		continue
 	fi
-	log=$OUT/$(basename "$t" .sh).log
-	sh "$t" >"$log" 2>&1
-	count_integration "$name" "$log" $?
+	HERE_TESTS="$HERE_TESTS $t"
 done
 
 # run_own_vm_tests: every test in $OWN_VM_TESTS in a tests/kvmvm of its own
@@ -217,6 +216,14 @@ if [ -n "$OWN_VM_TESTS" ]; then
 	{ run_own_vm_tests; fuzz_smoke >"$OUT/fuzz.out" 2>&1; } >"$OUT/own-vm.out" 2>&1 &
 	OWN_VM_PID=$!
 fi
+
+# the tests that run on this host, while the other lane has started
+for t in $HERE_TESTS; do
+	name=integration/$(basename "$t" .sh)
+	log=$OUT/$(basename "$t" .sh).log
+	sh "$t" >"$log" 2>&1
+	count_integration "$name" "$log" $?
+done
 
 # No usable /dev/kvm here: run the tests that need it inside a QEMU (TCG) VM
 # whose kernel has a real /dev/kvm on nested SVM (tests/kvmvm/README.md).  If
